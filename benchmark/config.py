@@ -1,0 +1,184 @@
+"""Typed, frozen configuration: one dataclass per stage.
+
+The library defines these and validates plain mappings into them; reading ``params.yaml`` is
+the stages' job (``stages/_params.py``), so the library can be used with any config source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+
+SourceName = Literal[
+    "phantoms", "isic-archive", "ham10000", "isic2019", "isic2020", "segmentation-folder"
+]
+LinkMode = Literal["hardlink", "symlink", "copy"]
+
+
+class ConfigError(ValueError):
+    """A configuration mapping does not match its dataclass."""
+
+
+@dataclass(frozen=True)
+class PhantomConfig:
+    """How the embedded phantom data set is drawn.
+
+    Attributes:
+        n: Number of images.
+        seed: Base seed; the same seed gives byte-identical files.
+        size: Image side in pixels (square images).
+        fst_mix: Probability of each Fitzpatrick type I..VI for a patient (sums to 1).
+        melanocytic_fraction: Probability that a lesion is melanocytic.
+        boundary_fraction: Share of images whose skin ITA lies within 1.5 degrees of an FST
+            bin boundary, to exercise the boundary convention.
+        hair_probability: Share of images with hair artefacts.
+        vignette_probability: Share of images with dermoscope vignetting.
+    """
+
+    n: int = 240
+    seed: int = 7
+    size: int = 256
+    fst_mix: tuple[float, float, float, float, float, float] = (
+        0.18,
+        0.27,
+        0.27,
+        0.20,
+        0.04,
+        0.04,
+    )
+    melanocytic_fraction: float = 0.18
+    boundary_fraction: float = 0.15
+    hair_probability: float = 0.4
+    vignette_probability: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ConfigError(f"phantoms.n must be >= 1, got {self.n}")
+        if self.size < 32:
+            raise ConfigError(f"phantoms.size must be >= 32 px, got {self.size}")
+        if len(self.fst_mix) != 6 or abs(sum(self.fst_mix) - 1.0) > 1e-6:
+            raise ConfigError(
+                f"phantoms.fst_mix must be 6 probabilities summing to 1: {self.fst_mix}"
+            )
+        for name in (
+            "melanocytic_fraction",
+            "boundary_fraction",
+            "hair_probability",
+            "vignette_probability",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"phantoms.{name} must lie in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """The ``ingest`` stage: which source layout to read and how to treat its files.
+
+    Paths are relative to the raw data folder that the stage receives as a CLI option.
+
+    Attributes:
+        source: Layout of the raw data.
+        images: Folder of images, relative to the raw folder.
+        metadata: Metadata CSV relative to the raw folder ("" when the layout has none).
+        masks: Folder of masks relative to the raw folder ("" to search beside the images).
+        extra_metadata: Second CSV some layouts carry (ISIC 2019 metadata with lesion_id).
+        link: How unchanged images enter the ingested set: hard link (no extra disk; falls
+            back to copy across filesystems), symlink, or copy.
+        mask_threshold: Non-binary masks become ``value > mask_threshold`` (0..255 scale).
+        workers: Processes for image validation; 0 means one per core.
+        phantoms: Phantom generator settings, used when ``source`` is ``phantoms``.
+    """
+
+    source: SourceName = "phantoms"
+    images: str = "."
+    metadata: str = ""
+    masks: str = ""
+    extra_metadata: str = ""
+    link: LinkMode = "hardlink"
+    mask_threshold: int = 127
+    workers: int = 0
+    phantoms: PhantomConfig = field(default_factory=PhantomConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mask_threshold < 255:
+            raise ConfigError(
+                f"ingest.mask_threshold must be in [0, 254], got {self.mask_threshold}"
+            )
+        if self.workers < 0:
+            raise ConfigError(f"ingest.workers must be >= 0, got {self.workers}")
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    """Build the frozen dataclass ``cls`` from a plain mapping, checking keys and types.
+
+    Args:
+        cls: A dataclass type whose fields have simple annotations (scalars, ``Literal``,
+            tuples, nested dataclasses).
+        data: The mapping, e.g. one section of ``params.yaml``.
+        where: Name of the source for error messages, e.g. ``"params.yaml: ingest"``.
+
+    Returns:
+        The validated instance.
+
+    Raises:
+        ConfigError: On unknown keys, wrong types or values outside a ``Literal``; the message
+            names ``where`` and the key.
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(names)}")
+    kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_mapping(hint, value, where)
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            raise ConfigError(f"{where}: {value!r} is not one of {list(typing.get_args(hint))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, where) for v in value)
+        if len(args) != len(value):
+            raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(_coerce(a, v, where) for a, v in zip(args, value, strict=True))
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            try:
+                return _coerce(arg, value, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where}: {value!r} does not match {hint}")
+    if hint is type(None):
+        if value is not None:
+            raise ConfigError(f"{where}: expected null, got {value!r}")
+        return None
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and (
+        not isinstance(value, hint) or (hint is int and isinstance(value, bool))
+    ):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value

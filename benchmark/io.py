@@ -1,0 +1,85 @@
+"""Atomic file output: nothing half-written survives a crash or an error.
+
+Every writer here writes to a temporary sibling and renames it into place; ``os.replace`` is
+atomic on POSIX within one filesystem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it to ``target`` on success.
+
+    Works for files and directories. On an exception the temporary path is removed and
+    ``target`` is left as it was.
+
+    Args:
+        target: Final path of the file or directory.
+
+    Yields:
+        The temporary path to write to (it does not exist yet).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp.rmdir()  # the caller creates it, as a file or a directory
+    try:
+        yield tmp
+        _replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    if target.is_dir() and not target.is_symlink():
+        trash = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, trash)
+        os.replace(tmp, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as indented, key-sorted JSON to ``path`` atomically.
+
+    NaN is written as ``null`` so that strict JSON readers accept the file.
+    """
+    text = json.dumps(_nan_to_none(data), indent=2, sort_keys=True, allow_nan=False)
+    write_text_atomic(path, text + "\n")
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_none(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _nan_to_none(value.item())
+    return value

@@ -1,0 +1,62 @@
+"""ITA and its mapping to Fitzpatrick skin types (paper section 3.1, SPEC section 3).
+
+Bins, in degrees: ITA > 55 -> I; 41 < ITA <= 55 -> II; 28 < ITA <= 41 -> III;
+10 < ITA <= 28 -> IV; -30 < ITA <= 10 -> V; ITA <= -30 -> VI.
+
+Boundary convention: each bin's upper bound is inclusive, so an ITA exactly on a boundary
+goes to the darker type (ITA = 55 is II, ITA = -30 is VI). The paper prints integer ranges
+("41-55", "28-40") that leave gaps; this convention closes them without overlap.
+
+b* <= 0: ITA = atan((L* - 50) / b*) is undefined at b* = 0 and flips the sign of the angle
+for b* < 0 (a bluish "skin" that no real skin has). Such inputs give NaN ITA and the type
+``uncertain`` rather than a guessed type.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FST_LABELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
+UNCERTAIN = "uncertain"
+# Lower bounds (exclusive) of types I..V; type VI is everything at or below -30.
+FST_LOWER_BOUNDS: tuple[float, ...] = (55.0, 41.0, 28.0, 10.0, -30.0)
+# Representative ITA range (degrees) used where a finite interval per type is needed.
+ITA_RANGE = (-60.0, 80.0)
+
+
+def ita_degrees(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
+    """Individual Typology Angle in degrees, NaN where ``b_star <= 0``.
+
+    Args:
+        l_star: CIELAB lightness, 0..100; any shape.
+        b_star: CIELAB yellow-blue component, broadcastable with ``l_star``.
+
+    Returns:
+        ITA in degrees, same broadcast shape, NaN where undefined.
+    """
+    l_arr = np.asarray(l_star, dtype=np.float64)
+    b_arr = np.asarray(b_star, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ita = np.degrees(np.arctan((l_arr - 50.0) / b_arr))
+    return np.where(b_arr > 0, ita, np.nan)
+
+
+def fst_from_ita(ita: float) -> str:
+    """Map one ITA value (degrees) to ``"I"``..``"VI"``, or ``"uncertain"`` for NaN."""
+    if math.isnan(ita):
+        return UNCERTAIN
+    for label, lower in zip(FST_LABELS, FST_LOWER_BOUNDS, strict=False):
+        if ita > lower:
+            return label
+    return FST_LABELS[-1]
+
+
+def fst_interval(label: str) -> tuple[float, float]:
+    """Return the (lower, upper] ITA interval of a type, clipped to :data:`ITA_RANGE`."""
+    index = FST_LABELS.index(label)
+    upper = ITA_RANGE[1] if index == 0 else FST_LOWER_BOUNDS[index - 1]
+    lower = FST_LOWER_BOUNDS[index] if index < len(FST_LOWER_BOUNDS) else ITA_RANGE[0]
+    return lower, upper

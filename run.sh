@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# skintone-bench entry point. Creates or reuses the virtual environment .venv, installs the
+# suite with exactly the tested versions (requirements.lock), then runs one task:
+#
+#   ./run.sh repro   run the DVC pipeline on params.yaml (offline, CPU, phantom data)
+#   ./run.sh test    ruff (lint + format check), mypy, then the pytest suite
+#   ./run.sh env     only create/update the environment
+#
+# The first run installs PyTorch and the rest: several minutes and about 7 GB on disk.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV="${SKINBENCH_VENV:-.venv}"
+PY="$(command -v python3.11 || command -v python3)"
+
+ensure_env() {
+  local want stamp="$VENV/.skinbench-installed"
+  want="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating virtual environment $VENV with $("$PY" --version)"
+    "$PY" -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "installing skintone-bench and pinned dependencies into $VENV (torch: minutes, GBs)"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+      -c requirements.lock -e '.[test]'
+    echo "$want" > "$stamp"
+  fi
+  export PATH="$PWD/$VENV/bin:$PATH"
+  export DVC_NO_ANALYTICS=1
+  export MLFLOW_TRACKING_URI="${MLFLOW_TRACKING_URI:-sqlite:///$PWD/mlflow.db}"
+}
+
+task="${1:-}"
+shift || true
+case "$task" in
+  env)
+    ensure_env ;;
+  repro)
+    ensure_env
+    dvc repro "$@" ;;
+  test)
+    ensure_env
+    ruff check .
+    ruff format --check .
+    mypy
+    pytest "$@" ;;
+  *)
+    echo "usage: ./run.sh {repro|test|env} [extra args for dvc repro / pytest]" >&2
+    exit 2 ;;
+esac
