@@ -102,6 +102,11 @@ class ManifestError(ValueError):
         self.file, self.row, self.column = str(file), row, column
 
 
+def is_missing(value: object) -> bool:
+    """Whether a cell is missing: ``None``, ``pd.NA`` or a float NaN."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with schema columns cast to their nullable dtypes, schema columns first.
 
@@ -161,7 +166,7 @@ def validate(
 
 def _check_column(series: pd.Series, col: Column, file: str | Path) -> None:
     for row, value in enumerate(series.tolist()):
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        if is_missing(value):
             if not col.nullable:
                 raise ManifestError(file, "missing value", row=row, column=col.name)
             continue
@@ -211,7 +216,7 @@ def _check_files(frame: pd.DataFrame, file: str | Path, root: Path) -> None:
         if name not in frame.columns:
             continue
         for row, value in enumerate(frame[name].tolist()):
-            if value is None or value is pd.NA:
+            if is_missing(value):
                 continue
             target = (root / value).resolve()
             if not target.is_relative_to(resolved_root):

@@ -14,7 +14,7 @@ from benchmark.ingest.tables import Candidate, Exclusion
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Lower-cased; ISIC 2016 writes "_Segmentation", 2017/2018 "_segmentation", PH2 "_lesion".
 MASK_SUFFIXES = ("_segmentation", "_lesion")
-PH2_IMAGE_DIR_SUFFIX = "_dermoscopic_image"
+PH2_ROI_DIR_SUFFIX = "_roi"  # PH2 colour-region labels, not lesion images
 
 
 def index_by_stem(folder: Path) -> dict[str, list[Path]]:
@@ -86,8 +86,8 @@ def pair_segmentation_folder(
 
     Masks are files whose stem ends in ``_segmentation``/``_Segmentation``/``_lesion``, or
     that lie in ``masks`` or in a folder whose name contains ``mask``. In a PH2 tree
-    (``IMDnnn/IMDnnn_Dermoscopic_Image/IMDnnn.bmp``) only the dermoscopic images count as
-    images, so colour-region ROIs are not taken for lesions.
+    (``IMDnnn/IMDnnn_Dermoscopic_Image/IMDnnn.bmp``) the colour-region files in
+    ``IMDnnn_roi/`` are skipped, so they are not taken for lesion images.
 
     Args:
         folder: Root of the images (and masks, unless ``masks`` is given).
@@ -106,14 +106,13 @@ def pair_segmentation_folder(
         for p in sorted(root.rglob("*"))
         if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
     ]
-    ph2 = any(p.parent.name.lower().endswith(PH2_IMAGE_DIR_SUFFIX) for p in files)
     images: dict[str, list[Path]] = defaultdict(list)
     mask_files: dict[str, list[Path]] = defaultdict(list)
     for path in dict.fromkeys(files):
         base = _mask_base(path, mask_dirs)
         if base is not None:
             mask_files[base].append(path)
-        elif not ph2 or path.parent.name.lower().endswith(PH2_IMAGE_DIR_SUFFIX):
+        elif not path.parent.name.lower().endswith(PH2_ROI_DIR_SUFFIX):
             images[path.stem].append(path)
     candidates, exclusions = [], []
     for stem, paths in sorted(images.items()):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from benchmark.ingest.tables import Candidate, Exclusion, IngestError
-from benchmark.manifest import ManifestError, read_manifest
+from benchmark.manifest import ManifestError, is_missing, read_manifest
 
 # Columns that ingest recomputes from the files themselves.
 _RECOMPUTED = (
@@ -36,7 +34,7 @@ def read_phantom_folder(folder: Path) -> tuple[list[Candidate], list[Exclusion]]
     candidates = []
     for index, row in enumerate(frame.to_dict("records")):
         labels = {
-            str(k): (None if v is pd.NA else v) for k, v in row.items() if k not in _RECOMPUTED
+            str(k): (None if is_missing(v) else v) for k, v in row.items() if k not in _RECOMPUTED
         }
         mask = row.get("mask_path")
         candidates.append(
@@ -44,7 +42,7 @@ def read_phantom_folder(folder: Path) -> tuple[list[Candidate], list[Exclusion]]
                 str(row["image_id"]),
                 "phantoms",
                 image_file=Path(folder) / str(row["image_path"]),
-                mask_file=None if mask is None or mask is pd.NA else Path(folder) / str(mask),
+                mask_file=None if is_missing(mask) else Path(folder) / str(mask),
                 labels=labels,
                 line=index,
                 meta_file=str(manifest),

@@ -24,7 +24,7 @@ from benchmark.ingest.phantom_source import read_phantom_folder
 from benchmark.ingest.sources import LAYOUT_READERS, detect_layout, read_isic2019
 from benchmark.ingest.tables import Candidate, Exclusion, unsafe_id
 from benchmark.io import atomic_path, write_json_atomic
-from benchmark.manifest import REQUIRED, write_manifest
+from benchmark.manifest import REQUIRED, is_missing, write_manifest
 from benchmark.phantoms import generate_phantoms
 
 _IN_PROCESS_BELOW = 64  # process start-up costs more than checking a few images
@@ -58,8 +58,11 @@ def collect(inputs: IngestInputs) -> tuple[list[Candidate], list[Exclusion], dic
     elif inputs.source == "segmentation-folder":
         cands, excl, orphans = pair_segmentation_folder(inputs.images, inputs.masks)
         notes["orphan_masks"] = orphans
+        excl += _drop_unsafe(cands)
         if inputs.metadata is not None:
             excl += _label_from_metadata(cands, inputs.metadata, notes)
+        else:
+            notes["unlabelled"] = sorted(c.image_id for c in cands)
     else:
         if inputs.metadata is None:
             raise ValueError(f"source {inputs.source!r} needs a metadata CSV")
@@ -67,15 +70,20 @@ def collect(inputs: IngestInputs) -> tuple[list[Candidate], list[Exclusion], dic
             cands, excl = read_isic2019(inputs.metadata, inputs.extra_metadata)
         else:
             cands, excl = LAYOUT_READERS[inputs.source](inputs.metadata)
+        excl += _drop_unsafe(cands)
         excl += _drop_duplicates(cands)
         excl += attach_images(cands, inputs.images)
+    return cands, excl, notes
+
+
+def _drop_unsafe(cands: list[Candidate]) -> list[Exclusion]:
+    """Refuse ids that cannot safely name an output file (``../``, slashes, ...)."""
     unsafe = [c for c in cands if unsafe_id(c.image_id)]
-    excl += [
+    cands[:] = [c for c in cands if not unsafe_id(c.image_id)]
+    return [
         Exclusion(c.image_id, "unsafe_path", str(unsafe_id(c.image_id)), c.meta_file, c.line)
         for c in unsafe
     ]
-    cands = [c for c in cands if not unsafe_id(c.image_id)]
-    return cands, excl, notes
 
 
 def _drop_duplicates(cands: list[Candidate]) -> list[Exclusion]:
@@ -174,6 +182,8 @@ def _row(cand: Candidate, placed: PlaceResult) -> dict[str, Any]:
         else (("lesion_id", lesion) if lesion else ("image_id", cand.image_id))
     )
     labels.setdefault("source", "real")
+    for unlabelled in ("diagnosis", "diagnosis_code", "superclass"):
+        labels.setdefault(unlabelled, None)
     return {
         "image_id": cand.image_id,
         "image_path": placed.image_path,
@@ -196,7 +206,7 @@ def _summary(
         if column not in manifest.columns:
             return {}
         values = manifest[column].value_counts(dropna=dropna).sort_index()
-        return {"missing" if k is None or k is pd.NA else str(k): int(v) for k, v in values.items()}
+        return {"missing" if is_missing(k) else str(k): int(v) for k, v in values.items()}
 
     return {
         "source": source,

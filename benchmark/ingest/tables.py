@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.manifest import is_missing
 from benchmark.skintone.fitzpatrick import FST_LABELS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -105,7 +106,7 @@ def read_table(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame
 
 def fst_label(value: object) -> str | None:
     """Normalise a Fitzpatrick label (``I``..``VI``, ``1``..``6``, ``-1``/empty) to roman."""
-    if value is None or value is pd.NA:
+    if is_missing(value):
         return None
     text = str(value).strip().upper().removeprefix("FST").strip()
     if text.endswith(".0"):
@@ -117,7 +118,7 @@ def fst_label(value: object) -> str | None:
 
 def clean(value: object) -> str | None:
     """Return a stripped string, or ``None`` for missing/empty cells."""
-    if value is None or value is pd.NA:
+    if is_missing(value):
         return None
     text = str(value).strip()
     return text or None

@@ -1,0 +1,166 @@
+"""Whole-source ingest: the acceptance cases on ../shared/realdata and synthetic layouts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmark.config import IngestConfig, PhantomConfig
+from benchmark.ingest import IngestError, IngestInputs, ingest, ingest_from_config
+from benchmark.manifest import read_manifest
+from benchmark.phantoms import generate_phantoms
+from tests.conftest import write_mask, write_rgb
+
+
+def _run(inputs: IngestInputs, out: Path, **kw: object):
+    return ingest(inputs, out, link="copy", workers=1, progress=False, **kw)  # type: ignore[arg-type]
+
+
+def test_ham10000_keeps_present_images_and_lists_missing(realdata: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run(
+        IngestInputs(
+            "ham10000",
+            realdata / "ham10000_seg" / "images",
+            realdata / "metadata" / "HAM10000_metadata.csv",
+        ),
+        out,
+    )
+    manifest = read_manifest(out / "manifest.parquet", check_files=True)
+    assert len(manifest) == 5
+    assert manifest.superclass.value_counts().to_dict() == {"melanocytic": 3, "non_melanocytic": 2}
+    assert (manifest.patient_id_source == "lesion_id").all()
+    exclusions = pd.read_csv(out / "exclusions.csv")
+    assert len(exclusions) == 10010
+    assert set(exclusions.reason) == {"missing_file"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["excluded_by_reason"] == {"missing_file": 10010}
+    assert result.summary["ingested"] == 5
+
+
+@pytest.mark.parametrize(("folder", "count"), [("isic2016_seg", 21), ("ham10000_seg", 5)])
+def test_real_segmentation_folders_match_every_mask(
+    realdata: Path, tmp_path: Path, folder: str, count: int
+) -> None:
+    out = tmp_path / "out"
+    result = _run(IngestInputs("segmentation-folder", realdata / folder), out)
+    manifest = read_manifest(out / "manifest.parquet", check_files=True)
+    assert len(manifest) == count
+    assert manifest.mask_path.notna().all()
+    assert result.summary["excluded"] == 0
+    assert result.summary["orphan_masks"] == []
+    assert not manifest.mask_binarized.any()
+
+
+def test_segmentation_folder_with_labels(realdata: Path, tmp_path: Path) -> None:
+    result = _run(
+        IngestInputs(
+            "segmentation-folder",
+            realdata / "isic2016_seg",
+            realdata / "metadata" / "ISIC_2019_Training_GroundTruth.csv",
+        ),
+        tmp_path / "out",
+    )
+    assert result.summary["label_layout"] == "isic2019"
+    assert result.summary["unlabelled"] == ["ISIC_0010436", "ISIC_0011332"]
+    codes = result.manifest.set_index("image_id").diagnosis_code
+    assert codes["ISIC_0000031"] == "mel"
+    assert codes["ISIC_0000039"] == "nv"
+
+
+def test_isic2016_suffix_sibling_folder_and_ph2_layouts(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_rgb(raw / "ISIC_0000001.jpg")
+    write_mask(raw / "ISIC_0000001_Segmentation.png")
+    write_rgb(raw / "ISIC_0000002.png")
+    write_mask(raw / "ISIC_0000002_segmentation.png")
+    write_rgb(raw / "ham" / "images" / "ISIC_0000003.jpg")
+    write_mask(raw / "ham" / "masks" / "ISIC_0000003.png")
+    ph2 = raw / "PH2" / "IMD002"
+    ph2_image = write_rgb(ph2 / "IMD002_Dermoscopic_Image" / "IMD002.bmp")
+    write_mask(ph2 / "IMD002_lesion" / "IMD002_lesion.bmp")
+    write_rgb(ph2 / "IMD002_roi" / "IMD002_R1_Label4.bmp")
+    write_rgb(raw / "no_mask.jpg")
+    write_mask(raw / "orphan_segmentation.png")
+    result = _run(IngestInputs("segmentation-folder", raw), tmp_path / "out")
+    ids = set(result.manifest.image_id)
+    assert ids == {"ISIC_0000001", "ISIC_0000002", "ISIC_0000003", "IMD002"}
+    assert ph2_image.suffix == ".bmp"
+    assert result.exclusions.set_index("image_id").reason.to_dict() == {"no_mask": "missing_mask"}
+    assert result.summary["orphan_masks"] == [str(raw / "orphan_segmentation.png")]
+
+
+def test_duplicate_ids_and_unsafe_ids_are_refused(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    write_rgb(images / "ISIC_1.jpg")
+    write_rgb(images / "ISIC_2.jpg")
+    csv = tmp_path / "HAM10000_metadata.csv"
+    csv.write_text(
+        "lesion_id,image_id,dx\nL1,ISIC_1,nv\nL2,ISIC_1,mel\nL3,ISIC_2,bkl\n"
+        "L4,../../etc/passwd,nv\nL5,ISIC_3,xyz\n"
+    )
+    result = _run(IngestInputs("ham10000", images, csv), tmp_path / "out")
+    assert list(result.manifest.image_id) == ["ISIC_2"]
+    reasons = result.exclusions.groupby("reason").image_id.apply(list).to_dict()
+    assert reasons == {
+        "duplicate_id": ["ISIC_1", "ISIC_1"],
+        "unknown_diagnosis": ["ISIC_3"],
+        "unsafe_path": ["../../etc/passwd"],
+    }
+    assert result.exclusions.set_index("image_id").loc["ISIC_3", "line"] == 6
+    assert not (tmp_path / "etc").exists()
+
+
+def test_bad_files_are_excluded_not_fatal(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    write_rgb(images / "ISIC_1.jpg")
+    (images / "ISIC_2.jpg").write_bytes(b"")
+    (images / "ISIC_3.jpg").write_bytes(b"garbage")
+    csv = tmp_path / "m.csv"
+    csv.write_text(
+        "image_name,patient_id,diagnosis\nISIC_1,P1,nevus\nISIC_2,P1,melanoma\nISIC_3,P2,nevus\n"
+    )
+    result = _run(IngestInputs("isic2020", images, csv), tmp_path / "out")
+    assert list(result.manifest.image_id) == ["ISIC_1"]
+    assert sorted(result.exclusions.reason) == ["empty_file", "unreadable_image"]
+    assert result.manifest.loc[0, "patient_id"] == "P1"
+
+
+def test_missing_column_writes_nothing(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    write_rgb(images / "ISIC_1.jpg")
+    csv = tmp_path / "m.csv"
+    csv.write_text("image_name,diagnosis\nISIC_1,nevus\n")
+    with pytest.raises(
+        IngestError,
+        match=r"m.csv: ISIC 2020 metadata lacks required column "
+        r"'patient_id'",
+    ):
+        _run(IngestInputs("isic2020", images, csv), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "m.csv"]
+
+
+def test_phantom_manifest_with_parent_path_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ph"
+    generate_phantoms(PhantomConfig(n=3, size=48), folder, progress=False)
+    frame = pd.read_parquet(folder / "manifest.parquet")
+    frame.loc[1, "image_path"] = "../../secret.png"
+    frame.to_parquet(folder / "manifest.parquet")
+    with pytest.raises(IngestError, match=r"row 1, column 'image_path'.*'\.\.'"):
+        _run(IngestInputs("phantoms", folder), tmp_path / "out")
+
+
+def test_phantoms_from_config_keep_truth_and_parallel_matches_serial(tmp_path: Path) -> None:
+    cfg = IngestConfig(phantoms=PhantomConfig(n=70, size=48), workers=2, link="copy")
+    parallel = ingest_from_config(cfg, tmp_path, tmp_path / "a", progress=False)
+    serial = ingest_from_config(
+        IngestConfig(phantoms=cfg.phantoms, workers=1), tmp_path, tmp_path / "b", progress=False
+    )
+    pd.testing.assert_frame_equal(parallel.manifest, serial.manifest)
+    manifest = read_manifest(tmp_path / "a" / "manifest.parquet", check_files=True)
+    assert manifest.true_ita.notna().all()
+    assert (manifest.dataset == "phantoms").all()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
