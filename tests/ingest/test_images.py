@@ -103,7 +103,7 @@ def test_16_bit_rgb_png_is_recorded(tmp_path: Path, out: Path) -> None:
 def test_mask_of_another_size_is_excluded(tmp_path: Path, out: Path) -> None:
     image = write_rgb(tmp_path / "a.png", (40, 30))
     mask = write_mask(tmp_path / "a_segmentation.png", (20, 15))
-    with pytest.raises(ImageProblemError, match="20x15 but image .* is 40x30") as info:
+    with pytest.raises(ImageProblemError, match=r"20x15 but image .* is 40x30") as info:
         _place(image, out, mask)
     assert info.value.reason == "mask_size_mismatch"
     assert list((out / "images").iterdir()) == []
@@ -130,5 +130,5 @@ def test_corrupt_mask_is_reported_as_mask(tmp_path: Path, out: Path) -> None:
     image = write_rgb(tmp_path / "a.png")
     mask = tmp_path / "a_segmentation.png"
     mask.write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    with pytest.raises(ImageProblemError, match="mask .* corrupt"):
+    with pytest.raises(ImageProblemError, match=r"mask .* corrupt"):
         _place(image, out, mask)
