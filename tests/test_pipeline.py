@@ -1,0 +1,64 @@
+"""The DVC pipeline on a tiny profile in a scratch copy of the repo: runs, then is a no-op."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+COPIED = ("benchmark", "stages", "dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml",
+          "MLproject")
+
+
+@pytest.fixture
+def scratch_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in COPIED:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, root / name)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["ingest"]["phantoms"].update(n=16, size=48)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                [sys.executable, "-m", "dvc", "init", "-q"]):
+        subprocess.run(cmd, cwd=root, check=True)
+    return root
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def _dvc(root: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, env=_env(),
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_repro_runs_then_changes_nothing(scratch_repo: Path) -> None:
+    first = _dvc(scratch_repo, "repro")
+    assert "Running stage 'ingest'" in first
+    assert (scratch_repo / "data" / "ingested" / "manifest.parquet").is_file()
+    assert (scratch_repo / "metrics" / "ingest.json").is_file()
+    lock = (scratch_repo / "dvc.lock").read_text()
+    second = _dvc(scratch_repo, "repro")
+    assert "Running stage" not in second
+    assert "didn't change" in second
+    assert (scratch_repo / "dvc.lock").read_text() == lock
+    assert "ingest.json" in _dvc(scratch_repo, "metrics", "show")
