@@ -22,8 +22,9 @@ def test_version() -> None:
 
 
 def test_phantoms_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "5",
-                                       "--seed", "2", "--size", "40"])
+    result = CliRunner().invoke(
+        main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "5", "--seed", "2", "--size", "40"]
+    )
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "p" / "images").iterdir())) == 5
     assert (tmp_path / "p" / "manifest.parquet").is_file()
@@ -33,9 +34,20 @@ def test_ingest_command_reports_missing_column(tmp_path: Path) -> None:
     (tmp_path / "images").mkdir()
     csv = tmp_path / "meta.csv"
     csv.write_text("image_id,dx\n")
-    result = CliRunner().invoke(main, ["ingest", "--source", "ham10000", "--images",
-                                       str(tmp_path / "images"), "--metadata", str(csv),
-                                       "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "ingest",
+            "--source",
+            "ham10000",
+            "--images",
+            str(tmp_path / "images"),
+            "--metadata",
+            str(csv),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 1
     assert f"{csv}: HAM10000 metadata lacks required column 'lesion_id'" in result.output
 
@@ -43,7 +55,17 @@ def test_ingest_command_reports_missing_column(tmp_path: Path) -> None:
 def test_ingest_command_on_phantoms(tmp_path: Path) -> None:
     runner = CliRunner()
     runner.invoke(main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "4", "--size", "40"])
-    result = runner.invoke(main, ["ingest", "--source", "phantoms", "--images",
-                                  str(tmp_path / "p"), "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        main,
+        [
+            "ingest",
+            "--source",
+            "phantoms",
+            "--images",
+            str(tmp_path / "p"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert '"ingested": 4' in result.output

@@ -13,8 +13,15 @@ import yaml
 
 from tests.conftest import REPO
 
-COPIED = ("benchmark", "stages", "dvc.yaml", "params.yaml", ".dvcignore", "pyproject.toml",
-          "MLproject")
+COPIED = (
+    "benchmark",
+    "stages",
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    "pyproject.toml",
+    "MLproject",
+)
 
 
 @pytest.fixture
@@ -30,9 +37,12 @@ def scratch_repo(tmp_path: Path) -> Path:
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["ingest"]["phantoms"].update(n=16, size=48)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
-                [sys.executable, "-m", "dvc", "init", "-q"]):
+    for cmd in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+        [sys.executable, "-m", "dvc", "init", "-q"],
+    ):
         subprocess.run(cmd, cwd=root, check=True)
     return root
 
@@ -44,8 +54,14 @@ def _env() -> dict[str, str]:
 
 
 def _dvc(root: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, env=_env(),
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

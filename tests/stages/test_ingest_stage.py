@@ -16,17 +16,24 @@ from stages._tracking import flatten
 TINY = {
     "profile": "tiny",
     "data": {"raw_dir": "unused"},
-    "ingest": {"source": "phantoms", "workers": 1, "link": "copy",
-               "phantoms": {"n": 12, "size": 48, "seed": 1}},
+    "ingest": {
+        "source": "phantoms",
+        "workers": 1,
+        "link": "copy",
+        "phantoms": {"n": 12, "size": 48, "seed": 1},
+    },
 }
 
 
-def test_ingest_stage_writes_outputs_metrics_and_run(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_stage_writes_outputs_metrics_and_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("params.yaml").write_text(yaml.safe_dump(TINY))
-    result = CliRunner().invoke(stage.main, ["--raw-dir", "unused", "--out-dir", "data/ingested",
-                                             "--metrics", "metrics/ingest.json"])
+    result = CliRunner().invoke(
+        stage.main,
+        ["--raw-dir", "unused", "--out-dir", "data/ingested", "--metrics", "metrics/ingest.json"],
+    )
     assert result.exit_code == 0, result.output
     manifest = read_manifest(Path("data/ingested/manifest.parquet"), check_files=True)
     assert len(manifest) == 12
@@ -54,12 +61,14 @@ def test_ingest_stage_writes_outputs_metrics_and_run(tmp_path: Path,
     assert artifacts == {"summary.json", "exclusions.csv"}
 
 
-def test_bad_params_fail_with_the_file_named(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_params_fail_with_the_file_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("params.yaml").write_text(yaml.safe_dump({"ingest": {"source": "nope"}}))
-    result = CliRunner().invoke(stage.main, ["--raw-dir", ".", "--out-dir", "o",
-                                             "--metrics", "m.json"])
+    result = CliRunner().invoke(
+        stage.main, ["--raw-dir", ".", "--out-dir", "o", "--metrics", "m.json"]
+    )
     assert result.exit_code != 0
     assert "params.yaml: ingest.source: 'nope' is not one of" in str(result.exception)
     assert not Path("o").exists()
