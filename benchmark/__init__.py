@@ -1,6 +1,6 @@
 """skintone-bench: a reproducible skin-tone fairness benchmark for dermoscopic skin-cancer AI.
 
-The library computes; it never reads ``params.yaml`` and never imports MLflow. Stages in
+The library computes; it never reads the params file and never imports the tracker. Stages in
 ``stages/`` load typed configuration, open tracking runs and call into this package.
 """
 

@@ -1,6 +1,6 @@
 """Typed, frozen configuration: one dataclass per stage.
 
-The library defines these and validates plain mappings into them; reading ``params.yaml`` is
+The library defines these and validates plain mappings into them; reading the params file is
 the stages' job (``stages/_params.py``), so the library can be used with any config source.
 """
 
@@ -121,8 +121,8 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
     Args:
         cls: A dataclass type whose fields have simple annotations (scalars, ``Literal``,
             tuples, nested dataclasses).
-        data: The mapping, e.g. one section of ``params.yaml``.
-        where: Name of the source for error messages, e.g. ``"params.yaml: ingest"``.
+        data: The mapping, e.g. one section of the params file.
+        where: Name of the source for error messages, e.g. ``"<params file>: ingest"``.
 
     Returns:
         The validated instance.

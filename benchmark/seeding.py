@@ -17,7 +17,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and (if imported) PyTorch, and return a fresh NumPy generator.
 
     Args:
-        seed: Non-negative integer seed, normally from ``params.yaml``.
+        seed: Non-negative integer seed, normally from the stage params.
 
     Returns:
         A ``numpy.random.Generator`` seeded with ``seed``; prefer passing it explicitly over

@@ -10,7 +10,7 @@ from benchmark.config import IngestConfig
 from benchmark.ingest import ingest_from_config, metrics_of
 from benchmark.io import write_json_atomic
 from stages._params import load_section
-from stages._tracking import log_files, log_metrics, stage_run
+from stages._tracking import log_outputs, stage_run
 
 
 @click.command()
@@ -49,8 +49,7 @@ def main(params_file: Path, raw_dir: Path, out_dir: Path, metrics_file: Path) ->
         result = ingest_from_config(cfg, raw_dir, out_dir)
         metrics = metrics_of(result.summary)
         write_json_atomic(metrics_file, metrics)
-        log_metrics(metrics)
-        log_files(out_dir / "summary.json", out_dir / "exclusions.csv")
+        log_outputs(metrics, out_dir / "summary.json", out_dir / "exclusions.csv")
     click.echo(f"ingested {metrics['ingested']} images, excluded {metrics['excluded']}")
 
 

@@ -10,8 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from benchmark.manifest import read_manifest
+from benchmark.provenance import flatten_numeric as flatten
 from stages import ingest as stage
-from stages._tracking import flatten
 
 TINY = {
     "profile": "tiny",

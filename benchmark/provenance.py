@@ -1,9 +1,13 @@
-"""Content digests for tracking tags: which data and which params a run saw."""
+"""Provenance: which code, data and params a run saw (digests, git commit, flat dicts).
+
+Pure helpers; the stages turn them into tracking tags and metrics.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,3 +56,47 @@ def data_digest(paths: Iterable[Path]) -> str:
             content = file_sha256(path) if size < _FULL_HASH_BELOW else f"size={size}"
             digest.update(f"{rel}:{content}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """``HEAD`` of the repo at ``cwd``, suffixed ``-dirty`` with uncommitted tracked changes.
+
+    Returns ``"unknown"`` outside a git checkout.
+    """
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=cwd
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=cwd,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty.strip() else sha
+
+
+def flatten_numeric(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a nested dict as ``a.b.c`` keys (what trackers accept as metrics)."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_numeric(value, f"{name}."))
+        elif isinstance(value, bool | int | float):
+            flat[name] = float(value)
+    return flat
+
+
+def flatten_all(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a nested dict as ``a.b.c`` keys (for logging params)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(flatten_all(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
