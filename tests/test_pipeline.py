@@ -78,3 +78,28 @@ def test_repro_runs_then_changes_nothing(scratch_repo: Path) -> None:
     assert "didn't change" in second
     assert (scratch_repo / "dvc.lock").read_text() == lock
     assert "ingest.json" in _dvc(scratch_repo, "metrics", "show")
+
+
+@pytest.mark.slow
+def test_mlflow_project_runs_offline_and_nests_stage_runs(scratch_repo: Path) -> None:
+    uri = f"sqlite:///{scratch_repo / 'mlflow.db'}"
+    env = {**_env(), "MLFLOW_TRACKING_URI": uri}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlflow", "run", ".", "--env-manager", "local"],
+        cwd=scratch_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    stage_runs = [r for r in runs if r.data.tags.get("stage") == "ingest"]
+    assert len(stage_runs) == 1
+    parent = stage_runs[0].data.tags["mlflow.parentRunId"]
+    assert parent in {r.info.run_id for r in runs if "stage" not in r.data.tags}
+    assert stage_runs[0].data.metrics["ingested"] == 16.0

@@ -164,3 +164,23 @@ def test_phantoms_from_config_keep_truth_and_parallel_matches_serial(tmp_path: P
     assert manifest.true_ita.notna().all()
     assert (manifest.dataset == "phantoms").all()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_failure_midway_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmark.ingest.run as run_module
+
+    folder = tmp_path / "ph"
+    generate_phantoms(PhantomConfig(n=5, size=40), folder, progress=False)
+    calls = {"n": 0}
+    real_place = run_module.place
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full")
+        return real_place(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "place", flaky)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _run(IngestInputs("phantoms", folder), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ph"]
