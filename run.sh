@@ -12,6 +12,10 @@ cd "$(dirname "$0")"
 
 VENV="${SKINBENCH_VENV:-.venv}"
 PY="$(command -v python3.11 || command -v python3)"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "skintone-bench needs Python 3.11 (the pinned torch/torchvision wheels); found $("$PY" --version)" >&2
+  exit 1
+fi
 
 ensure_env() {
   local want stamp="$VENV/.skinbench-installed"
