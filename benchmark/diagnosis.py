@@ -5,11 +5,13 @@ seborrheic keratosis, solar lentigo, lichen-planus-like keratosis), DF, SCC, VAS
 
 Accepted vocabularies: HAM10000 ``dx`` codes, ISIC 2019 one-hot columns, the ISIC Archive's
 flat ``diagnosis`` strings (ISIC 2020 included) and its hierarchical ``diagnosis_1..5``
-(``isic-metadata`` vocabulary: the most specific level is looked up first, then the
-melanocytic and vascular categories of ``diagnosis_2``). Anything else -- ``unknown``,
-``lentigo NOS``, ``atypical melanocytic proliferation``, indeterminate melanocytic
-proliferations, café-au-lait macules -- is *not* guessed: :func:`classify` returns ``None``
-and ingest excludes the image with the reason.
+(``isic-metadata`` vocabulary: known leaf names are looked up, most specific level first;
+every leaf under "Malignant melanocytic proliferations (Melanoma)" is a melanoma, and a leaf
+naming a nevus under "Benign melanocytic proliferations" is a nevus). Anything else --
+``unknown``, ``lentigo NOS``, lentigo simplex, dermal melanocytoses, ``atypical melanocytic
+proliferation``, indeterminate melanocytic proliferations, café-au-lait macules, nevus
+sebaceus or anemicus -- is *not* guessed: :func:`classify` returns ``None`` and ingest
+excludes the image with the reason.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ _EXACT = {
     "hemangioma": "vasc",
     "angioma": "vasc",
     "angiokeratoma": "vasc",
+    "pyogenic granuloma": "vasc",
     "squamous cell carcinoma": "scc",
 }
 # Prefixes of hierarchical leaf names (``isic-metadata``), e.g. "Melanoma Invasive".
@@ -84,12 +87,8 @@ _PREFIX = (
     ("hemangioma", "vasc"),
     ("angiokeratoma", "vasc"),
 )
-# ``diagnosis_2`` categories that determine the code on their own.
-_CATEGORY = {
-    "malignant melanocytic proliferations (melanoma)": "mel",
-    "benign melanocytic proliferations": "nv",
-    "benign soft tissue proliferations - vascular": "vasc",
-}
+_MELANOMA_CATEGORY = "malignant melanocytic proliferations (melanoma)"
+_BENIGN_MELANOCYTIC_CATEGORY = "benign melanocytic proliferations"
 
 
 def _normalise(text: str) -> str:
@@ -117,8 +116,9 @@ def classify(*levels: str | None) -> str | None:
             for prefix, code in _PREFIX:
                 if part.startswith(prefix):
                     return code
-    for text in present:
-        for part in text.split(":"):
-            if part.strip() in _CATEGORY:
-                return _CATEGORY[part.strip()]
+    parts = [part.strip() for text in present for part in text.split(":")]
+    if _MELANOMA_CATEGORY in parts:
+        return "mel"
+    if _BENIGN_MELANOCYTIC_CATEGORY in parts and "nevus" in parts[-1]:
+        return "nv"
     return None

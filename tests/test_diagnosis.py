@@ -21,7 +21,10 @@ from benchmark.diagnosis import SUPERCLASS_OF, classify
             "mel",
         ),
         (("Benign", "Benign melanocytic proliferations", "Nevus", "Nevus, Spitz"), "nv"),
-        (("Benign", "Benign melanocytic proliferations", "Lentigo simplex"), "nv"),
+        (
+            ("Malignant", "Malignant melanocytic proliferations (Melanoma)", "Lentigo maligna"),
+            "mel",
+        ),
         (
             (
                 "Malignant",
@@ -66,6 +69,11 @@ def test_known_vocabulary(levels: tuple[str, ...], code: str) -> None:
             "Atypical intraepithelial melanocytic proliferation",
         ),
         ("Benign", "Benign epidermal proliferations", "Clear cell acanthoma"),
+        ("Benign", "Benign melanocytic proliferations", "Lentigo simplex"),
+        ("Benign", "Benign melanocytic proliferations"),
+        ("Benign", "Benign melanocytic proliferations", "Mongolian spot"),
+        ("Benign", "Benign soft tissue proliferations - Vascular", "Nevus anemicus"),
+        ("Benign", "Benign soft tissue proliferations - Vascular", "Telangiectasia"),
     ],
 )
 def test_unknown_is_not_guessed(levels: tuple[str | None, ...]) -> None:
