@@ -192,6 +192,9 @@ def _has_kind(value: object, kind: str) -> bool:
     if kind == "bool":
         return isinstance(value, bool | np.bool_)
     if kind == "int":
+        # A float column holding whole numbers is what pandas makes of ints with gaps.
+        if isinstance(value, float | np.floating):
+            return float(value).is_integer()
         return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
     return isinstance(value, float | int | np.floating | np.integer) and not isinstance(
         value, bool | np.bool_
@@ -263,9 +266,10 @@ def read_manifest(
         raise ManifestError(path, f"cannot read manifest: {exc}") from exc
     if path.suffix == ".csv":
         frame = _parse_csv_types(frame, path)
-    frame = conform(frame)
+    # Validate the raw values first, so a bad cell is reported by row and column rather than
+    # surfacing as a failed dtype cast.
     validate(frame, path, data_root or path.parent, check_files)
-    return frame
+    return conform(frame)
 
 
 def _parse_csv_types(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -304,7 +308,7 @@ def write_manifest(
         ManifestError: If the table is invalid (nothing is written then).
     """
     path = Path(path)
+    validate(frame, name or path, data_root, check_files=data_root is not None)
     out = conform(frame)
-    validate(out, name or path, data_root, check_files=data_root is not None)
     with atomic_path(path) as tmp:
         out.to_parquet(tmp, index=False)

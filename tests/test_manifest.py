@@ -124,3 +124,29 @@ def test_missing_and_directory_manifest(tmp_path: Path) -> None:
     (tmp_path / "dir.parquet").mkdir()
     with pytest.raises(ManifestError, match="directory"):
         read_manifest(tmp_path / "dir.parquet")
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "fragment", "row"),
+    [
+        ("width", [40, 64.5], "expected int, got 64.5", 1),
+        ("mask_binarized", ["no", "yes"], "expected bool, got 'no'", 0),
+        ("image_id", [12345, 12346], "expected str, got 12345", 0),
+    ],
+)
+def test_parquet_with_bad_types_names_row_and_column(
+    tmp_path: Path, column: str, values: list[object], fragment: str, row: int
+) -> None:
+    raw = pd.DataFrame([_row(), _row(image_id="ISIC_2", image_path="images/2.jpg")])
+    raw[column] = values
+    path = tmp_path / "m.parquet"
+    raw.to_parquet(path)
+    with pytest.raises(ManifestError, match=fragment) as info:
+        read_manifest(path)
+    assert (info.value.row, info.value.column) == (row, column)
+
+
+def test_whole_floats_count_as_ints() -> None:
+    frame = pd.DataFrame([_row(seed=3.0), _row(image_id="ISIC_2", seed=None)])
+    validate(frame, "m")
+    assert conform(frame)["seed"].tolist()[0] == 3
