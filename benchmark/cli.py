@@ -71,7 +71,7 @@ def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
 )
 @click.option(
     "--link",
-    type=click.Choice(["hardlink", "symlink", "copy"]),
+    type=click.Choice(["hardlink", "copy"]),
     default="hardlink",
     show_default=True,
     help="How unchanged images enter the output.",

@@ -18,7 +18,7 @@ T = TypeVar("T")
 SourceName = Literal[
     "phantoms", "isic-archive", "ham10000", "isic2019", "isic2020", "segmentation-folder"
 ]
-LinkMode = Literal["hardlink", "symlink", "copy"]
+LinkMode = Literal["hardlink", "copy"]
 
 
 class ConfigError(ValueError):
@@ -90,7 +90,8 @@ class IngestConfig:
         masks: Folder of masks relative to the raw folder ("" to search beside the images).
         extra_metadata: Second CSV some layouts carry (ISIC 2019 metadata with lesion_id).
         link: How unchanged images enter the ingested set: hard link (no extra disk; falls
-            back to copy across filesystems), symlink, or copy.
+            back to copy across filesystems) or copy. Symlinks are not offered: they would
+            point outside the data root, which the manifest refuses.
         mask_threshold: Non-binary masks become ``value > mask_threshold`` (0..255 scale).
         workers: Processes for image validation; 0 means one per core.
         phantoms: Phantom generator settings, used when ``source`` is ``phantoms``.

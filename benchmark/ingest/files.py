@@ -15,6 +15,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Lower-cased; ISIC 2016 writes "_Segmentation", 2017/2018 "_segmentation", PH2 "_lesion".
 MASK_SUFFIXES = ("_segmentation", "_lesion")
 PH2_ROI_DIR_SUFFIX = "_roi"  # PH2 colour-region labels, not lesion images
+IGNORED_SUFFIXES = ("_superpixels",)  # ISIC 2017 superpixel maps, neither image nor mask
+MASK_DIR_WORDS = ("mask", "segmentation", "groundtruth")
 
 
 def index_by_stem(folder: Path) -> dict[str, list[Path]]:
@@ -66,7 +68,12 @@ def attach_images(candidates: list[Candidate], folder: Path) -> list[Exclusion]:
     return excluded
 
 
-def _mask_base(path: Path, mask_dirs: tuple[Path, ...]) -> str | None:
+def _is_mask_dir(name: str) -> bool:
+    lower = name.lower().replace(" ", "").replace("-", "").replace("_", "")
+    return any(word in lower for word in MASK_DIR_WORDS)
+
+
+def _mask_base(path: Path, root: Path, mask_dirs: tuple[Path, ...]) -> str | None:
     """The image stem a mask file belongs to, or ``None`` if ``path`` is not a mask."""
     lower = path.stem.lower()
     for suffix in MASK_SUFFIXES:
@@ -74,9 +81,42 @@ def _mask_base(path: Path, mask_dirs: tuple[Path, ...]) -> str | None:
             return path.stem[: -len(suffix)]
     if any(path.is_relative_to(d) for d in mask_dirs):
         return path.stem
-    if any("mask" in part.lower() for part in path.parent.parts[-1:]):
-        return path.stem
-    return None
+    # Only folders below the root count, so a root named "images_and_masks" is no mask folder.
+    below = path.relative_to(root).parent.parts if path.is_relative_to(root) else ()
+    return path.stem if any(_is_mask_dir(part) for part in below) else None
+
+
+def _image_files(root: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.suffix.lower() in IMAGE_EXTENSIONS
+        and not p.name.startswith(".")
+        and not p.stem.lower().endswith(IGNORED_SUFFIXES)
+        and not p.parent.name.lower().endswith(PH2_ROI_DIR_SUFFIX)
+    ]
+
+
+def _split(
+    files: list[Path], root: Path, mask_dirs: tuple[Path, ...]
+) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+    images: dict[str, list[Path]] = defaultdict(list)
+    masks: dict[str, list[Path]] = defaultdict(list)
+    for path in dict.fromkeys(files):
+        base = _mask_base(path, root, mask_dirs)
+        (masks[base] if base is not None else images[path.stem]).append(path)
+    return images, masks
+
+
+def sibling_mask_dirs(folder: Path) -> tuple[Path, ...]:
+    """Folders beside ``folder`` whose name says they hold masks (``masks``, ``GroundTruth``)."""
+    return tuple(
+        sorted(
+            d
+            for d in folder.parent.iterdir()
+            if d.is_dir() and d != folder and _is_mask_dir(d.name)
+        )
+    )
 
 
 def pair_segmentation_folder(
@@ -84,10 +124,12 @@ def pair_segmentation_folder(
 ) -> tuple[list[Candidate], list[Exclusion], list[str]]:
     """Pair images with masks by stem.
 
-    Masks are files whose stem ends in ``_segmentation``/``_Segmentation``/``_lesion``, or
-    that lie in ``masks`` or in a folder whose name contains ``mask``. In a PH2 tree
+    Masks are files whose stem ends in ``_segmentation``/``_Segmentation``/``_lesion``, that
+    lie in ``masks``, or in a folder below ``folder`` named like a mask folder (``masks``,
+    ``segmentation``, ``GroundTruth``). When ``folder`` holds no masks and ``masks`` is not
+    given, mask folders beside it are used (``images/`` + ``masks/``). In a PH2 tree
     (``IMDnnn/IMDnnn_Dermoscopic_Image/IMDnnn.bmp``) the colour-region files in
-    ``IMDnnn_roi/`` are skipped, so they are not taken for lesion images.
+    ``IMDnnn_roi/`` are skipped, as are ISIC 2017 ``*_superpixels`` maps.
 
     Args:
         folder: Root of the images (and masks, unless ``masks`` is given).
@@ -100,20 +142,11 @@ def pair_segmentation_folder(
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: segmentation folder not found")
     mask_dirs = (masks,) if masks is not None else ()
-    files = [
-        p
-        for root in (folder, *mask_dirs)
-        for p in sorted(root.rglob("*"))
-        if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
-    ]
-    images: dict[str, list[Path]] = defaultdict(list)
-    mask_files: dict[str, list[Path]] = defaultdict(list)
-    for path in dict.fromkeys(files):
-        base = _mask_base(path, mask_dirs)
-        if base is not None:
-            mask_files[base].append(path)
-        elif not path.parent.name.lower().endswith(PH2_ROI_DIR_SUFFIX):
-            images[path.stem].append(path)
+    files = [p for root in (folder, *mask_dirs) for p in _image_files(root)]
+    images, mask_files = _split(files, folder, mask_dirs)
+    if not mask_files and masks is None and (siblings := sibling_mask_dirs(folder)):
+        files += [p for root in siblings for p in _image_files(root)]
+        images, mask_files = _split(files, folder, siblings)
     candidates, exclusions = [], []
     for stem, paths in sorted(images.items()):
         found = mask_files.get(stem, [])
@@ -133,3 +166,31 @@ def pair_segmentation_folder(
         )
     orphans = sorted(str(p) for base, ps in mask_files.items() if base not in images for p in ps)
     return candidates, exclusions, orphans
+
+
+def attach_masks(candidates: list[Candidate], folder: Path) -> list[Exclusion]:
+    """Give metadata-source candidates their mask from ``folder`` (matched by stem).
+
+    Images without a mask keep none; an image with several candidate masks is excluded.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: mask folder not found")
+    _, masks = _split(_image_files(folder), folder, (folder,))
+    kept, excluded = [], []
+    for cand in candidates:
+        found = masks.get(cand.image_id, [])
+        if len(found) > 1:
+            excluded.append(
+                Exclusion(
+                    cand.image_id,
+                    "ambiguous_mask",
+                    f"several masks: {[str(f) for f in found]}",
+                    cand.meta_file,
+                    cand.line,
+                )
+            )
+            continue
+        cand.mask_file = found[0] if found else None
+        kept.append(cand)
+    candidates[:] = kept
+    return excluded

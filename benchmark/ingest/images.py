@@ -11,7 +11,9 @@ Policy, applied to every source:
 * Masks are written as single-channel PNG with values {0, 255}. Masks already in {0, 255}
   are unchanged; {0, 1} masks are scaled; anything else is thresholded at
   ``value > mask_threshold`` and ``mask_binarized`` records it. A mask whose size differs
-  from its image is excluded with both sizes, never resized silently.
+  from its image is excluded with both sizes, never resized silently. A mask with no lesion
+  pixel (after thresholding) is excluded as ``empty_mask``: the image is of a lesion, so the
+  mask is wrong. Masks that are lesion everywhere are kept and counted (``masks_full``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class PlaceResult:
         height: Image height in pixels.
         converted_from: Original PIL mode when the image was converted, else ``None``.
         mask_binarized: Whether the mask needed thresholding or scaling (``None``: no mask).
+        mask_full: Whether the mask marks every pixel as lesion.
     """
 
     image_path: str
@@ -55,6 +58,7 @@ class PlaceResult:
     height: int
     converted_from: str | None
     mask_binarized: bool | None
+    mask_full: bool = False
 
 
 def _open(path: Path, what: str) -> Image.Image:
@@ -118,9 +122,6 @@ def _link_or_copy(src: Path, dst: Path, link: str) -> None:
             return
         except OSError:  # other filesystem, or links not allowed: fall back to a copy
             pass
-    elif link == "symlink":
-        dst.symlink_to(src.resolve())
-        return
     shutil.copyfile(src, dst)
 
 
@@ -151,6 +152,14 @@ def place(
                 ),
             )
         mask = to_mask(mask_image, mask_threshold)
+        if not mask[0].any():
+            raise ImageProblemError(
+                "empty_mask",
+                (
+                    f"mask {mask_file} has no lesion pixel"
+                    + (f" after thresholding at > {mask_threshold}" if mask[1] else "")
+                ),
+            )
     pixels, converted = to_rgb8(image)
     if converted is None and image.format == "PNG" and _png_bit_depth(image_file) == 16:
         converted = "RGB;16"
@@ -164,4 +173,12 @@ def place(
     if mask is not None:
         mask_rel = f"masks/{image_id}.png"
         Image.fromarray(mask[0]).save(out_root / mask_rel, format="PNG")
-    return PlaceResult(rel, mask_rel, width, height, converted, None if mask is None else mask[1])
+    return PlaceResult(
+        rel,
+        mask_rel,
+        width,
+        height,
+        converted,
+        None if mask is None else mask[1],
+        mask is not None and bool(mask[0].all()),
+    )

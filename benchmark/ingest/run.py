@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from benchmark.config import IngestConfig
-from benchmark.ingest.files import attach_images, pair_segmentation_folder
+from benchmark.ingest.files import attach_images, attach_masks, pair_segmentation_folder
 from benchmark.ingest.images import ImageProblemError, PlaceResult, place
 from benchmark.ingest.phantom_source import read_phantom_folder
 from benchmark.ingest.sources import LAYOUT_READERS, detect_layout, read_isic2019
@@ -61,8 +60,6 @@ def collect(inputs: IngestInputs) -> tuple[list[Candidate], list[Exclusion], dic
         excl += _drop_unsafe(cands)
         if inputs.metadata is not None:
             excl += _label_from_metadata(cands, inputs.metadata, notes)
-        else:
-            notes["unlabelled"] = sorted(c.image_id for c in cands)
     else:
         if inputs.metadata is None:
             raise ValueError(f"source {inputs.source!r} needs a metadata CSV")
@@ -71,8 +68,9 @@ def collect(inputs: IngestInputs) -> tuple[list[Candidate], list[Exclusion], dic
         else:
             cands, excl = LAYOUT_READERS[inputs.source](inputs.metadata)
         excl += _drop_unsafe(cands)
-        excl += _drop_duplicates(cands)
         excl += attach_images(cands, inputs.images)
+        if inputs.masks is not None:
+            excl += attach_masks(cands, inputs.masks)
     return cands, excl, notes
 
 
@@ -83,26 +81,6 @@ def _drop_unsafe(cands: list[Candidate]) -> list[Exclusion]:
     return [
         Exclusion(c.image_id, "unsafe_path", str(unsafe_id(c.image_id)), c.meta_file, c.line)
         for c in unsafe
-    ]
-
-
-def _drop_duplicates(cands: list[Candidate]) -> list[Exclusion]:
-    """Exclude every row of an id that appears more than once: which row is right is unknown."""
-    counts = Counter(c.image_id for c in cands)
-    lines: dict[str, list[int | None]] = {}
-    for c in cands:
-        lines.setdefault(c.image_id, []).append(c.line)
-    dup = [c for c in cands if counts[c.image_id] > 1]
-    cands[:] = [c for c in cands if counts[c.image_id] == 1]
-    return [
-        Exclusion(
-            c.image_id,
-            "duplicate_id",
-            f"image_id appears {counts[c.image_id]} times (lines {lines[c.image_id]})",
-            c.meta_file,
-            c.line,
-        )
-        for c in dup
     ]
 
 
@@ -125,7 +103,6 @@ def _label_from_metadata(
             cand.labels.update(labels)
         kept.append(cand)
     notes["label_layout"] = layout
-    notes["unlabelled"] = sorted(c.image_id for c in kept if "diagnosis_code" not in c.labels)
     cands[:] = kept
     return out
 
@@ -224,6 +201,9 @@ def _summary(
         "fst_label": counts("fst_label", dropna=True),
         "patient_id_source": counts("patient_id_source"),
         "patients": int(manifest["patient_id"].nunique()) if len(manifest) else 0,
+        "unlabelled": sorted(manifest.loc[manifest["superclass"].isna(), "image_id"].tolist())
+        if len(manifest)
+        else [],
         **notes,
     }
 
@@ -241,7 +221,7 @@ def ingest(
     Args:
         inputs: The source layout and its files.
         out_dir: Output folder, replaced atomically.
-        link: ``hardlink``, ``symlink`` or ``copy`` for unchanged images.
+        link: ``hardlink`` or ``copy`` for unchanged images.
         mask_threshold: Threshold for non-binary masks (0..255 scale).
         workers: Processes for checking images; 0 means one per core.
         progress: Show a progress bar.
@@ -261,6 +241,7 @@ def ingest(
             _row(c, r) for c, r in zip(cands, results, strict=True) if isinstance(r, PlaceResult)
         ]
         exclusions += [r for r in results if isinstance(r, Exclusion)]
+        notes["masks_full"] = sum(1 for r in results if isinstance(r, PlaceResult) and r.mask_full)
         manifest = pd.DataFrame(rows) if rows else _empty_manifest()
         excl = pd.DataFrame(
             [e.__dict__ for e in exclusions],
@@ -290,6 +271,7 @@ def metrics_of(summary: dict[str, Any]) -> dict[str, Any]:
         "excluded",
         "with_mask",
         "masks_binarized",
+        "masks_full",
         "patients",
         "excluded_by_reason",
         "superclass",

@@ -41,6 +41,8 @@ def _build(
     """Turn rows into candidates; rows whose diagnosis does not map are excluded."""
     candidates: list[Candidate] = []
     exclusions: list[Exclusion] = []
+    ids = frame[id_col].str.strip().str.removesuffix(_DOWNSAMPLED)
+    lines = {k: [int(i) + 2 for i in v] for k, v in ids.groupby(ids).groups.items()}
     for index, row in frame.iterrows():
         line = int(index) + 2  # type: ignore[call-overload]
         raw_id = clean(row[id_col])
@@ -48,6 +50,11 @@ def _build(
             exclusions.append(Exclusion("", "missing_id", f"empty '{id_col}'", str(path), line))
             continue
         image_id = raw_id.removesuffix(_DOWNSAMPLED)
+        if len(lines[image_id]) > 1:
+            # Which of the rows is right is unknown, so every copy is excluded.
+            detail = f"image_id appears {len(lines[image_id])} times (lines {lines[image_id]})"
+            exclusions.append(Exclusion(image_id, "duplicate_id", detail, str(path), line))
+            continue
         problem, labels = row_labels(row)
         if problem:
             exclusions.append(Exclusion(image_id, "unknown_diagnosis", problem, str(path), line))

@@ -111,7 +111,7 @@ def test_mask_of_another_size_is_excluded(tmp_path: Path, out: Path) -> None:
 
 @pytest.mark.parametrize(
     ("values", "binarized", "right_half"),
-    [((0, 255), False, 255), ((0, 1), True, 255), ((10, 200), True, 255), ((0, 100), True, 0)],
+    [((0, 255), False, 255), ((0, 1), True, 255), ((10, 200), True, 255)],
 )
 def test_mask_values(
     tmp_path: Path, out: Path, values: tuple[int, int], binarized: bool, right_half: int
@@ -132,3 +132,24 @@ def test_corrupt_mask_is_reported_as_mask(tmp_path: Path, out: Path) -> None:
     mask.write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(ImageProblemError, match=r"mask .* corrupt"):
         _place(image, out, mask)
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [((0, 0), "no lesion pixel$"), ((0, 100), "after thresholding at > 127")],
+)
+def test_empty_mask_is_excluded(
+    tmp_path: Path, out: Path, values: tuple[int, int], fragment: str
+) -> None:
+    image = write_rgb(tmp_path / "a.png")
+    mask = write_mask(tmp_path / "a_mask.png", values=values)
+    with pytest.raises(ImageProblemError, match=fragment) as info:
+        _place(image, out, mask)
+    assert info.value.reason == "empty_mask"
+
+
+def test_all_lesion_mask_is_kept_and_flagged(tmp_path: Path, out: Path) -> None:
+    image = write_rgb(tmp_path / "a.png")
+    result = _place(image, out, write_mask(tmp_path / "a_mask.png", values=(255, 255)))
+    assert result.mask_full
+    assert not _place(image, out, write_mask(tmp_path / "b.png")).mask_full

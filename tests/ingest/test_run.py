@@ -99,7 +99,7 @@ def test_duplicate_ids_and_unsafe_ids_are_refused(tmp_path: Path) -> None:
     write_rgb(images / "ISIC_2.jpg")
     csv = tmp_path / "HAM10000_metadata.csv"
     csv.write_text(
-        "lesion_id,image_id,dx\nL1,ISIC_1,nv\nL2,ISIC_1,mel\nL3,ISIC_2,bkl\n"
+        "lesion_id,image_id,dx\nL1,ISIC_1,nv\nL2,ISIC_1,xyz\nL3,ISIC_2,bkl\n"
         "L4,../../etc/passwd,nv\nL5,ISIC_3,xyz\n"
     )
     result = _run(IngestInputs("ham10000", images, csv), tmp_path / "out")
@@ -184,3 +184,33 @@ def test_failure_midway_leaves_no_output(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(RuntimeError, match="disk full"):
         _run(IngestInputs("phantoms", folder), tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ph"]
+
+
+def test_sibling_mask_folders_and_mask_named_root(tmp_path: Path) -> None:
+    root = tmp_path / "images_and_masks"
+    write_rgb(root / "X.jpg")
+    write_mask(root / "X_segmentation.png")
+    assert list(
+        _run(IngestInputs("segmentation-folder", root), tmp_path / "o1").manifest.image_id
+    ) == ["X"]
+    data = tmp_path / "isic"
+    write_rgb(data / "images" / "A.jpg")
+    write_mask(data / "GroundTruth" / "A.png")
+    write_rgb(data / "images" / "A_superpixels.png")
+    result = _run(IngestInputs("segmentation-folder", data / "images"), tmp_path / "o2")
+    assert list(result.manifest.image_id) == ["A"]
+    assert result.summary["excluded"] == 0
+
+
+def test_masks_folder_for_a_metadata_source(realdata: Path, tmp_path: Path) -> None:
+    result = _run(
+        IngestInputs(
+            "ham10000",
+            realdata / "ham10000_seg" / "images",
+            realdata / "metadata" / "HAM10000_metadata.csv",
+            masks=realdata / "ham10000_seg" / "masks",
+        ),
+        tmp_path / "out",
+    )
+    assert result.summary["with_mask"] == 5
+    assert result.summary["unlabelled"] == []
