@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import click
 
@@ -12,14 +13,7 @@ from benchmark.config import PhantomConfig, SourceName
 from benchmark.ingest import IngestError, IngestInputs, ingest
 from benchmark.phantoms import generate_phantoms
 
-_SOURCES: tuple[SourceName, ...] = (
-    "phantoms",
-    "isic-archive",
-    "ham10000",
-    "isic2019",
-    "isic2020",
-    "segmentation-folder",
-)
+_SOURCES: tuple[str, ...] = get_args(SourceName)
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -79,6 +73,7 @@ def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
 @click.option(
     "--mask-threshold",
     default=127,
+    type=click.IntRange(0, 254),
     show_default=True,
     help="Non-binary masks become value > threshold.",
 )

@@ -16,7 +16,13 @@ from typing import Any, Literal, TypeVar
 T = TypeVar("T")
 
 SourceName = Literal[
-    "phantoms", "isic-archive", "ham10000", "isic2019", "isic2020", "segmentation-folder"
+    "phantoms",
+    "isic-archive",
+    "ham10000",
+    "isic2017",
+    "isic2019",
+    "isic2020",
+    "segmentation-folder",
 ]
 LinkMode = Literal["hardlink", "copy"]
 

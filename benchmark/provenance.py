@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-_FULL_HASH_BELOW = 64 * 2**20  # larger files are identified by size (DVC holds their md5)
+_FULL_HASH_BELOW = 2**20
+_TABLES = (".csv", ".parquet", ".json")
 _CHUNK = 2**20
 
 
@@ -32,10 +33,12 @@ def mapping_digest(data: Mapping[str, Any]) -> str:
 
 
 def data_digest(paths: Iterable[Path]) -> str:
-    """Short digest (16 hex digits) of files and folders.
+    """Short digest (16 hex digits) of files and folders, cheap enough for every run.
 
-    Files under 64 MiB count by content, larger ones by relative path and size. Folders
-    count by every file below them, in sorted order, so renames and edits both change it.
+    Small files (under 1 MiB) and tables (``.csv``, ``.parquet``, ``.json``) count by
+    content; other files -- images -- by relative path and size, since DVC already holds
+    their md5 and hashing an ISIC-sized folder on every run would double its I/O.
+    Folders count by every file below them, in sorted order.
 
     Args:
         paths: Files or folders; missing paths count as missing.
@@ -46,14 +49,15 @@ def data_digest(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for root in paths:
         root = Path(root)
+        if not root.exists():
+            digest.update(f"{root.name}:missing\n".encode())
+            continue
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
             rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
-            if not path.exists():
-                digest.update(f"{rel}:missing\n".encode())
-                continue
             size = path.stat().st_size
-            content = file_sha256(path) if size < _FULL_HASH_BELOW else f"size={size}"
+            by_content = size < _FULL_HASH_BELOW or path.suffix.lower() in _TABLES
+            content = file_sha256(path) if by_content else f"size={size}"
             digest.update(f"{rel}:{content}\n".encode())
     return digest.hexdigest()[:16]
 

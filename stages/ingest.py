@@ -44,8 +44,10 @@ from stages._tracking import log_outputs, stage_run
 def main(params_file: Path, raw_dir: Path, out_dir: Path, metrics_file: Path) -> None:
     """Ingest the configured source into the manifest spine."""
     cfg = load_section(params_file, "ingest", IngestConfig)
-    inputs = () if cfg.source == "phantoms" else (raw_dir,)
-    with stage_run("ingest", params_file, ("ingest",), inputs=inputs, tags={"source": cfg.source}):
+    # For phantoms raw_dir is the generator package: its digest still names the input.
+    with stage_run(
+        "ingest", params_file, ("ingest",), inputs=(raw_dir,), tags={"source": cfg.source}
+    ):
         result = ingest_from_config(cfg, raw_dir, out_dir)
         metrics = metrics_of(result.summary)
         write_json_atomic(metrics_file, metrics)

@@ -165,10 +165,30 @@ def read_isic_archive(path: Path) -> Parsed:
     return _build(frame, path, "isic-archive", "isic_id", labels)
 
 
+def read_isic2017(path: Path) -> Parsed:
+    """ISIC 2017 task 3: ``image_id,melanoma,seborrheic_keratosis`` (``0``/``1`` or floats).
+
+    The challenge has three classes; a row with neither flag set is a nevus by the
+    challenge's definition, not by guess. A row with both set is excluded.
+    """
+    frame = read_table(path, ("image_id", "melanoma", "seborrheic_keratosis"), "ISIC 2017")
+    flags = frame[["melanoma", "seborrheic_keratosis"]].apply(pd.to_numeric, errors="coerce")
+
+    def labels(row: pd.Series) -> tuple[str | None, dict[str, object]]:
+        mel, sk = flags.loc[row.name].to_numpy(dtype=float)
+        if not {mel, sk} <= {0.0, 1.0} or mel + sk > 1:
+            return f"flags melanoma={mel}, seborrheic_keratosis={sk} are not one class", {}
+        name = "melanoma" if mel else "seborrheic keratosis" if sk else "nevus"
+        return None, _labels(name, classify(name))
+
+    return _build(frame, path, "isic2017", "image_id", labels)
+
+
 LAYOUT_READERS: dict[str, Callable[[Path], Parsed]] = {
     "ham10000": read_ham10000,
     "isic2019": read_isic2019,
     "isic2020": read_isic2020,
+    "isic2017": read_isic2017,
     "isic-archive": read_isic_archive,
 }
 
@@ -184,11 +204,13 @@ def detect_layout(path: Path) -> str:
         return "ham10000"
     if {"image", "MEL", "NV"} <= header:
         return "isic2019"
+    if {"image_id", "melanoma", "seborrheic_keratosis"} <= header:
+        return "isic2017"
     if {"image_name", "diagnosis"} <= header:
         return "isic2020"
     if "isic_id" in header:
         return "isic-archive"
     raise IngestError(
         f"{path}: header {sorted(header)} matches no known metadata layout "
-        "(HAM10000, ISIC 2019, ISIC 2020, ISIC Archive)"
+        "(HAM10000, ISIC 2017, ISIC 2019, ISIC 2020, ISIC Archive)"
     )

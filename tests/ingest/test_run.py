@@ -214,3 +214,22 @@ def test_masks_folder_for_a_metadata_source(realdata: Path, tmp_path: Path) -> N
     )
     assert result.summary["with_mask"] == 5
     assert result.summary["unlabelled"] == []
+
+
+def test_isic2017_classification_images(realdata: Path, tmp_path: Path) -> None:
+    result = _run(
+        IngestInputs(
+            "isic2017",
+            realdata / "isic2017_cls",
+            realdata / "metadata" / "ISIC-2017_Training_Part3_GroundTruth.csv",
+        ),
+        tmp_path / "out",
+    )
+    codes = result.manifest.set_index("image_id").diagnosis_code.to_dict()
+    assert codes == {
+        "ISIC_0000000": "nv",
+        "ISIC_0000001": "nv",
+        "ISIC_0000002": "mel",
+        "ISIC_0000003": "nv",
+    }
+    assert result.summary["excluded_by_reason"] == {"missing_file": 1996}

@@ -163,3 +163,17 @@ def test_detect_layout(tmp_path: Path) -> None:
 )
 def test_fitzpatrick_labels(raw: str | None, label: str | None) -> None:
     assert fst_label(raw) == label
+
+
+def test_isic2017_three_classes(realdata: Path) -> None:
+    from benchmark.ingest.sources import read_isic2017
+
+    path = realdata / "metadata" / "ISIC-2017_Training_Part3_GroundTruth.csv"
+    cands, excluded = read_isic2017(path)
+    assert excluded == []
+    assert Counter(str(c.labels["diagnosis_code"]) for c in cands) == {
+        "nv": 1372,
+        "mel": 374,
+        "bkl": 254,
+    }
+    assert detect_layout(path) == "isic2017"
