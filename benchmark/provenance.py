@@ -104,3 +104,32 @@ def flatten_all(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def run_tags(
+    stage: str,
+    profile: str,
+    params: Mapping[str, Any],
+    inputs: Iterable[Path],
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The tags every tracked run carries: stage, profile, git commit and digests.
+
+    Args:
+        stage: Stage name.
+        profile: Params profile (``embedded``, ``paper``, ...).
+        params: The params sections the stage read.
+        inputs: Its input files or folders.
+        extra: More tags (model, variant, seed, ...).
+
+    Returns:
+        Tag name -> value.
+    """
+    return {
+        "stage": stage,
+        "profile": profile,
+        "git_commit": git_commit(),
+        "params_digest": mapping_digest(params),
+        "data_digest": data_digest(inputs),
+        **(extra or {}),
+    }

@@ -59,14 +59,7 @@ def stage_run(
     mlflow.set_tracking_uri(tracking_uri())
     parent = os.environ.pop("MLFLOW_RUN_ID", None)
     experiment = os.environ.pop("MLFLOW_EXPERIMENT_ID", None) if parent else None
-    all_tags = {
-        "stage": stage,
-        "profile": profile,
-        "git_commit": prov.git_commit(),
-        "params_digest": prov.mapping_digest(used),
-        "data_digest": prov.data_digest(inputs),
-        **(tags or {}),
-    }
+    all_tags = prov.run_tags(stage, profile, used, inputs, tags)
     if parent:
         all_tags["mlflow.parentRunId"] = parent
     exp_id = experiment or _experiment_id(mlflow, f"{EXPERIMENT_PREFIX}/{profile}")
