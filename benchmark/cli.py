@@ -9,9 +9,11 @@ from typing import get_args
 import click
 
 from benchmark import __version__
-from benchmark.config import PhantomConfig, SourceName
+from benchmark.config import PhantomConfig, SkintoneConfig, SourceName
 from benchmark.ingest import IngestError, IngestInputs, ingest
+from benchmark.io import write_text_atomic
 from benchmark.phantoms import generate_phantoms
+from benchmark.skintone.run import find_images, ita_table
 
 _SOURCES: tuple[str, ...] = get_args(SourceName)
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -105,6 +107,66 @@ def ingest_cmd(
     click.echo(
         f"manifest: {out_dir / 'manifest.parquet'}; exclusions: {out_dir / 'exclusions.csv'}"
     )
+
+
+@main.command("ita")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--masks", type=_DIR, help="Folder of lesion masks, matched by stem.")
+@click.option("--exclude-lesion", is_flag=True, help="Drop lesion-mask pixels (needs --masks).")
+@click.option(
+    "--robust", is_flag=True, help="Robust estimate: lesion and vignette excluded, trimmed mean."
+)
+@click.option(
+    "--rule",
+    type=click.Choice(["paper", "classic"]),
+    default="paper",
+    show_default=True,
+    help="YCbCr skin rule.",
+)
+@click.option(
+    "--max-side",
+    default=SkintoneConfig.max_side,
+    show_default=True,
+    help="Analyse at no less than this longer side (0: full resolution).",
+)
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV here instead of standard output.",
+)
+def ita_cmd(
+    paths: tuple[Path, ...],
+    masks: Path | None,
+    exclude_lesion: bool,
+    robust: bool,
+    rule: str,
+    max_side: int,
+    csv_out: Path | None,
+) -> None:
+    """ITA and Fitzpatrick type of images (files or folders).
+
+    Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst. The default is the
+    paper's rule: mean L*, b* of all skin-coloured pixels, lesion included.
+    """
+    if exclude_lesion and masks is None:
+        raise click.UsageError("--exclude-lesion needs --masks")
+    cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
+    name = "robust" if robust else "lesion_excluded" if exclude_lesion else "paper"
+    try:
+        table, problems = ita_table(
+            find_images(list(paths)), masks, name, cfg, progress=csv_out is not None
+        )
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    text = table.to_csv(index=False, float_format="%.4f")
+    if csv_out is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(csv_out, text)
+        click.echo(f"wrote {len(table)} rows to {csv_out}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

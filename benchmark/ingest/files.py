@@ -194,3 +194,20 @@ def attach_masks(candidates: list[Candidate], folder: Path) -> list[Exclusion]:
         kept.append(cand)
     candidates[:] = kept
     return excluded
+
+
+def image_and_mask_files(
+    folder: Path, masks_only: bool = False
+) -> tuple[list[Path], dict[str, Path]]:
+    """Image files under ``folder`` and its masks by image stem (see segmentation rules).
+
+    Args:
+        folder: Folder to scan recursively.
+        masks_only: Treat every file as a mask (a dedicated mask folder).
+
+    Returns:
+        ``(images, masks)``: non-mask image files, and the first mask found per image stem.
+    """
+    images, masks = _split(_image_files(folder), folder, (folder,) if masks_only else ())
+    flat = sorted(p for paths in images.values() for p in paths)
+    return flat, {stem: sorted(paths)[0] for stem, paths in masks.items()}

@@ -27,15 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from benchmark.imaging import ImageProblemError, open_image, png_bit_depth, to_mask, to_rgb8
+
 _PASS_THROUGH_FORMATS = {"JPEG", "PNG", "BMP"}
-
-
-class ImageProblemError(Exception):
-    """A file cannot be used; ``reason`` is a short code, the message the detail."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -61,60 +55,6 @@ class PlaceResult:
     mask_full: bool = False
 
 
-def _open(path: Path, what: str) -> Image.Image:
-    if path.is_dir():
-        raise ImageProblemError("not_a_file", f"{what} {path} is a directory, expected a file")
-    if not path.is_file():
-        raise ImageProblemError("missing_file", f"{what} {path} does not exist")
-    if path.stat().st_size == 0:
-        raise ImageProblemError("empty_file", f"{what} {path} is empty (0 bytes)")
-    try:
-        image = Image.open(path)
-        image.load()
-    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for bad files
-        raise ImageProblemError(
-            "unreadable_image", f"{what} {path} is corrupt or truncated: {exc}"
-        ) from exc
-    return image
-
-
-def _png_bit_depth(path: Path) -> int | None:
-    """Bit depth from a PNG's IHDR chunk (PIL reads 48-bit RGB as plain 8-bit ``RGB``)."""
-    with path.open("rb") as handle:
-        head = handle.read(25)
-    if len(head) == 25 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-        return head[24]
-    return None
-
-
-def to_rgb8(image: Image.Image) -> tuple[NDArray[np.uint8], str | None]:
-    """Convert any PIL image to uint8 RGB of shape (H, W, 3); return it and the old mode."""
-    mode = image.mode
-    if mode == "RGB":
-        return np.asarray(image, dtype=np.uint8), None
-    if mode.startswith("I;16") or mode == "I":
-        wide = np.asarray(image, dtype=np.float64)
-        gray = np.clip(np.round(wide * 255.0 / 65535.0), 0, 255).astype(np.uint8)
-        return np.repeat(gray[..., None], 3, axis=2), mode
-    return np.asarray(image.convert("RGB"), dtype=np.uint8), mode
-
-
-def to_mask(image: Image.Image, threshold: int) -> tuple[NDArray[np.uint8], bool]:
-    """Binary mask {0, 255} of shape (H, W) and whether thresholding/scaling was needed."""
-    if image.mode.startswith("I;16") or image.mode == "I":
-        values = np.asarray(image, dtype=np.float64) * 255.0 / 65535.0
-    elif image.mode in ("L", "1", "P"):
-        values = np.asarray(image.convert("L"), dtype=np.float64)
-    else:  # colour masks: any lit channel marks lesion
-        values = np.asarray(image.convert("RGB"), dtype=np.float64).max(axis=2)
-    unique = set(np.unique(values).tolist())
-    if unique <= {0.0, 255.0}:
-        return (values > 0).astype(np.uint8) * 255, False
-    if unique <= {0.0, 1.0}:
-        return (values > 0).astype(np.uint8) * 255, True
-    return (values > threshold).astype(np.uint8) * 255, True
-
-
 def _link_or_copy(src: Path, dst: Path, link: str) -> None:
     if link == "hardlink":
         try:
@@ -138,11 +78,11 @@ def place(
     Raises:
         ImageProblemError: When the image or mask cannot be used.
     """
-    image = _open(image_file, "image")
+    image = open_image(image_file, "image")
     width, height = image.size
     mask: tuple[NDArray[np.uint8], bool] | None = None
     if mask_file is not None:
-        mask_image = _open(mask_file, "mask")
+        mask_image = open_image(mask_file, "mask")
         if mask_image.size != image.size:
             raise ImageProblemError(
                 "mask_size_mismatch",
@@ -161,7 +101,7 @@ def place(
                 ),
             )
     pixels, converted = to_rgb8(image)
-    if converted is None and image.format == "PNG" and _png_bit_depth(image_file) == 16:
+    if converted is None and image.format == "PNG" and png_bit_depth(image_file) == 16:
         converted = "RGB;16"
     if converted is None and image.format in _PASS_THROUGH_FORMATS:
         rel = f"images/{image_id}{image_file.suffix.lower()}"

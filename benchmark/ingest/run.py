@@ -17,8 +17,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from benchmark.config import IngestConfig
+from benchmark.imaging import ImageProblemError
 from benchmark.ingest.files import attach_images, attach_masks, pair_segmentation_folder
-from benchmark.ingest.images import ImageProblemError, PlaceResult, place
+from benchmark.ingest.images import PlaceResult, place
 from benchmark.ingest.phantom_source import read_phantom_folder
 from benchmark.ingest.sources import LAYOUT_READERS, detect_layout, read_isic2019
 from benchmark.ingest.tables import Candidate, Exclusion, unsafe_id

@@ -57,8 +57,9 @@ def render(
     size = spec.size
     lab = np.empty((size, size, 3))
     lab[...] = spec.skin_lab
-    # Zero-mean low-frequency texture keeps the mean skin colour at its nominal value.
-    lab[..., 0] += _smooth_noise(rng, size, scale=size / 12, amplitude=1.2)
+    # Fine zero-mean texture: any skin region large enough to measure keeps the nominal mean
+    # colour (coarse blotches would shift the mean of whatever part is visible).
+    lab[..., 0] += _smooth_noise(rng, size, scale=size / 64, amplitude=1.0)
     mask = _lesion_mask(rng, size, irregular=spec.diagnosis_code == "mel")
     lab = _paint_lesion(lab, mask, spec, rng)
     rgb = lab_to_srgb(lab)

@@ -67,3 +67,42 @@ def lab_to_srgb(lab: ArrayLike) -> NDArray[np.float64]:
     linear = np.clip(xyz @ _XYZ_TO_RGB.T, 0.0, 1.0)
     srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
     return np.asarray(np.clip(srgb, 0.0, 1.0), dtype=np.float64)
+
+
+def _srgb_lut() -> NDArray[np.float32]:
+    x = np.arange(256, dtype=np.float64) / 255.0
+    linear = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    return linear.astype(np.float32)
+
+
+_LINEAR_LUT = _srgb_lut()
+_Y_ROW = _RGB_TO_XYZ[1].astype(np.float32)
+_Z_ROW = (_RGB_TO_XYZ[2] / _WHITE[2]).astype(np.float32)
+
+
+def _f(t: NDArray[np.float32]) -> NDArray[np.float32]:
+    out = np.cbrt(t)
+    small = t <= _EPS
+    if small.any():
+        out[small] = (_KAPPA * t[small] + 16) / 116
+    return out
+
+
+def lightness_and_b(rgb8: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """CIELAB L* and b* of 8-bit sRGB pixels, fast (float32, a lookup table, no a*).
+
+    ITA needs only L* (from Y) and b* (from Y and Z), so X and a* are skipped. Agrees with
+    :func:`srgb_to_lab` to about 1e-4.
+
+    Args:
+        rgb8: uint8 array of shape ``(..., 3)``.
+
+    Returns:
+        ``(L*, b*)``, float32 arrays of shape ``rgb8.shape[:-1]``.
+    """
+    if rgb8.dtype != np.uint8 or rgb8.shape[-1:] != (3,):
+        raise ValueError(f"expected uint8 (..., 3), got {rgb8.dtype} {rgb8.shape}")
+    r, g, b = (_LINEAR_LUT[rgb8[..., i]] for i in range(3))
+    fy = _f(_Y_ROW[0] * r + _Y_ROW[1] * g + _Y_ROW[2] * b)
+    fz = _f(_Z_ROW[0] * r + _Z_ROW[1] * g + _Z_ROW[2] * b)
+    return 116 * fy - 16, 200 * (fy - fz)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.ingest.images import ImageProblemError, place
+from benchmark.imaging import ImageProblemError
+from benchmark.ingest.images import place
 from tests.conftest import write_mask, write_rgb
 
 

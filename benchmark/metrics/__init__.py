@@ -1,0 +1,1 @@
+"""Metrics: pure functions over arrays, fairlearn-like signatures, NaN with a reason."""

@@ -1,0 +1,81 @@
+"""The skintone stage's outputs: Table 1, Figure 4, lesion effect and FST agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmark.io import atomic_path, write_json_atomic
+from benchmark.metrics.agreement import fst_agreement
+from benchmark.skintone import tables
+
+
+def _notes(
+    manifest: pd.DataFrame, table: pd.DataFrame, effect: pd.DataFrame, primary: str
+) -> list[str]:
+    head = tables.summary(table)
+    notes = [
+        f"FST from the {primary} ITA estimate; FST I-III {head['share_I_III']:.1%} "
+        f"(paper {head['paper_share_I_III']:.1%}), V-VI {head['share_V_VI']:.1%} "
+        f"(paper {head['paper_share_V_VI']:.1%}); {head['uncertain']} uncertain "
+        "(fewer than the minimum of skin pixels, or b* <= 0).",
+    ]
+    total = effect.loc["Total"].to_dict() if len(effect) else {"with_mask": 0}
+    if total["with_mask"]:
+        notes.append(
+            f"Lesion in or out: of {total['with_mask']} images with a lesion mask, "
+            f"{total['changed']} change type when the lesion is excluded from the paper rule "
+            f"({total['to_lighter']} lighter, {total['to_darker']} darker, "
+            f"{total['to_uncertain']} to uncertain); per type in lesion_effect.csv."
+        )
+    if "dataset" in manifest and bool((manifest["dataset"] == "phantoms").all()):
+        notes.append(
+            "Images are phantoms (synthetic skin of known colour), not patients: "
+            "no openly licensed FST V-VI dermoscopic image was available."
+        )
+    if (note := tables.dark_note(table)) is not None:
+        notes.append(note)
+    return notes
+
+
+def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[str, Any]:
+    """Write Table 1 (CSV, JSON, Markdown), Figure 4 (PNG), lesion effect and agreement.
+
+    Args:
+        manifest: Manifest with the skintone columns.
+        out_dir: Folder to write (replaced atomically).
+        primary: Name of the estimate that fills ``fst`` (for the notes).
+
+    Returns:
+        The stage metrics: headline shares, counts, lesion effect, agreement.
+    """
+    table = tables.table1(manifest)
+    effect = tables.lesion_effect(manifest)
+    notes = _notes(manifest, table, effect, primary)
+    agreement = {
+        name: fst_agreement(manifest["fst_label"], manifest[column])
+        for name, column in (("primary", "fst"), ("paper", "fst_paper"))
+        if "fst_label" in manifest and manifest["fst_label"].notna().any()
+    }
+    with atomic_path(Path(out_dir)) as tmp:
+        tmp.mkdir(parents=True)
+        table.to_csv(tmp / "table1.csv", index_label="fst")
+        write_json_atomic(
+            tmp / "table1.json",
+            {"rows": table.reset_index(names="fst").to_dict("records"), "notes": notes},
+        )
+        (tmp / "table1.md").write_text(tables.table1_markdown(table, notes), encoding="utf-8")
+        tables.figure4(table, tmp / "figure4.png", f"FST distribution ({len(manifest)} images)")
+        effect.to_csv(tmp / "lesion_effect.csv", index_label="fst_paper")
+        write_json_atomic(tmp / "agreement.json", agreement)
+    metrics: dict[str, Any] = tables.summary(table)
+    total = effect.loc["Total"].to_dict() if len(effect) else {"changed": 0, "with_mask": 0}
+    metrics["lesion_changed"] = int(total["changed"])
+    metrics["with_mask"] = int(total["with_mask"])
+    for name, result in agreement.items():
+        metrics[f"agreement_{name}"] = {
+            k: result[k] for k in ("support", "exact", "within_one", "kappa_quadratic")
+        }
+    return metrics

@@ -1,0 +1,245 @@
+"""ITA over many images: loading at analysis resolution, parallel estimation, manifest columns."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from PIL import Image
+from tqdm import tqdm
+
+from benchmark.config import SkintoneConfig
+from benchmark.imaging import ImageProblemError, open_image, to_mask, to_rgb8
+from benchmark.skintone.estimate import ItaEstimate, estimate
+
+ESTIMATES = ("paper", "lesion_excluded", "robust")
+_IN_PROCESS_BELOW = 16
+
+
+def _reduced(image: Image.Image, max_side: int) -> Image.Image:
+    """Decode at no less than ``max_side`` on the longer side: JPEG DCT scaling, else box."""
+    width, height = image.size
+    if not max_side or max(width, height) <= max_side:
+        image.load()
+        return image
+    scale = max_side / max(width, height)
+    if image.format == "JPEG":
+        image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+        image.load()
+        return image
+    image.load()
+    factor = int(1 / scale)
+    return image.reduce(factor) if factor >= 2 else image
+
+
+Loaded = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.bool_] | None]
+
+
+def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loaded:
+    """Read an image (any mode) and its lesion mask at analysis resolution.
+
+    Args:
+        image_path: The image.
+        mask_path: Its lesion mask (same size as the image), or ``None``.
+        max_side: See :class:`benchmark.config.SkintoneConfig`.
+
+    Returns:
+        ``(rgb, ycbcr, lesion)``: uint8 (H, W, 3) twice and a bool (H, W) mask or ``None``.
+
+    Raises:
+        ImageProblemError: Unreadable image or mask, or a mask whose size differs from the
+            image's (both sizes and files named).
+    """
+    image = open_image(image_path) if max_side == 0 else _lazy(image_path)
+    original = image.size
+    image = _reduced(image, max_side)
+    rgb, _ = to_rgb8(image)
+    ycbcr = np.asarray(Image.fromarray(rgb).convert("YCbCr"))
+    lesion = None
+    if mask_path is not None:
+        mask_image = open_image(mask_path, "mask")
+        if mask_image.size != original:
+            raise ImageProblemError(
+                "mask_size_mismatch",
+                (
+                    f"mask {mask_path} is {mask_image.size[0]}x{mask_image.size[1]} but image "
+                    f"{image_path} is {original[0]}x{original[1]}"
+                ),
+            )
+        if mask_image.size != image.size:
+            mask_image = mask_image.resize(image.size, Image.Resampling.NEAREST)
+        lesion = to_mask(mask_image, 127)[0] > 0
+    return rgb, ycbcr, lesion
+
+
+def _lazy(path: Path) -> Image.Image:
+    """Open without decoding (so JPEG DCT scaling can apply); errors as :func:`open_image`."""
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        return open_image(path)  # raises the specific problem
+    try:
+        return Image.open(path)
+    except Exception:  # PIL raises many types for a bad header
+        return open_image(path)
+
+
+def estimate_path(
+    image_path: Path, mask_path: Path | None, cfg: SkintoneConfig
+) -> dict[str, ItaEstimate]:
+    """All estimates for one image file (see :func:`benchmark.skintone.estimate.estimate`)."""
+    try:
+        rgb, ycbcr, lesion = load_for_ita(image_path, mask_path, cfg.max_side)
+    except ImageProblemError:
+        raise
+    except Exception as exc:  # a truncated JPEG fails at load time under draft()
+        raise ImageProblemError("unreadable_image", f"image {image_path}: {exc}") from exc
+    return estimate(rgb, ycbcr, lesion, cfg)
+
+
+def _job(args: tuple[Path, Path | None, SkintoneConfig]) -> dict[str, ItaEstimate] | str:
+    try:
+        return estimate_path(*args)
+    except ImageProblemError as problem:
+        return str(problem)
+
+
+def estimate_many(
+    jobs: list[tuple[Path, Path | None]], cfg: SkintoneConfig, progress: bool = True
+) -> list[dict[str, ItaEstimate] | str]:
+    """Estimate every (image, mask) in order, over ``cfg.workers`` processes.
+
+    Returns:
+        Per job, the estimates, or the error message of an unreadable file.
+    """
+    tasks = [(image, mask, cfg) for image, mask in jobs]
+    workers = cfg.workers or os.cpu_count() or 1
+    bar = {"total": len(tasks), "desc": "ITA", "unit": "img", "disable": not progress}
+    if workers == 1 or len(tasks) < _IN_PROCESS_BELOW:
+        return [_job(t) for t in tqdm(tasks, **bar)]  # type: ignore[call-overload]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(tqdm(pool.map(_job, tasks, chunksize=8), **bar))  # type: ignore[call-overload]
+
+
+def _columns(result: dict[str, ItaEstimate] | str, primary: str) -> dict[str, Any]:
+    if isinstance(result, str):
+        return {
+            "ita": np.nan,
+            "l_star": np.nan,
+            "b_star": np.nan,
+            "skin_pixels": 0,
+            "fst": "uncertain",
+            "ita_spread": np.nan,
+            "skintone_error": result,
+        }
+    main = result[primary]
+    row: dict[str, Any] = {
+        "ita": main.ita,
+        "l_star": main.l_star,
+        "b_star": main.b_star,
+        "skin_pixels": main.skin_pixels,
+        "fst": main.fst,
+        "ita_spread": main.spread,
+        "skintone_error": None,
+    }
+    for name in ESTIMATES:
+        est = result.get(name)
+        row[f"ita_{name}"] = est.ita if est else np.nan
+        row[f"fst_{name}"] = est.fst if est else None
+    return row
+
+
+def add_skintone(
+    manifest: pd.DataFrame, root: Path, cfg: SkintoneConfig, progress: bool = True
+) -> pd.DataFrame:
+    """Return ``manifest`` with ITA columns for every image.
+
+    Adds ``ita, l_star, b_star, skin_pixels, fst, ita_spread`` (from the ``cfg.primary``
+    estimate) and ``ita_<e>``, ``fst_<e>`` for ``e`` in paper, lesion_excluded (only where a
+    mask exists) and robust. An unreadable image gets ``uncertain`` and ``skintone_error``.
+
+    Args:
+        manifest: Rows with ``image_path`` and optional ``mask_path``, relative to ``root``.
+        root: The data root.
+        cfg: Estimation settings.
+        progress: Show a progress bar.
+    """
+    masks = manifest["mask_path"] if "mask_path" in manifest else pd.Series([None] * len(manifest))
+    jobs = [
+        (root / str(image), None if pd.isna(mask) else root / str(mask))
+        for image, mask in zip(manifest["image_path"], masks, strict=True)
+    ]
+    results = estimate_many(jobs, cfg, progress)
+    columns = pd.DataFrame([_columns(r, cfg.primary) for r in results], index=manifest.index)
+    out = manifest.drop(columns=[c for c in columns.columns if c in manifest.columns])
+    return pd.concat([out, columns], axis=1)
+
+
+CSV_COLUMNS = ("image_id", "ita", "l_star", "b_star", "skin_pixels", "fst")
+
+
+def find_images(paths: list[Path]) -> list[Path]:
+    """Image files named directly or found under folders (mask-like files skipped), sorted."""
+    from benchmark.ingest.files import image_and_mask_files
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += image_and_mask_files(path)[0]
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return sorted(dict.fromkeys(found))
+
+
+def ita_table(
+    images: list[Path],
+    masks: Path | None,
+    estimate_name: str,
+    cfg: SkintoneConfig,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, list[str]]:
+    """ITA of loose image files, one row per image with :data:`CSV_COLUMNS`.
+
+    Args:
+        images: Image files.
+        masks: Folder of lesion masks matched by stem (``X.png``, ``X_segmentation.png``).
+        estimate_name: ``paper``, ``lesion_excluded`` or ``robust``.
+        cfg: Estimation settings.
+        progress: Show a progress bar.
+
+    Returns:
+        The table and a list of problems (unreadable files, images without a mask when one
+        was needed), to print on stderr.
+    """
+    from benchmark.ingest.files import image_and_mask_files
+
+    by_stem = image_and_mask_files(masks, masks_only=True)[1] if masks is not None else {}
+    jobs = [(image, by_stem.get(image.stem)) for image in images]
+    problems = [
+        f"{image}: no mask in {masks}; paper rule used"
+        for image, mask in jobs
+        if masks is not None and mask is None
+    ]
+    rows = []
+    for (image, _), result in zip(jobs, estimate_many(jobs, cfg, progress), strict=True):
+        if isinstance(result, str):
+            problems.append(result)
+            rows.append({"image_id": image.stem, "skin_pixels": 0, "fst": "uncertain"})
+            continue
+        est = result.get(estimate_name) or result["paper"]
+        rows.append(
+            {
+                "image_id": image.stem,
+                "ita": est.ita,
+                "l_star": est.l_star,
+                "b_star": est.b_star,
+                "skin_pixels": est.skin_pixels,
+                "fst": est.fst,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS)), problems

@@ -1,0 +1,172 @@
+"""Paper Table 1 and Figure 4 beside ours, and the lesion-in/lesion-out comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
+
+ROWS = (*FST_LABELS, UNCERTAIN)
+# Paper Table 1 (ISIC, 17,728 images, ITA-derived FST): melanoma / non-melanoma counts.
+PAPER_TABLE1 = {
+    "I": (0, 0),
+    "II": (506, 4382),
+    "III": (2005, 7756),
+    "IV": (426, 1213),
+    "V": (8, 47),
+    "VI": (215, 1137),
+    "uncertain": (5, 28),
+}
+FEW_DARK = 50  # below this many FST V-VI images, numbers that rest on them are flagged
+
+
+def table1(manifest: pd.DataFrame, fst_col: str = "fst") -> pd.DataFrame:
+    """FST x superclass counts with totals, ours beside the paper's.
+
+    Args:
+        manifest: Rows with ``superclass`` (may be missing) and ``fst_col``.
+        fst_col: Which estimate to count.
+
+    Returns:
+        Index FST I..VI, uncertain, Total; columns ``melanocytic``, ``non_melanocytic``,
+        ``unlabelled`` (only if any), ``total``, ``share`` (of all images), and the paper's
+        ``paper_melanoma``, ``paper_non_melanoma``, ``paper_total``.
+    """
+    superclass = (
+        manifest["superclass"].astype("object").where(manifest["superclass"].notna(), "unlabelled")
+    )
+    counts = pd.crosstab(pd.Categorical(manifest[fst_col], ROWS), superclass, dropna=False)
+    counts = counts.reindex(
+        columns=[
+            c
+            for c in ("melanocytic", "non_melanocytic", "unlabelled")
+            if c in counts.columns or c != "unlabelled"
+        ],
+        fill_value=0,
+    )
+    counts.index = list(ROWS)
+    counts["total"] = counts.sum(axis=1)
+    counts.loc["Total"] = counts.sum(axis=0)
+    counts["share"] = counts["total"] / max(int(counts["total"].iloc[-1]), 1)
+    paper = pd.DataFrame(PAPER_TABLE1, index=["paper_melanoma", "paper_non_melanoma"]).T
+    paper.loc["Total"] = paper.sum(axis=0)
+    paper["paper_total"] = paper.sum(axis=1)
+    return counts.join(paper).astype({c: int for c in counts.columns if c != "share"})
+
+
+def lesion_effect(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Per paper-rule FST: images with a mask, and how many change type without the lesion.
+
+    Returns:
+        Index FST rows that occur; columns ``with_mask``, ``changed``, ``to_lighter``,
+        ``to_darker``, ``to_uncertain`` (comparing ``fst_paper`` with ``fst_lesion_excluded``).
+    """
+    rows = (
+        manifest[manifest["fst_lesion_excluded"].notna()]
+        if "fst_lesion_excluded" in manifest
+        else manifest.iloc[0:0]
+    )
+    order = {label: i for i, label in enumerate(ROWS)}
+    before = rows["fst_paper"].map(order)
+    after = rows["fst_lesion_excluded"].map(order)
+    unc = order[UNCERTAIN]
+    frame = pd.DataFrame(
+        {
+            "fst_paper": rows["fst_paper"],
+            "changed": before != after,
+            "to_lighter": (after < before) & (before != unc),
+            "to_darker": (after > before) & (after != unc),
+            "to_uncertain": (after == unc) & (before != unc),
+        }
+    )
+    grouped = frame.groupby("fst_paper").agg(
+        with_mask=("changed", "size"),
+        changed=("changed", "sum"),
+        to_lighter=("to_lighter", "sum"),
+        to_darker=("to_darker", "sum"),
+        to_uncertain=("to_uncertain", "sum"),
+    )
+    grouped = grouped.reindex([r for r in ROWS if r in grouped.index])
+    grouped.loc["Total"] = grouped.sum(axis=0)
+    return grouped.astype(int)
+
+
+def dark_note(table: pd.DataFrame) -> str | None:
+    """A plain warning when the FST V-VI count is too small to support per-group numbers."""
+    counts = _column(table, "total")
+    dark = counts["V"] + counts["VI"]
+    if dark >= FEW_DARK:
+        return None
+    return (
+        f"Only {dark} image(s) are estimated FST V-VI: every number about dark skin rests "
+        f"on them and is not reliable (fewer than {FEW_DARK})."
+    )
+
+
+def figure4(table: pd.DataFrame, path: Path, title: str) -> None:
+    """Counts per FST and superclass, log scale, FST V-VI shaded, written as PNG."""
+    rows = table.drop(index="Total")
+    columns = [c for c in ("melanocytic", "non_melanocytic", "unlabelled") if c in rows]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    width = 0.8 / len(columns)
+    for i, column in enumerate(columns):
+        x = [j + (i - (len(columns) - 1) / 2) * width for j in range(len(rows))]
+        # Zero counts draw no bar (a log axis has no zero); every bar carries its count.
+        heights = rows[column].astype(float).where(rows[column] > 0)
+        bars = ax.bar(x, heights, width, label=column.replace("_", "-"))
+        ax.bar_label(bars, labels=[f"{int(v)}" if v > 0 else "" for v in rows[column]], fontsize=7)
+    ax.axvspan(3.5, 5.5, color="0.85", zorder=0, label="FST V-VI")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(rows)), list(rows.index))
+    ax.set_xlabel("Fitzpatrick skin type (ITA-estimated)")
+    ax.set_ylabel("images (log scale)")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def table1_markdown(table: pd.DataFrame, notes: list[str]) -> str:
+    """Table 1 as Markdown, ours beside the paper's, followed by notes."""
+    ours = [c for c in ("melanocytic", "non_melanocytic", "unlabelled") if c in table]
+    header = [*ours, "total", "share", "paper melanoma", "paper non-mel.", "paper total"]
+    lines = [
+        "| FST | " + " | ".join(h.replace("_", "-") for h in header) + " |",
+        "|---|" + "---:|" * len(header),
+    ]
+    for label in table.index:
+        row = table.loc[label].to_dict()
+        cells = [str(int(row[c])) for c in (*ours, "total")] + [f"{row['share']:.2%}"]
+        cells += [str(int(row[c])) for c in ("paper_melanoma", "paper_non_melanoma", "paper_total")]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines + [""] + [f"- {note}" for note in notes]) + "\n"
+
+
+def _column(table: pd.DataFrame, name: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in table[name].items()}
+
+
+def summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers: shares of FST I-III and V-VI, ours and the paper's."""
+    ours, paper = _column(table, "total"), _column(table, "paper_total")
+
+    def share(counts: dict[str, int], labels: tuple[str, ...]) -> float:
+        return sum(counts[label] for label in labels) / max(counts["Total"], 1)
+
+    return {
+        "images": ours["Total"],
+        "uncertain": ours["uncertain"],
+        "share_I_III": share(ours, ("I", "II", "III")),
+        "share_V_VI": share(ours, ("V", "VI")),
+        "paper_share_I_III": share(paper, ("I", "II", "III")),
+        "paper_share_V_VI": share(paper, ("V", "VI")),
+        "counts": {str(k): int(v) for k, v in table["total"].items()},
+    }

@@ -1,0 +1,47 @@
+"""DVC stage ``skintone``: ITA and Fitzpatrick type per image, paper Table 1 and Figure 4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchmark.config import SkintoneConfig
+from benchmark.io import write_json_atomic
+from benchmark.manifest import read_manifest, write_manifest
+from benchmark.skintone.outputs import write_outputs
+from benchmark.skintone.run import add_skintone
+from stages._params import load_section
+from stages._tracking import log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--data-root", required=True, type=_PATH, help="Root of the manifest's paths.")
+@click.option("--manifest", "manifest_in", required=True, type=_PATH, help="Input manifest.")
+@click.option("--out-manifest", required=True, type=_PATH, help="Manifest with ITA columns.")
+@click.option("--out-dir", required=True, type=_PATH, help="Table 1, Figure 4, agreement.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(
+    params_file: Path,
+    data_root: Path,
+    manifest_in: Path,
+    out_manifest: Path,
+    out_dir: Path,
+    metrics_file: Path,
+) -> None:
+    """Estimate ITA and FST for every image and write paper Table 1 and Figure 4."""
+    cfg = load_section(params_file, "skintone", SkintoneConfig)
+    with stage_run("skintone", params_file, ("skintone",), inputs=(manifest_in,)):
+        manifest = add_skintone(read_manifest(manifest_in, data_root), data_root, cfg)
+        write_manifest(manifest, out_manifest, data_root=data_root)
+        metrics = write_outputs(manifest, out_dir, cfg.primary)
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics, *sorted(p for p in out_dir.iterdir() if p.is_file()))
+    click.echo(f"FST V-VI share {metrics['share_V_VI']:.1%} of {metrics['images']} images")
+
+
+if __name__ == "__main__":
+    main()
