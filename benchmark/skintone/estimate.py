@@ -50,11 +50,15 @@ class ItaEstimate:
     spread: float
 
 
-def skin_mask(ycbcr: NDArray[np.uint8], rule: str = "paper") -> NDArray[np.bool_]:
-    """Boolean skin mask of shape (H, W) from a uint8 YCbCr image of shape (H, W, 3)."""
+def skin_mask(rgb: NDArray[np.uint8], rule: str = "paper") -> NDArray[np.bool_]:
+    """Boolean skin mask of shape (H, W) of a uint8 sRGB image of shape (H, W, 3).
+
+    YCbCr is BT.601 full range (the JPEG convention, OpenCV's ``COLOR_RGB2YCrCb``), rounded
+    to integers; both bounds of each range are inclusive.
+    """
     (cb_lo, cb_hi), (cr_lo, cr_hi) = SKIN_RULES[rule]
-    cb, cr = ycbcr[..., 1], ycbcr[..., 2]
-    return np.asarray((cb >= cb_lo) & (cb <= cb_hi) & (cr >= cr_lo) & (cr <= cr_hi))
+    ycrcb = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YCrCb)
+    return cv2.inRange(ycrcb, (0, cr_lo, cb_lo), (255, cr_hi, cb_hi)).astype(bool)
 
 
 @lru_cache(maxsize=16)
@@ -76,26 +80,22 @@ def _grow(lesion: NDArray[np.bool_], margin: float) -> NDArray[np.bool_]:
 
 
 def _spread(
-    light: NDArray[np.float32], yellow: NDArray[np.float32], used: NDArray[np.bool_], grid: int
+    light: NDArray[np.float32],
+    yellow: NDArray[np.float32],
+    where: NDArray[np.intp],
+    shape: tuple[int, int],
+    grid: int,
 ) -> float:
-    """Std of ITA over a grid x grid tiling (patches with too few pixels are skipped)."""
-    h, w = (light.shape[0] // grid) * grid, (light.shape[1] // grid) * grid
-    if h == 0 or w == 0:
-        return math.nan
-
-    def tile_sum(a: NDArray[np.float32]) -> NDArray[np.float64]:
-        return np.asarray(
-            a[:h, :w].reshape(grid, h // grid, grid, w // grid).sum(axis=(1, 3)), dtype=np.float64
-        )
-
-    weights = used.astype(np.float32)
-    count = tile_sum(weights)
+    """Std of ITA over a grid x grid tiling; ``where`` are the pixels' flat indices."""
+    height, width = shape
+    patch = (where // width * grid // height) * grid + (where % width * grid // width)
+    count = np.bincount(patch, minlength=grid * grid)
     ok = count >= _MIN_PATCH_PIXELS
     if ok.sum() < 2:
         return math.nan
-    ita = ita_degrees(
-        tile_sum(light * weights)[ok] / count[ok], tile_sum(yellow * weights)[ok] / count[ok]
-    )
+    l_sum = np.bincount(patch, weights=light, minlength=grid * grid)
+    b_sum = np.bincount(patch, weights=yellow, minlength=grid * grid)
+    ita = ita_degrees(l_sum[ok] / count[ok], b_sum[ok] / count[ok])
     ita = ita[np.isfinite(ita)]
     return float(np.std(ita, ddof=1)) if ita.size >= 2 else math.nan
 
@@ -110,54 +110,64 @@ def _centre(values: NDArray[np.float32], how: str) -> float:
     return float(values.mean(dtype=np.float64))
 
 
+@dataclass(frozen=True)
+class _Skin:
+    """L*, b* of the skin pixels only, with their flat indices in an image of ``shape``."""
+
+    light: NDArray[np.float32]
+    yellow: NDArray[np.float32]
+    where: NDArray[np.intp]
+    shape: tuple[int, int]
+
+
 def _estimate(
-    light: NDArray[np.float32],
-    yellow: NDArray[np.float32],
-    used: NDArray[np.bool_],
-    cfg: SkintoneConfig,
-    center: str,
+    skin: _Skin, keep: NDArray[np.bool_] | None, cfg: SkintoneConfig, center: str, spread: bool
 ) -> ItaEstimate:
-    n = int(used.sum())
+    light, yellow, where = skin.light, skin.yellow, skin.where
+    if keep is not None:
+        light, yellow, where = light[keep], yellow[keep], where[keep]
+    n = int(light.size)
     if n < cfg.min_skin_pixels:
         return ItaEstimate(math.nan, math.nan, math.nan, n, "uncertain", math.nan)
-    l_star, b_star = _centre(light[used], center), _centre(yellow[used], center)
+    l_star, b_star = _centre(light, center), _centre(yellow, center)
     ita = float(ita_degrees(l_star, b_star))
-    return ItaEstimate(
-        ita, l_star, b_star, n, fst_from_ita(ita), _spread(light, yellow, used, cfg.patch_grid)
-    )
+    sd = _spread(light, yellow, where, skin.shape, cfg.patch_grid) if spread else math.nan
+    return ItaEstimate(ita, l_star, b_star, n, fst_from_ita(ita), sd)
 
 
 def estimate(
     rgb: NDArray[np.uint8],
-    ycbcr: NDArray[np.uint8],
     lesion: NDArray[np.bool_] | None,
     cfg: SkintoneConfig,
 ) -> dict[str, ItaEstimate]:
     """Paper, lesion-excluded and robust ITA estimates of one image.
 
+    L* and b* are computed for skin pixels only (often a third of a dermoscopic image).
+
     Args:
         rgb: uint8 sRGB image, shape (H, W, 3).
-        ycbcr: The same image in YCbCr (JPEG/BT.601 full range), shape (H, W, 3).
         lesion: Boolean lesion mask of shape (H, W), or ``None``.
-        cfg: Rule, thresholds and robust options.
+        cfg: Rule, thresholds and robust options; ``spread`` is computed for ``cfg.primary``.
 
     Returns:
         ``{"paper": ..., "robust": ...}`` and, when ``lesion`` is given, ``"lesion_excluded"``
         (the paper rule without the lesion pixels).
     """
-    if lesion is not None and lesion.shape != rgb.shape[:2]:
+    shape = (rgb.shape[0], rgb.shape[1])
+    if lesion is not None and lesion.shape != shape:
         raise ValueError(
             f"lesion mask is {lesion.shape[1]}x{lesion.shape[0]} but the image is "
-            f"{rgb.shape[1]}x{rgb.shape[0]}"
+            f"{shape[1]}x{shape[0]}"
         )
-    light, yellow = lightness_and_b(rgb)
-    skin = skin_mask(ycbcr, cfg.rule)
-    out = {"paper": _estimate(light, yellow, skin, cfg, "mean")}
-    robust = skin & central_ellipse(*skin.shape, cfg.border)
+    where = np.flatnonzero(skin_mask(rgb, cfg.rule))
+    light, yellow = lightness_and_b(rgb.reshape(-1, 3)[where])
+    skin = _Skin(light, yellow, where, shape)
+    out = {"paper": _estimate(skin, None, cfg, "mean", cfg.primary == "paper")}
+    robust = central_ellipse(*shape, cfg.border).ravel()[where]
     if lesion is not None:
-        grown = _grow(lesion, cfg.lesion_margin)
-        out["lesion_excluded"] = _estimate(light, yellow, skin & ~grown, cfg, "mean")
+        outside = ~_grow(lesion, cfg.lesion_margin).ravel()[where]
+        out["lesion_excluded"] = _estimate(skin, outside, cfg, "mean", False)
         if cfg.exclude_lesion:
-            robust &= ~grown
-    out["robust"] = _estimate(light, yellow, robust, cfg, cfg.center)
+            robust = robust & outside
+    out["robust"] = _estimate(skin, robust, cfg, cfg.center, cfg.primary == "robust")
     return out

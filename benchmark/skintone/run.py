@@ -37,7 +37,7 @@ def _reduced(image: Image.Image, max_side: int) -> Image.Image:
     return image.reduce(factor) if factor >= 2 else image
 
 
-Loaded = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.bool_] | None]
+Loaded = tuple[NDArray[np.uint8], NDArray[np.bool_] | None]
 
 
 def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loaded:
@@ -49,7 +49,7 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
         max_side: See :class:`benchmark.config.SkintoneConfig`.
 
     Returns:
-        ``(rgb, ycbcr, lesion)``: uint8 (H, W, 3) twice and a bool (H, W) mask or ``None``.
+        ``(rgb, lesion)``: uint8 (H, W, 3) and a bool (H, W) mask or ``None``.
 
     Raises:
         ImageProblemError: Unreadable image or mask, or a mask whose size differs from the
@@ -59,7 +59,6 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
     original = image.size
     image = _reduced(image, max_side)
     rgb, _ = to_rgb8(image)
-    ycbcr = np.asarray(Image.fromarray(rgb).convert("YCbCr"))
     lesion = None
     if mask_path is not None:
         mask_image = open_image(mask_path, "mask")
@@ -74,7 +73,7 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
         if mask_image.size != image.size:
             mask_image = mask_image.resize(image.size, Image.Resampling.NEAREST)
         lesion = to_mask(mask_image, 127)[0] > 0
-    return rgb, ycbcr, lesion
+    return rgb, lesion
 
 
 def _lazy(path: Path) -> Image.Image:
@@ -92,12 +91,12 @@ def estimate_path(
 ) -> dict[str, ItaEstimate]:
     """All estimates for one image file (see :func:`benchmark.skintone.estimate.estimate`)."""
     try:
-        rgb, ycbcr, lesion = load_for_ita(image_path, mask_path, cfg.max_side)
+        rgb, lesion = load_for_ita(image_path, mask_path, cfg.max_side)
     except ImageProblemError:
         raise
     except Exception as exc:  # a truncated JPEG fails at load time under draft()
         raise ImageProblemError("unreadable_image", f"image {image_path}: {exc}") from exc
-    return estimate(rgb, ycbcr, lesion, cfg)
+    return estimate(rgb, lesion, cfg)
 
 
 def _job(args: tuple[Path, Path | None, SkintoneConfig]) -> dict[str, ItaEstimate] | str:
