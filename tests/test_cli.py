@@ -11,7 +11,7 @@ from benchmark.cli import main
 def test_help_lists_every_subcommand() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("phantoms", "ingest"):
+    for command in ("phantoms", "ingest", "ita"):
         assert command in result.output
 
 
@@ -69,3 +69,40 @@ def test_ingest_command_on_phantoms(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert '"ingested": 4' in result.output
+
+
+def test_ita_on_a_folder_prints_the_documented_csv(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "3", "--size", "64"])
+    result = runner.invoke(main, ["ita", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "image_id,ita,l_star,b_star,skin_pixels,fst"
+    assert [line.split(",")[0] for line in lines[1:]] == ["PH_000001", "PH_000002", "PH_000003"]
+
+
+def test_ita_with_masks_and_csv_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "2", "--size", "64"])
+    out = tmp_path / "ita.csv"
+    result = runner.invoke(
+        main,
+        [
+            "ita",
+            "--masks",
+            str(tmp_path / "p" / "masks"),
+            "--exclude-lesion",
+            "--csv",
+            str(out),
+            str(tmp_path / "p" / "images"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[0] == "image_id,ita,l_star,b_star,skin_pixels,fst"
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_ita_exclude_lesion_needs_masks(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["ita", "--exclude-lesion", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--exclude-lesion needs --masks" in result.output

@@ -1,0 +1,138 @@
+"""ITA over whole sets: phantom ground truth, real images, loading bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from benchmark.config import PhantomConfig, SkintoneConfig
+from benchmark.imaging import ImageProblemError
+from benchmark.ingest import IngestInputs, ingest
+from benchmark.manifest import read_manifest
+from benchmark.phantoms import generate_phantoms
+from benchmark.skintone.color import lightness_and_b
+from benchmark.skintone.estimate import skin_mask
+from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS
+from benchmark.skintone.run import add_skintone, find_images, ita_table, load_for_ita
+from benchmark.skintone.tables import lesion_effect
+
+
+@pytest.fixture(scope="module")
+def phantom_ita(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ph")
+    manifest = generate_phantoms(PhantomConfig(n=300, seed=21), root, progress=False)
+    return add_skintone(manifest, root, SkintoneConfig(workers=1), progress=False)
+
+
+def test_phantom_ita_within_one_degree_with_lesion_excluded(phantom_ita) -> None:
+    error = (phantom_ita["ita_robust"] - phantom_ita["true_ita"]).abs()
+    assert (error <= 1.0).mean() >= 0.99
+    match = phantom_ita["fst_robust"] == phantom_ita["fst_label"]
+    assert match.mean() >= 0.98
+    # Misses only next to a bin boundary.
+    missed = phantom_ita.loc[~match, "true_ita"].to_numpy()
+    distance = np.abs(missed[:, None] - np.array(FST_LOWER_BOUNDS)).min(axis=1)
+    assert (distance < 1.0).all()
+
+
+def test_paper_rule_is_biased_dark_by_the_lesion(phantom_ita) -> None:
+    bias = (phantom_ita["ita_paper"] - phantom_ita["true_ita"]).mean()
+    assert bias < -1.0
+    assert (phantom_ita["fst"] == phantom_ita["fst_robust"]).all()  # primary is robust
+
+
+def test_lab_of_real_skin_pixels_matches_skimage(realdata: Path) -> None:
+    from skimage.color import rgb2lab
+
+    images = find_images([realdata])
+    assert len(images) == 30
+    for path in images:
+        rgb, _ = load_for_ita(path, None, 512)
+        pixels = rgb[skin_mask(rgb)]
+        if not len(pixels):
+            continue
+        light, yellow = lightness_and_b(pixels)
+        reference = rgb2lab(pixels[None])[0]
+        assert np.abs(light - reference[:, 0]).max() < 0.5
+        assert np.abs(yellow - reference[:, 2]).max() < 0.5
+
+
+def test_real_pairs_are_reported_both_ways(realdata: Path, tmp_path: Path) -> None:
+    frames = []
+    for folder in ("isic2016_seg", "ham10000_seg"):
+        out = tmp_path / folder
+        ingest(
+            IngestInputs("segmentation-folder", realdata / folder),
+            out,
+            link="copy",
+            workers=1,
+            progress=False,
+        )
+        frames.append(
+            add_skintone(
+                read_manifest(out / "manifest.parquet"),
+                out,
+                SkintoneConfig(workers=1),
+                progress=False,
+            )
+        )
+    both = pd.concat(frames, ignore_index=True)
+    assert len(both) == 26
+    assert both["fst_paper"].notna().all()
+    assert both["fst_lesion_excluded"].notna().all()
+    effect = lesion_effect(both)
+    assert effect.loc["Total", "with_mask"] == 26
+    assert effect.loc["Total", "changed"] == int((both.fst_paper != both.fst_lesion_excluded).sum())
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16"])
+def test_modes_load_as_rgb(tmp_path: Path, mode: str) -> None:
+    array = {
+        "L": np.full((40, 50), 120, np.uint8),
+        "RGBA": np.full((40, 50, 4), 120, np.uint8),
+        "I;16": np.full((40, 50), 30000, np.uint16),
+    }[mode]
+    path = tmp_path / "x.png"
+    Image.fromarray(array).save(path)
+    rgb, lesion = load_for_ita(path, None, 0)
+    assert rgb.shape == (40, 50, 3)
+    assert rgb.dtype == np.uint8
+    assert lesion is None
+
+
+def test_mask_of_wrong_size_names_both_files(tmp_path: Path) -> None:
+    Image.fromarray(np.full((40, 50, 3), 150, np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "m.png")
+    with pytest.raises(ImageProblemError, match=r"m.png is 10x10 but image .*a.png is 50x40"):
+        load_for_ita(tmp_path / "a.png", tmp_path / "m.png", 0)
+
+
+def test_reduced_decode_keeps_mask_aligned(tmp_path: Path) -> None:
+    big = np.full((800, 1000, 3), (200, 150, 120), np.uint8)
+    Image.fromarray(big).save(tmp_path / "a.jpg", quality=95)
+    mask = np.zeros((800, 1000), np.uint8)
+    mask[:, 500:] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    rgb, lesion = load_for_ita(tmp_path / "a.jpg", tmp_path / "m.png", 256)
+    assert max(rgb.shape[:2]) < 1000
+    assert lesion is not None
+    assert lesion.shape == rgb.shape[:2]
+    assert lesion[:, -1].all()
+    assert not lesion[:, 0].any()
+
+
+def test_unreadable_and_all_black_images_in_a_table(tmp_path: Path) -> None:
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    Image.fromarray(np.zeros((60, 60, 3), np.uint8)).save(tmp_path / "black.png")
+    table, problems = ita_table(
+        find_images([tmp_path]), None, "paper", SkintoneConfig(workers=1), progress=False
+    )
+    assert list(table.image_id) == ["black", "broken"]
+    assert list(table.fst) == ["uncertain", "uncertain"]
+    assert table.loc[0, "skin_pixels"] == 0
+    assert len(problems) == 1
+    assert "broken.jpg" in problems[0]

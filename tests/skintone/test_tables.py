@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from benchmark.skintone import tables
+from benchmark.skintone.outputs import write_outputs
+
+
+def _manifest() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "image_id": [f"i{k}" for k in range(6)],
+            "superclass": [
+                "melanocytic",
+                "non_melanocytic",
+                "non_melanocytic",
+                "melanocytic",
+                None,
+                "non_melanocytic",
+            ],
+            "fst": ["I", "II", "II", "VI", "uncertain", "V"],
+            "fst_paper": ["II", "II", "III", "VI", "uncertain", "VI"],
+            "fst_lesion_excluded": ["I", "II", "II", None, "uncertain", "uncertain"],
+            "fst_label": ["I", "II", "III", "VI", None, "V"],
+            "dataset": ["phantoms"] * 6,
+        }
+    )
+
+
+def test_table1_counts_and_paper_columns() -> None:
+    table = tables.table1(_manifest())
+    assert table.loc["II", "non_melanocytic"] == 2
+    assert table.loc["VI", "melanocytic"] == 1
+    assert table.loc["uncertain", "unlabelled"] == 1
+    assert table.loc["Total", "total"] == 6
+    assert table.loc["V", "share"] == 1 / 6
+    assert table.loc["VI", "paper_total"] == 1352
+    assert table.loc["Total", "paper_total"] == 17728
+    head = tables.summary(table)
+    assert head["share_V_VI"] == 2 / 6
+    assert round(head["paper_share_V_VI"], 4) == 0.0794  # 1,407 / 17,728 as printed
+
+
+def test_lesion_effect_per_type() -> None:
+    effect = tables.lesion_effect(_manifest())
+    # Rows with a lesion-excluded estimate: i0 II->I, i1 II->II, i2 III->II, i4, i5 VI->unc.
+    assert effect.loc["II", "with_mask"] == 2
+    assert effect.loc["II", "to_lighter"] == 1
+    assert effect.loc["III", "to_lighter"] == 1
+    assert effect.loc["VI", "to_uncertain"] == 1
+    assert effect.loc["Total", "changed"] == 3
+
+
+def test_outputs_written(tmp_path: Path) -> None:
+    metrics = write_outputs(_manifest(), tmp_path / "out", "robust")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [
+        "agreement.json",
+        "figure4.png",
+        "lesion_effect.csv",
+        "table1.csv",
+        "table1.json",
+        "table1.md",
+    ]
+    assert Image.open(tmp_path / "out" / "figure4.png").size[0] > 400
+    markdown = (tmp_path / "out" / "table1.md").read_text()
+    assert "| VI | 1 | 0 | 0 | 1 |" in markdown
+    assert "phantoms" in markdown
+    assert "Only 2 image(s) are estimated FST V-VI" in markdown
+    assert metrics["agreement_primary"]["support"] == 5  # i4 has no label
+    assert metrics["agreement_primary"]["exact"] == 0.8  # i2: III estimated II
+    assert metrics["lesion_changed"] == 3
