@@ -320,3 +320,23 @@ def write_manifest(
     out = conform(frame)
     with atomic_path(path) as tmp:
         out.to_parquet(tmp, index=False)
+
+
+def rebase(frame: pd.DataFrame, old_root: Path, new_root: Path) -> pd.DataFrame:
+    """Re-express ``image_path``/``mask_path`` relative to ``new_root``.
+
+    ``new_root`` must be an ancestor of ``old_root``; used to merge manifests whose images
+    live under different roots (real and synthetic).
+
+    Raises:
+        ValueError: If ``new_root`` does not contain ``old_root``.
+    """
+    old, new = Path(old_root).resolve(), Path(new_root).resolve()
+    if not old.is_relative_to(new):
+        raise ValueError(f"{new_root} does not contain {old_root}; cannot rebase paths")
+    prefix = old.relative_to(new).as_posix()
+    out = frame.copy()
+    for column in ("image_path", "mask_path"):
+        if column in out and prefix != ".":
+            out[column] = out[column].map(lambda p: p if is_missing(p) else f"{prefix}/{p}")
+    return out

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.config import SplitConfig
+from benchmark.splits import (
+    SplitError,
+    assign,
+    check_splits,
+    composition,
+    composition_markdown,
+    make_splits,
+    tone_group,
+)
+
+
+def test_isic2020_patient_split(realdata: Path) -> None:
+    frame = pd.read_csv(realdata / "metadata" / "ISIC_2020_Training_GroundTruth.csv")
+    assert (len(frame), frame.patient_id.nunique()) == (33126, 2056)
+    frame["split"] = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=42)
+    assert frame.groupby("patient_id")["split"].nunique().max() == 1
+    share = frame["split"].value_counts(normalize=True)
+    for name, target in (("train", 0.70), ("val", 0.15), ("test", 0.15)):
+        assert abs(share[name] - target) <= 0.015
+    overall = frame["target"].mean()
+    assert round(overall, 4) == 0.0176
+    for _, part in frame.groupby("split"):
+        assert abs(part["target"].mean() - overall) <= 0.005
+    again = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=42)
+    pd.testing.assert_series_equal(frame["split"], again)
+    other = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=7)
+    assert not other.equals(frame["split"])
+
+
+def _manifest(n_patients: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_patients):
+        fst = rng.choice(["I", "II", "III", "IV", "V", "VI"])
+        for _ in range(rng.integers(1, 4)):
+            rows.append(
+                {
+                    "image_id": f"I{len(rows)}",
+                    "patient_id": f"P{p}",
+                    "fst": fst,
+                    "superclass": rng.choice(["melanocytic", "non_melanocytic"]),
+                    "source": "real",
+                    "patient_id_source": "patient_id",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _synthetic(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "image_id": [f"S{i}" for i in range(n)],
+            "patient_id": [f"SP{i}" for i in range(n)],
+            "fst": "VI",
+            "superclass": "melanocytic",
+            "source": "synthetic",
+            "patient_id_source": "patient_id",
+        }
+    )
+
+
+def test_synthetic_rows_go_to_train_only() -> None:
+    frame = make_splits(pd.concat([_manifest(), _synthetic(40)], ignore_index=True), SplitConfig())
+    assert set(frame.loc[frame.source == "synthetic", "split"]) == {"train"}
+    assert (frame.loc[frame.split == "test", "source"] == "real").all()
+    assert set(frame["tone_group"]) <= {"I-II", "III-IV", "V-VI"}
+
+
+def test_paper_mode_lets_synthetic_into_val_not_test() -> None:
+    frame = make_splits(
+        pd.concat([_manifest(), _synthetic(40)], ignore_index=True), SplitConfig(paper_mode=True)
+    )
+    synthetic = frame.loc[frame.source == "synthetic", "split"].value_counts()
+    assert set(synthetic.index) == {"train", "val"}
+    assert synthetic["val"] == pytest.approx(40 * 0.15 / 0.85, abs=1.5)
+
+
+def test_leakage_is_refused() -> None:
+    frame = _manifest()
+    frame["split"] = "train"
+    frame.loc[frame.index[:2], "patient_id"] = "SAME"
+    frame.loc[frame.index[0], "split"] = "test"
+    with pytest.raises(SplitError, match=r"1 patient\(s\) in more than one split: \['SAME'\]"):
+        check_splits(frame)
+    frame = _manifest()
+    frame["split"] = "train"
+    frame.loc[frame.index[0], ["split", "source"]] = ["test", "synthetic"]
+    frame.loc[frame.index[0], "patient_id"] = "ALONE"
+    with pytest.raises(SplitError, match="synthetic image"):
+        check_splits(frame)
+
+
+def test_tone_groups_and_composition() -> None:
+    assert tone_group(pd.Series(["I", "IV", "VI", "uncertain", None])).tolist() == [
+        "I-II",
+        "III-IV",
+        "V-VI",
+        "uncertain",
+        "unknown",
+    ]
+    frame = make_splits(_manifest(), SplitConfig())
+    table = composition(frame)
+    assert table["images"].sum() == len(frame)
+    assert list(table.columns) == ["split", "superclass", "fst", "source", "images"]
+
+
+def test_images_without_patient_ids_are_noted() -> None:
+    frame = make_splits(_manifest(), SplitConfig())
+    frame.loc[frame.index[:3], "patient_id_source"] = "image_id"
+    assert "3 image(s) have no patient id; the image id stands in" in composition_markdown(frame)
