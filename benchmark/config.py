@@ -182,14 +182,15 @@ class SplitConfig:
     Attributes:
         fractions: Target image shares of train, val and test (sum to 1).
         seed: Seed of the patient order.
-        strata: Manifest columns whose combination is balanced across splits.
+        strata: Manifest columns whose combination is balanced across splits. The diagnosis
+            code (not just the superclass) keeps the melanoma share equal across splits.
         paper_mode: Let synthetic rows into validation too, as the paper did (default: train
             only). Test is strictly real either way.
     """
 
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 42
-    strata: tuple[str, ...] = ("superclass", "tone_group")
+    strata: tuple[str, ...] = ("diagnosis_code", "tone_group")
     paper_mode: bool = False
 
     def __post_init__(self) -> None:

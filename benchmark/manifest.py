@@ -8,6 +8,7 @@ too). Every error names the file, the row and the column.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -331,7 +332,8 @@ def rebase(frame: pd.DataFrame, old_root: Path, new_root: Path) -> pd.DataFrame:
     Raises:
         ValueError: If ``new_root`` does not contain ``old_root``.
     """
-    old, new = Path(old_root).resolve(), Path(new_root).resolve()
+    # abspath, not resolve: a symlinked data folder must still count as inside the root.
+    old, new = Path(os.path.abspath(old_root)), Path(os.path.abspath(new_root))
     if not old.is_relative_to(new):
         raise ValueError(f"{new_root} does not contain {old_root}; cannot rebase paths")
     prefix = old.relative_to(new).as_posix()

@@ -61,13 +61,15 @@ def assign(
     """
     if len(fractions) != len(names):
         raise ValueError(f"{len(fractions)} fractions for {len(names)} splits")
-    key = (
-        frame[list(strata)].astype(str).agg("|".join, axis=1)
-        if strata
-        else pd.Series("all", index=frame.index)
-    )
-    codes, _ = pd.factorize(key)
-    groups, _ = pd.factorize(frame[group_col].astype(str))
+    if strata:
+        # Missing values (unlabelled images, unknown tone) form their own stratum.
+        cells = frame[list(strata)].astype(object).fillna("missing").astype(str)
+        key = cells.agg("|".join, axis=1)
+    else:
+        key = pd.Series("all", index=frame.index)
+    # Sorted codes make the result independent of row order.
+    codes, _ = pd.factorize(key, sort=True)
+    groups, _ = pd.factorize(frame[group_col].astype(str), sort=True)
     counts = np.zeros((groups.max() + 1, codes.max() + 1))
     np.add.at(counts, (groups, codes), 1.0)
     chosen = _greedy(counts, np.asarray(fractions, dtype=float), seed)

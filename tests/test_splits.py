@@ -9,7 +9,6 @@ import pytest
 from benchmark.config import SplitConfig
 from benchmark.splits import (
     SplitError,
-    assign,
     check_splits,
     composition,
     composition_markdown,
@@ -19,21 +18,38 @@ from benchmark.splits import (
 
 
 def test_isic2020_patient_split(realdata: Path) -> None:
-    frame = pd.read_csv(realdata / "metadata" / "ISIC_2020_Training_GroundTruth.csv")
-    assert (len(frame), frame.patient_id.nunique()) == (33126, 2056)
-    frame["split"] = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=42)
+    raw = pd.read_csv(realdata / "metadata" / "ISIC_2020_Training_GroundTruth.csv")
+    assert (len(raw), raw.patient_id.nunique()) == (33126, 2056)
+    manifest = pd.DataFrame(
+        {
+            "image_id": raw.image_name,
+            "patient_id": raw.patient_id,
+            "source": "real",
+            "diagnosis_code": np.where(raw.target == 1, "mel", raw.diagnosis),
+            "superclass": None,
+            "fst": None,
+        }
+    )
+    frame = make_splits(manifest, SplitConfig())  # the stage's defaults
     assert frame.groupby("patient_id")["split"].nunique().max() == 1
     share = frame["split"].value_counts(normalize=True)
     for name, target in (("train", 0.70), ("val", 0.15), ("test", 0.15)):
         assert abs(share[name] - target) <= 0.015
-    overall = frame["target"].mean()
-    assert round(overall, 4) == 0.0176
+    melanoma = frame["diagnosis_code"] == "mel"
+    assert round(melanoma.mean(), 4) == 0.0176
     for _, part in frame.groupby("split"):
-        assert abs(part["target"].mean() - overall) <= 0.005
-    again = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=42)
-    pd.testing.assert_series_equal(frame["split"], again)
-    other = assign(frame, "patient_id", ["target"], (0.7, 0.15, 0.15), seed=7)
-    assert not other.equals(frame["split"])
+        assert abs((part["diagnosis_code"] == "mel").mean() - melanoma.mean()) <= 0.005
+    again = make_splits(manifest.sample(frac=1.0, random_state=3), SplitConfig())
+    pd.testing.assert_series_equal(frame["split"], again["split"].sort_index())
+    other = make_splits(manifest, SplitConfig(seed=7))
+    assert not other["split"].equals(frame["split"])
+
+
+def test_missing_strata_values_form_their_own_stratum() -> None:
+    frame = _manifest()
+    frame.loc[frame.index[:5], ["diagnosis_code", "fst"]] = None
+    split = make_splits(frame, SplitConfig())
+    assert split["split"].notna().all()
 
 
 def _manifest(n_patients: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -47,12 +63,16 @@ def _manifest(n_patients: int = 60, seed: int = 0) -> pd.DataFrame:
                     "image_id": f"I{len(rows)}",
                     "patient_id": f"P{p}",
                     "fst": fst,
-                    "superclass": rng.choice(["melanocytic", "non_melanocytic"]),
+                    "diagnosis_code": rng.choice(["mel", "nv", "bkl", "bcc"]),
                     "source": "real",
                     "patient_id_source": "patient_id",
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["superclass"] = np.where(
+        frame.diagnosis_code.isin(["mel", "nv"]), "melanocytic", "non_melanocytic"
+    )
+    return frame
 
 
 def _synthetic(n: int) -> pd.DataFrame:
@@ -61,6 +81,7 @@ def _synthetic(n: int) -> pd.DataFrame:
             "image_id": [f"S{i}" for i in range(n)],
             "patient_id": [f"SP{i}" for i in range(n)],
             "fst": "VI",
+            "diagnosis_code": "mel",
             "superclass": "melanocytic",
             "source": "synthetic",
             "patient_id_source": "patient_id",

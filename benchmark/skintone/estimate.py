@@ -118,6 +118,7 @@ class _Skin:
     yellow: NDArray[np.float32]
     where: NDArray[np.intp]
     shape: tuple[int, int]
+    area: float  # original-resolution pixels per analysed pixel
 
 
 def _estimate(
@@ -126,7 +127,8 @@ def _estimate(
     light, yellow, where = skin.light, skin.yellow, skin.where
     if keep is not None:
         light, yellow, where = light[keep], yellow[keep], where[keep]
-    n = int(light.size)
+    # Counted in original-resolution pixels, so the 500-pixel rule means what the paper meant.
+    n = round(light.size * skin.area)
     if n < cfg.min_skin_pixels:
         return ItaEstimate(math.nan, math.nan, math.nan, n, "uncertain", math.nan)
     l_star, b_star = _centre(light, center), _centre(yellow, center)
@@ -139,6 +141,7 @@ def estimate(
     rgb: NDArray[np.uint8],
     lesion: NDArray[np.bool_] | None,
     cfg: SkintoneConfig,
+    area: float = 1.0,
 ) -> dict[str, ItaEstimate]:
     """Paper, lesion-excluded and robust ITA estimates of one image.
 
@@ -148,6 +151,8 @@ def estimate(
         rgb: uint8 sRGB image, shape (H, W, 3).
         lesion: Boolean lesion mask of shape (H, W), or ``None``.
         cfg: Rule, thresholds and robust options; ``spread`` is computed for ``cfg.primary``.
+        area: Original-resolution pixels per analysed pixel, when the image was decoded at
+            reduced size; skin pixel counts and the minimum refer to original pixels.
 
     Returns:
         ``{"paper": ..., "robust": ...}`` and, when ``lesion`` is given, ``"lesion_excluded"``
@@ -161,7 +166,7 @@ def estimate(
         )
     where = np.flatnonzero(skin_mask(rgb, cfg.rule))
     light, yellow = lightness_and_b(rgb.reshape(-1, 3)[where])
-    skin = _Skin(light, yellow, where, shape)
+    skin = _Skin(light, yellow, where, shape, area)
     out = {"paper": _estimate(skin, None, cfg, "mean", cfg.primary == "paper")}
     robust = central_ellipse(*shape, cfg.border).ravel()[where]
     if lesion is not None:

@@ -28,7 +28,12 @@ def _notes(
             f"Lesion in or out: of {total['with_mask']} images with a lesion mask, "
             f"{total['changed']} change type when the lesion is excluded from the paper rule "
             f"({total['to_lighter']} lighter, {total['to_darker']} darker, "
-            f"{total['to_uncertain']} to uncertain); per type in lesion_effect.csv."
+            f"{total['to_uncertain']} to uncertain). Per type (changed/with mask): "
+            + "; ".join(
+                f"{label} {row['changed']}/{row['with_mask']}"
+                for label, row in effect.drop(index="Total").iterrows()
+            )
+            + "."
         )
     if "dataset" in manifest and bool((manifest["dataset"] == "phantoms").all()):
         notes.append(

@@ -22,7 +22,11 @@ _IN_PROCESS_BELOW = 16
 
 
 def _reduced(image: Image.Image, max_side: int) -> Image.Image:
-    """Decode at no less than ``max_side`` on the longer side: JPEG DCT scaling, else box."""
+    """Decode at no less than ``max_side`` on the longer side: JPEG DCT scaling, else box.
+
+    Non-JPEG images are converted to 8-bit RGB first (``reduce`` refuses 16-bit, palette and
+    1-bit modes).
+    """
     width, height = image.size
     if not max_side or max(width, height) <= max_side:
         image.load()
@@ -32,12 +36,14 @@ def _reduced(image: Image.Image, max_side: int) -> Image.Image:
         image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
         image.load()
         return image
-    image.load()
     factor = int(1 / scale)
-    return image.reduce(factor) if factor >= 2 else image
+    if factor < 2:
+        image.load()
+        return image
+    return Image.fromarray(to_rgb8(image)[0]).reduce(factor)
 
 
-Loaded = tuple[NDArray[np.uint8], NDArray[np.bool_] | None]
+Loaded = tuple[NDArray[np.uint8], NDArray[np.bool_] | None, float]
 
 
 def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loaded:
@@ -49,7 +55,8 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
         max_side: See :class:`benchmark.config.SkintoneConfig`.
 
     Returns:
-        ``(rgb, lesion)``: uint8 (H, W, 3) and a bool (H, W) mask or ``None``.
+        ``(rgb, lesion, area)``: uint8 (H, W, 3), a bool (H, W) mask or ``None``, and the
+        number of original pixels per analysed pixel.
 
     Raises:
         ImageProblemError: Unreadable image or mask, or a mask whose size differs from the
@@ -73,7 +80,8 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
         if mask_image.size != image.size:
             mask_image = mask_image.resize(image.size, Image.Resampling.NEAREST)
         lesion = to_mask(mask_image, 127)[0] > 0
-    return rgb, lesion
+    area = original[0] * original[1] / (rgb.shape[0] * rgb.shape[1])
+    return rgb, lesion, area
 
 
 def _lazy(path: Path) -> Image.Image:
@@ -91,12 +99,12 @@ def estimate_path(
 ) -> dict[str, ItaEstimate]:
     """All estimates for one image file (see :func:`benchmark.skintone.estimate.estimate`)."""
     try:
-        rgb, lesion = load_for_ita(image_path, mask_path, cfg.max_side)
+        rgb, lesion, area = load_for_ita(image_path, mask_path, cfg.max_side)
     except ImageProblemError:
         raise
     except Exception as exc:  # a truncated JPEG fails at load time under draft()
         raise ImageProblemError("unreadable_image", f"image {image_path}: {exc}") from exc
-    return estimate(rgb, lesion, cfg)
+    return estimate(rgb, lesion, cfg, area)
 
 
 def _job(args: tuple[Path, Path | None, SkintoneConfig]) -> dict[str, ItaEstimate] | str:
@@ -217,7 +225,14 @@ def ita_table(
     """
     from benchmark.ingest.files import image_and_mask_files
 
-    by_stem = image_and_mask_files(masks, masks_only=True)[1] if masks is not None else {}
+    by_stem: dict[str, Path] = {}
+    if masks is not None:
+        # Any file in the folder may be a mask, except the images themselves; files named as
+        # masks (X_segmentation.png, masks/X.png) win over bare same-stem files.
+        own = set(images)
+        loose = image_and_mask_files(masks, masks_only=True)[1]
+        by_stem = {k: v for k, v in loose.items() if v not in own}
+        by_stem.update(image_and_mask_files(masks)[1])
     jobs = [(image, by_stem.get(image.stem)) for image in images]
     problems = [
         f"{image}: no mask in {masks}; paper rule used"

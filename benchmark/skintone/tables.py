@@ -68,11 +68,10 @@ def lesion_effect(manifest: pd.DataFrame) -> pd.DataFrame:
         Index FST rows that occur; columns ``with_mask``, ``changed``, ``to_lighter``,
         ``to_darker``, ``to_uncertain`` (comparing ``fst_paper`` with ``fst_lesion_excluded``).
     """
-    rows = (
-        manifest[manifest["fst_lesion_excluded"].notna()]
-        if "fst_lesion_excluded" in manifest
-        else manifest.iloc[0:0]
-    )
+    if "fst_lesion_excluded" not in manifest or "fst_paper" not in manifest:
+        rows = manifest.iloc[0:0].assign(fst_paper=None, fst_lesion_excluded=None)
+    else:
+        rows = manifest[manifest["fst_lesion_excluded"].notna()]
     order = {label: i for i, label in enumerate(ROWS)}
     before = rows["fst_paper"].map(order)
     after = rows["fst_lesion_excluded"].map(order)

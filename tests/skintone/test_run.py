@@ -17,7 +17,13 @@ from benchmark.phantoms import generate_phantoms
 from benchmark.skintone.color import lightness_and_b
 from benchmark.skintone.estimate import skin_mask
 from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS
-from benchmark.skintone.run import add_skintone, find_images, ita_table, load_for_ita
+from benchmark.skintone.run import (
+    add_skintone,
+    estimate_path,
+    find_images,
+    ita_table,
+    load_for_ita,
+)
 from benchmark.skintone.tables import lesion_effect
 
 
@@ -51,7 +57,7 @@ def test_lab_of_real_skin_pixels_matches_skimage(realdata: Path) -> None:
     images = find_images([realdata])
     assert len(images) == 30
     for path in images:
-        rgb, _ = load_for_ita(path, None, 512)
+        rgb, _, _ = load_for_ita(path, None, 512)
         pixels = rgb[skin_mask(rgb)]
         if not len(pixels):
             continue
@@ -98,10 +104,11 @@ def test_modes_load_as_rgb(tmp_path: Path, mode: str) -> None:
     }[mode]
     path = tmp_path / "x.png"
     Image.fromarray(array).save(path)
-    rgb, lesion = load_for_ita(path, None, 0)
+    rgb, lesion, area = load_for_ita(path, None, 0)
     assert rgb.shape == (40, 50, 3)
     assert rgb.dtype == np.uint8
     assert lesion is None
+    assert area == 1.0
 
 
 def test_mask_of_wrong_size_names_both_files(tmp_path: Path) -> None:
@@ -117,12 +124,13 @@ def test_reduced_decode_keeps_mask_aligned(tmp_path: Path) -> None:
     mask = np.zeros((800, 1000), np.uint8)
     mask[:, 500:] = 255
     Image.fromarray(mask).save(tmp_path / "m.png")
-    rgb, lesion = load_for_ita(tmp_path / "a.jpg", tmp_path / "m.png", 256)
+    rgb, lesion, area = load_for_ita(tmp_path / "a.jpg", tmp_path / "m.png", 256)
     assert max(rgb.shape[:2]) < 1000
     assert lesion is not None
     assert lesion.shape == rgb.shape[:2]
     assert lesion[:, -1].all()
     assert not lesion[:, 0].any()
+    assert area == 800 * 1000 / (rgb.shape[0] * rgb.shape[1])
 
 
 def test_unreadable_and_all_black_images_in_a_table(tmp_path: Path) -> None:
@@ -136,3 +144,43 @@ def test_unreadable_and_all_black_images_in_a_table(tmp_path: Path) -> None:
     assert table.loc[0, "skin_pixels"] == 0
     assert len(problems) == 1
     assert "broken.jpg" in problems[0]
+
+
+@pytest.mark.parametrize("mode", ["I;16", "P", "1"])
+def test_large_images_of_any_mode_reduce(tmp_path: Path, mode: str) -> None:
+    base = Image.fromarray(np.full((1200, 1600, 3), (200, 150, 120), np.uint8))
+    image = {
+        "I;16": Image.fromarray(np.full((1200, 1600), 40000, np.uint16)),
+        "P": base.convert("P"),
+        "1": base.convert("1"),
+    }[mode]
+    image.save(tmp_path / "big.png")
+    rgb, _, area = load_for_ita(tmp_path / "big.png", None, 512)
+    assert max(rgb.shape[:2]) < 1600
+    assert area > 1
+
+
+def test_skin_pixels_count_original_pixels(tmp_path: Path) -> None:
+    # 1,200 skin pixels in a 2048 x 1536 image: enough for the 500-pixel rule at any scale.
+    image = np.zeros((1536, 2048, 3), np.uint8)
+    image[:30, :40] = (200, 150, 120)
+    Image.fromarray(image).save(tmp_path / "a.png")
+    reduced = estimate_path(tmp_path / "a.png", None, SkintoneConfig(max_side=512))["paper"]
+    full = estimate_path(tmp_path / "a.png", None, SkintoneConfig(max_side=0))["paper"]
+    assert full.skin_pixels == 1200
+    assert reduced.skin_pixels == pytest.approx(1200, rel=0.1)  # edge blocks at 1/4 scale
+    assert reduced.fst == full.fst != "uncertain"
+
+
+def test_masks_in_the_image_folder_are_not_the_images(realdata: Path) -> None:
+    folder = realdata / "isic2016_seg"
+    cfg = SkintoneConfig(workers=1)
+    table, problems = ita_table(
+        find_images([folder]), folder, "lesion_excluded", cfg, progress=False
+    )
+    assert problems == []
+    assert len(table) == 21
+    for row in table.head(4).itertuples():
+        mask = folder / f"{row.image_id}_Segmentation.png"
+        expected = estimate_path(folder / f"{row.image_id}.jpg", mask, cfg)["lesion_excluded"]
+        assert row.skin_pixels == expected.skin_pixels
