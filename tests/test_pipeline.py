@@ -35,7 +35,9 @@ def scratch_repo(tmp_path: Path) -> Path:
         else:
             shutil.copy2(src, root / name)
     params = yaml.safe_load((root / "params.yaml").read_text())
-    params["ingest"]["phantoms"].update(n=16, size=48)
+    params["ingest"]["phantoms"].update(n=30, size=48, fst_mix=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
+    params["finetune_lora"].update(steps=4, pretrain_steps=3, sample_every=0, batch_size=4)
+    params["generate"].update(melanocytic=2, non_melanocytic=2, steps=3)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for cmd in (
         ["git", "init", "-q"],
@@ -69,7 +71,8 @@ def _dvc(root: Path, *args: str) -> str:
 @pytest.mark.slow
 def test_repro_runs_then_changes_nothing(scratch_repo: Path) -> None:
     first = _dvc(scratch_repo, "repro")
-    assert "Running stage 'ingest'" in first
+    for stage in ("ingest", "skintone", "finetune_lora", "generate", "validate_synthetic", "split"):
+        assert f"Running stage '{stage}'" in first
     assert (scratch_repo / "data" / "ingested" / "manifest.parquet").is_file()
     assert (scratch_repo / "metrics" / "ingest.json").is_file()
     lock = (scratch_repo / "dvc.lock").read_text()
@@ -102,4 +105,4 @@ def test_mlflow_project_runs_offline_and_nests_stage_runs(scratch_repo: Path) ->
     assert len(stage_runs) == 1
     parent = stage_runs[0].data.tags["mlflow.parentRunId"]
     assert parent in {r.info.run_id for r in runs if "stage" not in r.data.tags}
-    assert stage_runs[0].data.metrics["ingested"] == 16.0
+    assert stage_runs[0].data.metrics["ingested"] == 30.0

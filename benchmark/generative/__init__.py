@@ -1,0 +1,1 @@
+"""Generative branch: Stable Diffusion + LoRA on the dark-skin subset, generation, validation."""

@@ -1,0 +1,188 @@
+"""Validation of synthetic images against the real dark-skin images (paper 3.2 and beyond).
+
+Outlier rule (documented, as the paper gives none): a synthetic image is rejected when its
+RGB-histogram distance to the mean real histogram, or any of its GLCM texture features, lies
+outside the Tukey fences (``iqr_factor`` x IQR beyond the quartiles) of the same quantity over
+the real dark-skin images; when its SSIM to the nearest LoRA training image reaches
+``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated FST is
+more than one type from the requested one. Every rejection lists all its reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from PIL import Image
+
+from benchmark.config import SkintoneConfig, ValidateSyntheticConfig
+from benchmark.imaging import open_image, to_rgb8
+from benchmark.metrics import image_similarity as sim
+from benchmark.skintone.fitzpatrick import FST_LABELS
+from benchmark.skintone.run import estimate_path
+
+PAPER_TABLE2 = {"melanocytic": (3165, 144, 3309), "non_melanocytic": (14563, 664, 15227)}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Per-image metrics (every synthetic image), the kept rows and the rejected rows."""
+
+    metrics: pd.DataFrame
+    validated: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+def _load(paths: list[Path], size: int) -> list[NDArray[np.uint8]]:
+    return [
+        np.asarray(
+            Image.fromarray(to_rgb8(open_image(p))[0]).resize(
+                (size, size), Image.Resampling.BILINEAR
+            )
+        )
+        for p in paths
+    ]
+
+
+def _features(
+    images: list[NDArray[np.uint8]], mean_hist: NDArray[np.float64], bins: int
+) -> pd.DataFrame:
+    rows = []
+    for image in images:
+        row: dict[str, float] = {
+            "histogram_distance": sim.histogram_distance(sim.rgb_histogram(image, bins), mean_hist)
+        }
+        row.update({f"glcm_{k}": v for k, v in sim.glcm_features(image).items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _tone(paths: list[Path], requested: pd.Series) -> pd.DataFrame:
+    cfg = SkintoneConfig(max_side=0, workers=1)
+    fst = [estimate_path(p, None, cfg)["paper"].fst for p in paths]
+    order = {label: i for i, label in enumerate(FST_LABELS)}
+    off = [
+        abs(order[f] - order[r]) if f in order and r in order else np.nan
+        for f, r in zip(fst, requested, strict=True)
+    ]
+    return pd.DataFrame({"fst_estimated": fst, "tone_distance": off})
+
+
+def _reasons(
+    metrics: pd.DataFrame,
+    reference: pd.DataFrame,
+    train_ids: list[str],
+    cfg: ValidateSyntheticConfig,
+) -> list[list[str]]:
+    reasons: list[list[str]] = [[] for _ in range(len(metrics))]
+    for column in reference.columns:
+        low, high = sim.iqr_fences(reference[column].to_numpy(), cfg.iqr_factor)
+        for i, value in enumerate(metrics[column]):
+            if not low <= value <= high:
+                reasons[i].append(f"{column} {value:.4g} outside [{low:.4g}, {high:.4g}]")
+    for i, (score, nearest) in enumerate(
+        zip(metrics["nearest_ssim"], metrics["nearest_index"], strict=True)
+    ):
+        if score >= cfg.memorisation_ssim:
+            reasons[i].append(
+                f"near-copy of training image {train_ids[int(nearest)]} (SSIM {score:.3f})"
+            )
+    if cfg.reject_off_tone:
+        for i, distance in enumerate(metrics["tone_distance"]):
+            if not distance <= 1:
+                reasons[i].append(
+                    f"estimated FST {metrics['fst_estimated'].iloc[i]} is more "
+                    "than one type from the requested one"
+                )
+    return reasons
+
+
+def validate(
+    synthetic: pd.DataFrame,
+    synthetic_root: Path,
+    real: pd.DataFrame,
+    real_root: Path,
+    cfg: ValidateSyntheticConfig,
+) -> ValidationResult:
+    """Score every synthetic image against the real dark-skin (LoRA training) images.
+
+    Args:
+        synthetic: Synthetic manifest rows (``fst_label`` is the requested type).
+        synthetic_root: Root of their paths.
+        real: The real dark-skin rows the LoRA was trained on.
+        real_root: Root of their paths.
+        cfg: Sizes, bins and the outlier rule.
+
+    Returns:
+        Metrics per synthetic image, the validated rows and the rejected rows with reasons.
+    """
+    real_images = _load([real_root / str(p) for p in real["image_path"]], cfg.size)
+    synth_paths = [synthetic_root / str(p) for p in synthetic["image_path"]]
+    synth_images = _load(synth_paths, cfg.size)
+    mean_hist = np.mean([sim.rgb_histogram(i, cfg.bins) for i in real_images], axis=0)
+    reference = _features(real_images, mean_hist, cfg.bins)
+    metrics = _features(synth_images, mean_hist, cfg.bins)
+    nearest = [sim.nearest_ssim(image, real_images) for image in synth_images]
+    metrics["nearest_ssim"] = [n[0] for n in nearest]
+    metrics["nearest_index"] = [n[1] for n in nearest]
+    metrics = pd.concat(
+        [metrics, _tone(synth_paths, synthetic["fst_label"].reset_index(drop=True))], axis=1
+    )
+    reasons = _reasons(metrics, reference, list(real["image_id"]), cfg)
+    metrics.insert(0, "image_id", list(synthetic["image_id"]))
+    metrics["nearest_real"] = [str(real["image_id"].iloc[i]) for i in metrics["nearest_index"]]
+    metrics["reasons"] = ["; ".join(r) for r in reasons]
+    keep = np.array([not r for r in reasons])
+    rejected = metrics.loc[~keep, ["image_id", "reasons"]].reset_index(drop=True)
+    return ValidationResult(metrics, synthetic[keep].reset_index(drop=True), rejected)
+
+
+def table2(
+    real: pd.DataFrame, validated: pd.DataFrame, dark_types: tuple[str, ...]
+) -> pd.DataFrame:
+    """Paper Table 2: original (with dark), synthetic and augmented counts per class."""
+    labelled = real[(real["source"] == "real") & real["superclass"].notna()]
+    rows: dict[str, dict[str, Any]] = {}
+    for superclass in ("melanocytic", "non_melanocytic"):
+        part = labelled[labelled["superclass"] == superclass]
+        synthetic = int((validated["superclass"] == superclass).sum())
+        paper = PAPER_TABLE2[superclass]
+        rows[superclass] = {
+            "original": len(part),
+            "original_dark": int(part["fst"].isin(dark_types).sum()),
+            "synthetic": synthetic,
+            "augmented": len(part) + synthetic,
+            "paper_original": paper[0],
+            "paper_synthetic": paper[1],
+            "paper_augmented": paper[2],
+        }
+    table = pd.DataFrame(rows).T
+    table.loc["Total"] = table.sum(axis=0)
+    return table.astype(int)
+
+
+def figure3(rows: dict[str, list[Path]], path: Path, size: int = 96) -> None:
+    """A grid like paper Figure 3: one labelled row of images per group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = max((len(v) for v in rows.values()), default=1)
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(1.6 * columns, 1.8 * len(rows)), squeeze=False, dpi=100
+    )
+    for r, (label, paths) in enumerate(rows.items()):
+        for c in range(columns):
+            ax = axes[r][c]
+            ax.axis("off")
+            if c < len(paths):
+                ax.imshow(_load([paths[c]], size)[0])
+        axes[r][0].set_title(label, fontsize=8, loc="left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,58 @@
+"""DVC stage ``generate``: synthetic lesions conditioned on lesion type and skin tone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from benchmark.config import GenerateConfig
+from benchmark.generative.generate import generate, load_generation_pipeline
+from benchmark.io import write_json_atomic
+from benchmark.manifest import write_manifest
+from stages._params import load_section
+from stages._tracking import log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--finetune-dir", required=True, type=_PATH, help="finetune_lora output.")
+@click.option("--out-dir", required=True, type=_PATH, help="images/ and manifest.parquet.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(params_file: Path, finetune_dir: Path, out_dir: Path, metrics_file: Path) -> None:
+    """Generate the synthetic set; rerunning completes only missing batches."""
+    cfg = load_section(params_file, "generate", GenerateConfig)
+    info = json.loads((finetune_dir / "finetune.json").read_text())
+    with stage_run(
+        "generate",
+        params_file,
+        ("generate",),
+        inputs=(finetune_dir / "lora",),
+        tags={"model": info["base_model"], "lora_sha256": info["lora_sha256"]},
+    ):
+        pipe = load_generation_pipeline(info["base_model"], Path(info["lora"]), cfg.dtype)
+        result = generate(
+            pipe,
+            cfg,
+            out_dir,
+            info["base_model"],
+            info["lora_sha256"],
+            base_digest=info["base_digest"],
+        )
+        write_manifest(result.manifest, out_dir / "manifest.parquet", data_root=out_dir)
+        metrics = {
+            "images": len(result.manifest),
+            "generated": result.generated,
+            "kept_from_earlier_run": result.skipped,
+            "seconds_per_image": result.seconds_per_image,
+        }
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics)
+    click.echo(f"{len(result.manifest)} synthetic images, {result.seconds_per_image:.3f} s/img")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""DVC stage ``validate_synthetic``: keep synthetic images that pass the statistical checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from benchmark.config import ValidateSyntheticConfig
+from benchmark.generative.data import dark_subset
+from benchmark.generative.validate import figure3, table2, validate
+from benchmark.io import atomic_path, write_json_atomic
+from benchmark.manifest import read_manifest, write_manifest
+from stages._params import load_section
+from stages._tracking import log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--real", "real_manifest", required=True, type=_PATH)
+@click.option("--real-root", required=True, type=_PATH)
+@click.option("--finetune-dir", required=True, type=_PATH)
+@click.option("--synthetic-root", required=True, type=_PATH, help="generate output folder.")
+@click.option("--out-manifest", required=True, type=_PATH, help="Validated synthetic rows.")
+@click.option("--out-dir", required=True, type=_PATH, help="Table 2, Figure 3, rejections.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(
+    params_file: Path,
+    real_manifest: Path,
+    real_root: Path,
+    finetune_dir: Path,
+    synthetic_root: Path,
+    out_manifest: Path,
+    out_dir: Path,
+    metrics_file: Path,
+) -> None:
+    """Validate synthetic images against the real dark-skin images."""
+    cfg = load_section(params_file, "validate_synthetic", ValidateSyntheticConfig)
+    types = tuple(json.loads((finetune_dir / "finetune.json").read_text())["fst_types"])
+    with stage_run(
+        "validate_synthetic",
+        params_file,
+        ("validate_synthetic",),
+        inputs=(synthetic_root / "manifest.parquet",),
+    ):
+        real = read_manifest(real_manifest, real_root)
+        synthetic = read_manifest(synthetic_root / "manifest.parquet", synthetic_root)
+        dark = dark_subset(real, types)
+        result = validate(synthetic, synthetic_root, dark, real_root, cfg)
+        write_manifest(result.validated, out_manifest, data_root=synthetic_root)
+        table = table2(real, result.validated, types)
+        with atomic_path(out_dir) as tmp:
+            tmp.mkdir(parents=True)
+            result.metrics.to_csv(tmp / "validation.csv", index=False)
+            result.rejected.to_csv(tmp / "rejected.csv", index=False)
+            table.to_csv(tmp / "table2.csv", index_label="class")
+            (tmp / "table2.md").write_text(table.to_markdown() + "\n")
+            figure3(
+                _figure_rows(synthetic, result.rejected, dark, synthetic_root, real_root),
+                tmp / "figure3.png",
+            )
+        metrics = {
+            "synthetic": len(synthetic),
+            "validated": len(result.validated),
+            "rejected": len(result.rejected),
+            "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
+        }
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics, *sorted(out_dir.iterdir()))
+    click.echo(f"kept {metrics['validated']} of {metrics['synthetic']} synthetic images")
+
+
+def _figure_rows(
+    synthetic: pd.DataFrame,
+    rejected: pd.DataFrame,
+    dark: pd.DataFrame,
+    synthetic_root: Path,
+    real_root: Path,
+) -> dict[str, list[Path]]:
+    kept = synthetic[~synthetic["image_id"].isin(rejected["image_id"])]
+    rows: dict[str, list[Path]] = {}
+    for superclass in ("melanocytic", "non_melanocytic"):
+        part = kept[kept["superclass"] == superclass].head(6)
+        rows[f"synthetic {superclass} (kept)"] = [synthetic_root / p for p in part["image_path"]]
+    gone = synthetic[synthetic["image_id"].isin(rejected["image_id"])].head(6)
+    rows["synthetic, rejected"] = [synthetic_root / p for p in gone["image_path"]]
+    rows["real FST V-VI (LoRA training)"] = [real_root / p for p in dark["image_path"].head(6)]
+    return rows
+
+
+if __name__ == "__main__":
+    main()

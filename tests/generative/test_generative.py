@@ -1,0 +1,187 @@
+"""The generative branch on the tiny base: LoRA effect, reload, resume, bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from benchmark.config import GenerateConfig
+from benchmark.generative.data import EmptySubsetError, dark_subset, prompt_for
+from benchmark.generative.generate import generate, load_generation_pipeline, plan
+from benchmark.generative.model import BaseModelError, build_tiny, load_pipeline
+from benchmark.generative.train import (
+    NonFiniteLossError,
+    TrainSettings,
+    latest_checkpoint,
+    save_lora,
+    train_unet,
+)
+
+PROMPT = prompt_for("melanocytic", "VI")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.set_num_threads(2)
+    return build_tiny(tmp_path_factory.mktemp("tiny") / "base", 32, seed=0)
+
+
+def _images(n: int = 8) -> torch.Tensor:
+    return torch.rand(n, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def _settings(steps: int, **kw: object) -> TrainSettings:
+    return TrainSettings(steps=steps, batch_size=4, learning_rate=5e-2, seed=3, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def lora(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pipe = load_pipeline(str(tiny))
+    train_unet(
+        pipe, _images(), [PROMPT] * 8, _settings(4), tmp_path_factory.mktemp("ck"), resume=False
+    )
+    return save_lora(pipe, tmp_path_factory.mktemp("lora"))
+
+
+def _sample(pipe, seed: int = 5, **kw: object) -> np.ndarray:  # type: ignore[no-untyped-def]
+    from diffusers import PNDMScheduler
+
+    pipe.scheduler = PNDMScheduler.from_config(pipe.scheduler.config, skip_prk_steps=True)
+    return pipe(
+        PROMPT,
+        num_inference_steps=4,
+        guidance_scale=7.5,
+        height=32,
+        width=32,
+        generator=torch.Generator().manual_seed(seed),
+        output_type="np",
+        **kw,
+    ).images
+
+
+def test_lora_changes_output_and_scale_zero_is_the_base(tiny: Path, lora: Path) -> None:
+    base = _sample(load_pipeline(str(tiny)))
+    pipe = load_generation_pipeline(str(tiny), lora, "float32")
+    with_lora = _sample(pipe)
+    assert np.abs(with_lora - base).max() > 1e-3
+    off = _sample(pipe, cross_attention_kwargs={"scale": 0.0})
+    np.testing.assert_allclose(off, base, atol=1e-6)
+
+
+def test_save_and_reload_give_identical_images(tiny: Path, lora: Path) -> None:
+    first = _sample(load_generation_pipeline(str(tiny), lora, "float32"))
+    again = _sample(load_generation_pipeline(str(tiny), lora, "float32"))
+    np.testing.assert_array_equal(first, again)
+
+
+def test_resumed_training_equals_uninterrupted(tiny: Path, tmp_path: Path) -> None:
+    whole = load_pipeline(str(tiny))
+    full = train_unet(whole, _images(), [PROMPT] * 8, _settings(6), tmp_path / "a", resume=False)
+    part = load_pipeline(str(tiny))
+    train_unet(part, _images(), [PROMPT] * 8, _settings(3, checkpoint_every=3), tmp_path / "b")
+    resumed_pipe = load_pipeline(str(tiny))
+    resumed = train_unet(resumed_pipe, _images(), [PROMPT] * 8, _settings(6), tmp_path / "b")
+    assert resumed.resumed_from == 3
+    np.testing.assert_allclose(resumed.losses, full.losses, rtol=1e-5)
+    a = dict(whole.unet.named_parameters())
+    for name, value in resumed_pipe.unet.named_parameters():
+        if "lora" in name:
+            torch.testing.assert_close(value, a[name])
+
+
+def test_nan_loss_stops_with_step_and_keeps_checkpoint(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import benchmark.generative.train as train_module
+
+    real = train_module._step_loss
+
+    def flaky(unet, pipe, encoded, step, settings, device):  # type: ignore[no-untyped-def]
+        loss = real(unet, pipe, encoded, step, settings, device)
+        return loss * float("nan") if step == 3 else loss
+
+    monkeypatch.setattr(train_module, "_step_loss", flaky)
+    with pytest.raises(NonFiniteLossError, match=r"at step 3; last good checkpoint: .*000002"):
+        train_unet(
+            load_pipeline(str(tiny)),
+            _images(),
+            [PROMPT] * 8,
+            _settings(5, checkpoint_every=2),
+            tmp_path,
+        )
+    assert latest_checkpoint(tmp_path).name == "checkpoint-000002"
+
+
+def test_interrupted_generation_completes_identically(
+    tiny: Path, lora: Path, tmp_path: Path
+) -> None:
+    cfg = GenerateConfig(melanocytic=3, non_melanocytic=3, steps=3, batch_size=2)
+    pipe = load_generation_pipeline(str(tiny), lora, "float32")
+    full = generate(pipe, cfg, tmp_path / "full", "tiny", "x", progress=False)
+    assert full.generated == 6
+    partial = tmp_path / "partial"
+    shutil.copytree(tmp_path / "full", partial)
+    for image_id in ("SYN_000003", "SYN_000005"):
+        (partial / "images" / f"{image_id}.png").unlink()
+    again = generate(pipe, cfg, partial, "tiny", "x", progress=False)
+    assert (again.generated, again.skipped) == (4, 2)  # batches 2 and 3 redone whole
+    for name in sorted(p.name for p in (tmp_path / "full" / "images").iterdir()):
+        assert (partial / "images" / name).read_bytes() == (
+            tmp_path / "full" / "images" / name
+        ).read_bytes()
+    assert list(full.manifest["seed"]) == [1000 + i for i in range(6)]
+    assert set(full.manifest["image_manipulation"]) == {"synthetic"}
+
+
+def test_plan_counts_and_class_balance() -> None:
+    rows = plan(GenerateConfig(melanocytic=144, non_melanocytic=664))
+    assert rows.superclass.value_counts().to_dict() == {"non_melanocytic": 664, "melanocytic": 144}
+    assert set(rows.generator) == {"Generator-1", "Generator-2"}
+    balanced = plan(GenerateConfig(melanocytic=144, non_melanocytic=664, class_balanced=True))
+    assert balanced.superclass.value_counts().to_dict() == {
+        "melanocytic": 404,
+        "non_melanocytic": 404,
+    }
+
+
+def test_empty_dark_subset_names_counts() -> None:
+    manifest = pd.DataFrame(
+        {"source": "real", "superclass": "melanocytic", "fst": ["I", "I", "III"]}
+    )
+    with pytest.raises(EmptySubsetError, match=r"images per FST: \{'I': 2, 'III': 1\}"):
+        dark_subset(manifest, ("V", "VI"))
+
+
+def test_base_model_that_is_not_a_diffusers_folder(tmp_path: Path) -> None:
+    with pytest.raises(BaseModelError, match="not a diffusers pipeline folder"):
+        load_pipeline(str(tmp_path))
+    with pytest.raises(BaseModelError, match="huggingface-cli download"):
+        load_pipeline("someone/not-a-cached-model")
+
+
+def test_lora_from_another_base_is_refused(tiny: Path, tmp_path: Path) -> None:
+    from diffusers import StableDiffusionPipeline
+
+    other = load_pipeline(str(tiny))
+    other.unet.add_adapter(
+        __import__("peft").LoraConfig(
+            r=4, lora_alpha=4, target_modules=["to_k", "to_q", "to_v", "to_out.0"]
+        )
+    )
+    from diffusers.utils.state_dict_utils import convert_state_dict_to_diffusers
+    from peft.utils import get_peft_model_state_dict
+
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(other.unet))
+    wrong = {k: torch.zeros(v.shape[0] + 3, *v.shape[1:]) for k, v in layers.items()}
+    StableDiffusionPipeline.save_lora_weights(
+        str(tmp_path), unet_lora_layers=wrong, safe_serialization=True
+    )
+    with pytest.raises(ValueError, match="does not fit base model"):
+        load_generation_pipeline(
+            str(tiny), tmp_path / "pytorch_lora_weights.safetensors", "float32"
+        )

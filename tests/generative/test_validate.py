@@ -1,0 +1,71 @@
+"""Synthetic-image validation on constructed cases with known answers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from benchmark.config import PhantomConfig, ValidateSyntheticConfig
+from benchmark.generative.validate import table2, validate
+from benchmark.phantoms import generate_phantoms
+
+
+def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
+    real = generate_phantoms(
+        PhantomConfig(n=16, size=64, seed=4, fst_mix=(0, 0, 0, 0, 0.5, 0.5), hair_probability=0.0),
+        tmp_path / "real",
+        progress=False,
+    )
+    real["fst"] = real["fst_label"]
+    synth_root = tmp_path / "synth"
+    (synth_root / "images").mkdir(parents=True)
+    # (a) an exact copy of a training image, (b) the same image with colours shifted far away,
+    # (c) a fresh phantom of the same kind: kept.
+    shutil.copy(tmp_path / "real" / real.image_path[0], synth_root / "images" / "copy.png")
+    shifted = np.asarray(Image.open(tmp_path / "real" / real.image_path[1])).astype(int)
+    shifted = np.clip(shifted[..., ::-1] + np.array([-80, 120, -60]), 0, 255).astype(np.uint8)
+    Image.fromarray(shifted).save(synth_root / "images" / "shifted.png")
+    fresh = generate_phantoms(
+        PhantomConfig(n=1, size=64, seed=99, fst_mix=(0, 0, 0, 0, 0.5, 0.5), hair_probability=0.0),
+        tmp_path / "fresh",
+        progress=False,
+    )
+    shutil.copy(tmp_path / "fresh" / fresh.image_path[0], synth_root / "images" / "fresh.png")
+    synthetic = pd.DataFrame(
+        {
+            "image_id": ["copy", "shifted", "fresh"],
+            "image_path": ["images/copy.png", "images/shifted.png", "images/fresh.png"],
+            "fst_label": ["VI", "VI", "V"],
+            "superclass": "melanocytic",
+        }
+    )
+    result = validate(
+        synthetic, synth_root, real, tmp_path / "real", ValidateSyntheticConfig(size=64)
+    )
+    reasons = result.rejected.set_index("image_id")["reasons"].to_dict()
+    assert "near-copy of training image PH_000001 (SSIM 1.000)" in reasons["copy"]
+    assert "histogram_distance" in reasons["shifted"]
+    assert list(result.validated["image_id"]) == ["fresh"]
+    metrics = result.metrics.set_index("image_id")
+    assert metrics.loc["copy", "nearest_ssim"] == 1.0
+    assert metrics.loc["copy", "histogram_distance"] < metrics.loc["shifted", "histogram_distance"]
+    assert metrics.loc["fresh", "tone_distance"] <= 1
+
+
+def test_table2_beside_paper() -> None:
+    real = pd.DataFrame(
+        {
+            "source": "real",
+            "superclass": ["melanocytic"] * 3 + ["non_melanocytic"],
+            "fst": ["V", "I", "VI", "VI"],
+        }
+    )
+    validated = pd.DataFrame({"superclass": ["melanocytic", "non_melanocytic", "non_melanocytic"]})
+    table = table2(real, validated, ("V", "VI"))
+    assert table.loc["melanocytic"].tolist()[:4] == [3, 2, 1, 4]
+    assert table.loc["Total", "augmented"] == 7
+    assert table.loc["Total", "paper_augmented"] == 18536
