@@ -57,6 +57,7 @@ def main(
             tmp.mkdir(parents=True)
             result.metrics.to_csv(tmp / "validation.csv", index=False)
             result.rejected.to_csv(tmp / "rejected.csv", index=False)
+            write_json_atomic(tmp / "distribution.json", result.distribution)
             table.to_csv(tmp / "table2.csv", index_label="class")
             (tmp / "table2.md").write_text(table.to_markdown() + "\n")
             figure3(
@@ -68,6 +69,8 @@ def main(
             "validated": len(result.validated),
             "rejected": len(result.rejected),
             "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
+            "fid": result.distribution["fid"],
+            "kid": result.distribution["kid"],
         }
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.iterdir()))

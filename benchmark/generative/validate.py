@@ -30,11 +30,12 @@ PAPER_TABLE2 = {"melanocytic": (3165, 144, 3309), "non_melanocytic": (14563, 664
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Per-image metrics (every synthetic image), the kept rows and the rejected rows."""
+    """Per-image metrics (every synthetic image), kept and rejected rows, FID/KID."""
 
     metrics: pd.DataFrame
     validated: pd.DataFrame
     rejected: pd.DataFrame
+    distribution: dict[str, Any]
 
 
 def _load(paths: list[Path], size: int) -> list[NDArray[np.uint8]]:
@@ -138,7 +139,33 @@ def validate(
     metrics["reasons"] = ["; ".join(r) for r in reasons]
     keep = np.array([not r for r in reasons])
     rejected = metrics.loc[~keep, ["image_id", "reasons"]].reset_index(drop=True)
-    return ValidationResult(metrics, synthetic[keep].reset_index(drop=True), rejected)
+    return ValidationResult(
+        metrics,
+        synthetic[keep].reset_index(drop=True),
+        rejected,
+        _distribution(real_images, synth_images, cfg.inception_weights),
+    )
+
+
+def _distribution(
+    real: list[NDArray[np.uint8]], synthetic: list[NDArray[np.uint8]], weights: str
+) -> dict[str, Any]:
+    """FID and KID of all synthetic against the real images, where weights are given."""
+    if not weights:
+        return {
+            "fid": None,
+            "kid": None,
+            "reason": "no Inception-v3 weights file given (validate_synthetic.inception_weights)",
+        }
+    if len(real) < 2 or len(synthetic) < 2:
+        return {"fid": None, "kid": None, "reason": "FID/KID need at least two images a side"}
+    a, b = sim.inception_features(real, weights), sim.inception_features(synthetic, weights)
+    return {
+        "fid": sim.frechet_distance(a, b),
+        "kid": sim.kernel_inception_distance(a, b),
+        "reason": f"{len(real)} real and {len(synthetic)} synthetic images: with fewer "
+        "than a few thousand, FID is biased upwards; compare KID",
+    }
 
 
 def table2(

@@ -75,3 +75,64 @@ def iqr_fences(values: NDArray[np.float64], factor: float = 1.5) -> tuple[float,
         return -np.inf, np.inf
     q1, q3 = np.percentile(finite, [25, 75])
     return float(q1 - factor * (q3 - q1)), float(q3 + factor * (q3 - q1))
+
+
+def frechet_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """FID between two feature sets of shape (n, d): |mu_a - mu_b|^2 + Tr(Ca + Cb - 2 sqrt(Ca Cb)).
+
+    Needs at least two rows each; the covariance of few images is singular, so small sets
+    give a noisy, biased FID (report KID beside it).
+    """
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root, _ = linalg.sqrtm(np.atleast_2d(cov_a) @ np.atleast_2d(cov_b), disp=False)
+    trace = np.trace(np.atleast_2d(cov_a) + np.atleast_2d(cov_b) - 2 * np.real(root))
+    return float(np.sum((mu_a - mu_b) ** 2) + trace)
+
+
+def kernel_inception_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Unbiased MMD^2 with the cubic polynomial kernel (x.y / d + 1)^3 (KID), shapes (n, d)."""
+    d = a.shape[1]
+
+    def kernel(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray((x @ y.T / d + 1) ** 3, dtype=np.float64)
+
+    kaa, kbb, kab = kernel(a, a), kernel(b, b), kernel(a, b)
+    m, n = len(a), len(b)
+    return float(
+        (kaa.sum() - np.trace(kaa)) / (m * (m - 1))
+        + (kbb.sum() - np.trace(kbb)) / (n * (n - 1))
+        - 2 * kab.mean()
+    )
+
+
+def inception_features(images: list[NDArray[np.uint8]], weights: str) -> NDArray[np.float64]:
+    """2048-d pool features of torchvision's Inception-v3 loaded from a local weights file.
+
+    Args:
+        images: uint8 RGB images of shape (H, W, 3).
+        weights: A state dict (``.pth`` loaded with ``weights_only=True``, or safetensors).
+
+    Returns:
+        Array of shape (len(images), 2048).
+    """
+    import torch
+    from torchvision.models import inception_v3
+
+    model = inception_v3(weights=None, aux_logits=True, init_weights=False)
+    state = (
+        __import__("safetensors.torch").torch.load_file(weights)
+        if weights.endswith(".safetensors")
+        else torch.load(weights, weights_only=True)
+    )
+    model.load_state_dict(state)
+    model.fc = torch.nn.Identity()
+    model.eval()
+    batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1).float() / 255 for i in images])
+    batch = torch.nn.functional.interpolate(batch, size=(299, 299), mode="bilinear")
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        return model((batch - mean) / std).double().numpy()

@@ -48,3 +48,31 @@ def test_iqr_fences_hand_computed() -> None:
     low, high = iqr_fences(np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.nan]))
     # Q1 = 2, Q3 = 4, IQR = 2.
     assert (low, high) == (-1.0, 7.0)
+
+
+def test_fid_and_kid_known_answers() -> None:
+    from benchmark.metrics.image_similarity import frechet_distance, kernel_inception_distance
+
+    x = np.random.default_rng(0).normal(size=(200, 3))
+    assert frechet_distance(x, x) == pytest.approx(0.0, abs=1e-6)
+    # Same covariance, mean shifted by (1, 2, 2): FID = |shift|^2 = 9.
+    assert frechet_distance(x, x + np.array([1.0, 2.0, 2.0])) == pytest.approx(9.0, abs=1e-6)
+    # Constant features: every kernel value is 1, so KID = 1 + 1 - 2 = 0 exactly.
+    assert kernel_inception_distance(np.zeros((2, 1)), np.zeros((3, 1))) == 0.0
+    y = np.random.default_rng(1).normal(size=(200, 3))
+    assert abs(kernel_inception_distance(x, y)) < 0.05  # same distribution
+    assert kernel_inception_distance(x, x + 3.0) > 1.0
+
+
+def test_inception_features_from_a_local_weights_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import torch
+    from torchvision.models import inception_v3
+
+    from benchmark.metrics.image_similarity import inception_features
+
+    torch.manual_seed(0)
+    path = tmp_path / "inception.pth"
+    torch.save(inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict(), path)
+    features = inception_features([np.full((40, 40, 3), v, np.uint8) for v in (50, 200)], str(path))
+    assert features.shape == (2, 2048)
+    assert np.isfinite(features).all()
