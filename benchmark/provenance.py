@@ -133,3 +133,20 @@ def run_tags(
         "data_digest": data_digest(inputs),
         **(extra or {}),
     }
+
+
+def content_digest(paths: Iterable[Path]) -> str:
+    """Digest (16 hex digits) of the full content of files and folders, sizes no object.
+
+    For deciding whether a persisted result can be reused, where :func:`data_digest`'s
+    size-only shortcut for large files is not safe enough.
+    """
+    digest = hashlib.sha256()
+    for root in paths:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
+            content = file_sha256(path) if path.exists() else "missing"
+            digest.update(f"{rel}:{content}\n".encode())
+    return digest.hexdigest()[:16]

@@ -41,3 +41,13 @@ def test_flatten() -> None:
 
 def test_git_commit_outside_a_repo(tmp_path: Path) -> None:
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_content_digest_sees_large_file_edits(tmp_path: Path) -> None:
+    from benchmark.provenance import content_digest
+
+    big = tmp_path / "w.bin"
+    big.write_bytes(b"x" * (2**20 + 1))
+    before = content_digest([tmp_path])
+    big.write_bytes(b"y" * (2**20 + 1))
+    assert content_digest([tmp_path]) != before

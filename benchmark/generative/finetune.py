@@ -24,7 +24,7 @@ from benchmark.generative.train import (
     train_unet,
     train_vae,
 )
-from benchmark.provenance import data_digest, file_sha256
+from benchmark.provenance import content_digest, data_digest, file_sha256
 
 SAMPLE_SEEDS = (0, 1, 2, 3)
 
@@ -168,12 +168,12 @@ def finetune(
     subset = dark_subset(manifest, cfg.fst_types)
     prompts = [prompt_for(s, f) for s, f in zip(subset["superclass"], subset["fst"], strict=True)]
     base, pretrain_losses = _prepare_base(cfg, manifest, root, out_dir, log)
-    base_digest = data_digest([Path(base)]) if Path(base).exists() else base
+    base_digest = content_digest([Path(base)]) if Path(base).exists() else base
     # Checkpoints are reused only by the same config, subset, base and training code.
     code = data_digest([Path(__file__).parent / n for n in ("data.py", "finetune.py", "train.py")])
     key = {
         "config": asdict(cfg),
-        "images": list(subset["image_id"]),
+        "images": content_digest([root / str(p) for p in subset["image_path"]]),
         "base": base_digest,
         "code": code,
     }

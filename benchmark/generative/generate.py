@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from benchmark.config import GenerateConfig
 from benchmark.generative.data import prompt_for
+from benchmark.provenance import data_digest
 
 GENERATOR_NAMES = {"melanocytic": "Generator-1", "non_melanocytic": "Generator-2"}
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -71,6 +72,8 @@ def _fresh_if_changed(
             "dtype": cfg.dtype,
             "base_model": base_model,
             "lora": lora_sha256,
+            # Images made by other generation code are not reused either.
+            "code": data_digest([Path(__file__).parent / n for n in ("data.py", "generate.py")]),
         },
         sort_keys=True,
         default=str,

@@ -84,19 +84,30 @@ def _trainable(unet: Any, settings: TrainSettings) -> list[torch.nn.Parameter]:
     return [p for p in unet.parameters() if p.requires_grad]
 
 
-def _encode(pipe: Any, images: torch.Tensor, prompts: list[str]) -> tuple[torch.Tensor, ...]:
-    """Latent mean/std of every image and text embeddings of every prompt (frozen parts)."""
+def _encode(
+    pipe: Any, images: torch.Tensor, prompts: list[str], device: torch.device, chunk: int = 16
+) -> tuple[torch.Tensor, ...]:
+    """Latent mean/std of every image and text embeddings of every prompt (frozen parts).
+
+    Encoded in chunks on ``device`` (the VAE of SD 1.5 cannot take a whole data set at
+    once); the results are kept on the CPU, float32.
+    """
+    means, stds, texts = [], [], []
     with torch.no_grad():
-        dist = pipe.vae.encode(images).latent_dist
-        ids = pipe.tokenizer(
-            prompts,
-            padding="max_length",
-            truncation=True,
-            max_length=pipe.tokenizer.model_max_length,
-            return_tensors="pt",
-        ).input_ids
-        text = pipe.text_encoder(ids)[0]
-    return dist.mean, dist.std, text
+        for start in range(0, len(images), chunk):
+            part = images[start : start + chunk].to(device, pipe.vae.dtype)
+            dist = pipe.vae.encode(part).latent_dist
+            means.append(dist.mean.float().cpu())
+            stds.append(dist.std.float().cpu())
+            ids = pipe.tokenizer(
+                prompts[start : start + chunk],
+                padding="max_length",
+                truncation=True,
+                max_length=pipe.tokenizer.model_max_length,
+                return_tensors="pt",
+            ).input_ids
+            texts.append(pipe.text_encoder(ids.to(device))[0].float().cpu())
+    return torch.cat(means), torch.cat(stds), torch.cat(texts)
 
 
 def _step_loss(
@@ -186,9 +197,10 @@ def train_unet(
     accelerator = Accelerator(mixed_precision=settings.mixed_precision)
     for frozen in (pipe.vae, pipe.text_encoder):
         frozen.requires_grad_(False)
+        frozen.to(accelerator.device)  # beside the UNet, for encoding and sample grids
     params = _trainable(pipe.unet, settings)
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate)
-    encoded = _encode(pipe, images, prompts)
+    encoded = _encode(pipe, images, prompts, accelerator.device)
     result = TrainResult()
     last = latest_checkpoint(checkpoint_dir) if resume else None
     if last is not None:
@@ -231,8 +243,14 @@ def save_lora(pipe: Any, folder: Path) -> Path:
     from peft.utils import get_peft_model_state_dict
 
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(pipe.unet))
+    # The adapter's config (rank, alpha) travels with the weights: without it a reload
+    # assumes alpha = rank and applies the LoRA at the wrong scale.
+    metadata = pipe.unet.peft_config["default"].to_dict()
     StableDiffusionPipeline.save_lora_weights(
-        str(folder), unet_lora_layers=layers, safe_serialization=True
+        str(folder),
+        unet_lora_layers=layers,
+        safe_serialization=True,
+        unet_lora_adapter_metadata=metadata,
     )
     return folder / "pytorch_lora_weights.safetensors"
 

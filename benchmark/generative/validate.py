@@ -3,7 +3,8 @@
 Outlier rule (documented, as the paper gives none): a synthetic image is rejected when its
 RGB-histogram distance to the mean real histogram, or any of its GLCM texture features, lies
 outside the Tukey fences (``iqr_factor`` x IQR beyond the quartiles) of the same quantity over
-the real dark-skin images; when its SSIM to the nearest LoRA training image reaches
+the real dark-skin images (for the histogram distance only the upper fence: being closer to
+the real colours than usual is no fault); when its SSIM to the nearest LoRA training image reaches
 ``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated FST is
 more than one type from the requested one. Every rejection lists all its reasons.
 """
@@ -82,6 +83,8 @@ def _reasons(
     reasons: list[list[str]] = [[] for _ in range(len(metrics))]
     for column in reference.columns:
         low, high = sim.iqr_fences(reference[column].to_numpy(), cfg.iqr_factor)
+        if column == "histogram_distance":
+            low = -np.inf  # closer to the real colours than usual is no fault
         for i, value in enumerate(metrics[column]):
             if not low <= value <= high:
                 reasons[i].append(f"{column} {value:.4g} outside [{low:.4g}, {high:.4g}]")
@@ -97,7 +100,7 @@ def _reasons(
             if not distance <= 1:
                 reasons[i].append(
                     f"estimated FST {metrics['fst_estimated'].iloc[i]} is more "
-                    "than one type from the requested one"
+                    "than one type from the requested one, or undetermined"
                 )
     return reasons
 
@@ -121,6 +124,8 @@ def validate(
     Returns:
         Metrics per synthetic image, the validated rows and the rejected rows with reasons.
     """
+    if synthetic.empty:
+        raise ValueError("no synthetic image to validate: the generate stage produced none")
     real_images = _load([real_root / str(p) for p in real["image_path"]], cfg.size)
     synth_paths = [synthetic_root / str(p) for p in synthetic["image_path"]]
     synth_images = _load(synth_paths, cfg.size)
@@ -139,9 +144,11 @@ def validate(
     metrics["reasons"] = ["; ".join(r) for r in reasons]
     keep = np.array([not r for r in reasons])
     rejected = metrics.loc[~keep, ["image_id", "reasons"]].reset_index(drop=True)
+    # The estimated type of a synthetic image is its ``fst`` (used by the split's strata).
+    validated = synthetic.assign(fst=list(metrics["fst_estimated"]))[keep]
     return ValidationResult(
         metrics,
-        synthetic[keep].reset_index(drop=True),
+        validated.reset_index(drop=True),
         rejected,
         _distribution(real_images, synth_images, cfg.inception_weights),
     )

@@ -185,3 +185,20 @@ def test_lora_from_another_base_is_refused(tiny: Path, tmp_path: Path) -> None:
         load_generation_pipeline(
             str(tiny), tmp_path / "pytorch_lora_weights.safetensors", "float32"
         )
+
+
+def test_reloaded_lora_equals_the_trained_pipeline_when_alpha_differs_from_rank(
+    tiny: Path, tmp_path: Path
+) -> None:
+    trained = load_pipeline(str(tiny))
+    train_unet(
+        trained,
+        _images(),
+        [PROMPT] * 8,
+        _settings(3, lora_rank=4, lora_alpha=16),
+        tmp_path / "ck",
+        resume=False,
+    )
+    lora = save_lora(trained, tmp_path / "lora")
+    reloaded = load_generation_pipeline(str(tiny), lora, "float32")
+    np.testing.assert_allclose(_sample(reloaded), _sample(trained), atol=1e-5)
