@@ -140,6 +140,7 @@ def _fresh_if_changed(out_dir: Path, key: dict[str, Any]) -> None:
     if stamp.is_file() and stamp.read_text() == text:
         return
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(out_dir / "samples", ignore_errors=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(text)
 
@@ -208,26 +209,33 @@ def finetune(
         out_dir / "checkpoints" / "lora",
         on_step=on_step,
     )
+    from accelerate import PartialState
+
+    state = PartialState()  # under `accelerate launch`, one process writes the outputs
     lora_dir = out_dir / "lora"
-    shutil.rmtree(lora_dir, ignore_errors=True)
-    lora = save_lora(pipe, lora_dir)
+    if state.is_main_process:
+        shutil.rmtree(lora_dir, ignore_errors=True)
+        save_lora(pipe, lora_dir)
+    state.wait_for_everyone()
+    lora = lora_dir / "pytorch_lora_weights.safetensors"
     counts = {str(k): int(v) for k, v in subset["superclass"].value_counts().items()}
     out = FinetuneResult(
         base, lora, file_sha256(lora), result.losses, pretrain_losses, samples, counts
     )
-    (out_dir / "finetune.json").write_text(
-        json.dumps(
-            {
-                "base_model": base,
-                "base_digest": base_digest,
-                "lora": str(lora),
-                "lora_sha256": out.lora_sha256,
-                "subset": counts,
-                "fst_types": list(cfg.fst_types),
-                "resolution": cfg.resolution,
-                "final_loss": result.losses[-1],
-            },
-            indent=2,
+    if state.is_main_process:
+        (out_dir / "finetune.json").write_text(
+            json.dumps(
+                {
+                    "base_model": base,
+                    "base_digest": base_digest,
+                    "lora": str(lora),
+                    "lora_sha256": out.lora_sha256,
+                    "subset": counts,
+                    "fst_types": list(cfg.fst_types),
+                    "resolution": cfg.resolution,
+                    "final_loss": result.losses[-1],
+                },
+                indent=2,
+            )
         )
-    )
     return out

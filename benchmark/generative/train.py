@@ -117,9 +117,11 @@ def _step_loss(
     step: int,
     settings: TrainSettings,
     device: torch.device,
+    process: int = 0,
 ) -> torch.Tensor:
     mean, std, text = encoded
-    gen = torch.Generator().manual_seed(settings.seed * 1_000_003 + step)
+    # Each process of a multi-GPU launch draws its own batch for the same step.
+    gen = torch.Generator().manual_seed(settings.seed * 1_000_003 + step * 1_009 + process)
     pick = torch.randperm(len(mean), generator=gen)[: settings.batch_size]
     latents = mean[pick] + std[pick] * torch.randn(mean[pick].shape, generator=gen)
     latents = latents * pipe.vae.config.scaling_factor
@@ -129,7 +131,12 @@ def _step_loss(
     )
     noisy = pipe.scheduler.add_noise(latents, noise, timesteps)
     pred = unet(noisy.to(device), timesteps.to(device), text[pick].to(device)).sample
-    return F.mse_loss(pred.float(), noise.to(device).float())
+    # The target follows the base's parameterisation (SD 1.5: epsilon; SD 2.x: v).
+    if pipe.scheduler.config.prediction_type == "v_prediction":
+        target = pipe.scheduler.get_velocity(latents, noise, timesteps)
+    else:
+        target = noise
+    return F.mse_loss(pred.float(), target.to(device).float())
 
 
 def _save_checkpoint(
@@ -210,7 +217,9 @@ def train_unet(
     unet.train()
     for step in range(result.resumed_from + 1, settings.steps + 1):
         with accelerator.autocast():
-            loss = _step_loss(unet, pipe, encoded, step, settings, accelerator.device)
+            loss = _step_loss(
+                unet, pipe, encoded, step, settings, accelerator.device, accelerator.process_index
+            )
         value = loss.item()
         if not math.isfinite(value):
             good = result.checkpoints[-1] if result.checkpoints else "none"
@@ -220,12 +229,19 @@ def train_unet(
         accelerator.backward(loss)
         optimizer.step()
         optimizer.zero_grad()
+        if not all(torch.isfinite(p).all() for p in params):
+            good = result.checkpoints[-1] if result.checkpoints else "none"
+            raise NonFiniteLossError(
+                f"weights became non-finite at step {step}; last good checkpoint: {good}"
+            )
         result.losses.append(value)
         if on_step is not None:
             on_step(step, value)
-        if step == settings.steps or (
+        due = step == settings.steps or (
             settings.checkpoint_every and step % settings.checkpoint_every == 0
-        ):
+        )
+        accelerator.wait_for_everyone()
+        if due and accelerator.is_main_process:
             result.checkpoints.append(
                 _save_checkpoint(
                     accelerator.unwrap_model(unet), optimizer, step, result.losses, checkpoint_dir

@@ -101,8 +101,8 @@ def test_nan_loss_stops_with_step_and_keeps_checkpoint(
 
     real = train_module._step_loss
 
-    def flaky(unet, pipe, encoded, step, settings, device):  # type: ignore[no-untyped-def]
-        loss = real(unet, pipe, encoded, step, settings, device)
+    def flaky(unet, pipe, encoded, step, *rest):  # type: ignore[no-untyped-def]
+        loss = real(unet, pipe, encoded, step, *rest)
         return loss * float("nan") if step == 3 else loss
 
     monkeypatch.setattr(train_module, "_step_loss", flaky)
