@@ -261,7 +261,10 @@ def save_lora(pipe: Any, folder: Path) -> Path:
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(pipe.unet))
     # The adapter's config (rank, alpha) travels with the weights: without it a reload
     # assumes alpha = rank and applies the LoRA at the wrong scale.
-    metadata = pipe.unet.peft_config["default"].to_dict()
+    metadata = {
+        k: sorted(v) if isinstance(v, set) else v  # sets print in hash order:
+        for k, v in pipe.unet.peft_config["default"].to_dict().items()
+    }  # not byte-stable
     StableDiffusionPipeline.save_lora_weights(
         str(folder),
         unet_lora_layers=layers,
