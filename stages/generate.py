@@ -43,15 +43,18 @@ def main(params_file: Path, finetune_dir: Path, out_dir: Path, metrics_file: Pat
             base_digest=info["base_digest"],
         )
         write_manifest(result.manifest, out_dir / "manifest.parquet", data_root=out_dir)
-        metrics = {
-            "images": len(result.manifest),
-            "generated": result.generated,
-            "kept_from_earlier_run": result.skipped,
-        }
+        metrics = {"images": len(result.manifest)}
         write_json_atomic(metrics_file, metrics)
-        # Timing goes to MLflow only: in the DVC metrics file it would change dvc.lock on
-        # every run of an otherwise identical reproduction.
-        log_outputs({**metrics, "seconds_per_image": result.seconds_per_image})
+        # Timing and resume counts go to MLflow only: in the DVC metrics file they would
+        # change dvc.lock between otherwise identical reproductions.
+        log_outputs(
+            {
+                **metrics,
+                "seconds_per_image": result.seconds_per_image,
+                "generated": result.generated,
+                "kept_from_earlier_run": result.skipped,
+            }
+        )
     click.echo(f"{len(result.manifest)} synthetic images, {result.seconds_per_image:.3f} s/img")
 
 
