@@ -271,7 +271,7 @@ def save_lora(pipe: Any, folder: Path) -> Path:
         safe_serialization=True,
         unet_lora_adapter_metadata=metadata,
     )
-    return folder / "pytorch_lora_weights.safetensors"
+    return stable_safetensors(folder / "pytorch_lora_weights.safetensors")
 
 
 def train_vae(
@@ -303,3 +303,19 @@ def train_vae(
     vae.requires_grad_(False)
     vae.eval()
     return losses
+
+
+def stable_safetensors(path: Path) -> Path:
+    """Rewrite a safetensors header with sorted keys, so equal content gives equal bytes.
+
+    The safetensors writer orders metadata entries by a per-process random hash, so two
+    identical saves can differ byte for byte (and in sha256, and in dvc.lock). The data
+    section and the offsets in it are untouched; only the JSON header is re-serialised.
+    """
+    raw = Path(path).read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    Path(path).write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size :])
+    return Path(path)
