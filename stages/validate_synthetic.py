@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from benchmark.config import ValidateSyntheticConfig
 from benchmark.generative.data import dark_subset
-from benchmark.generative.validate import figure3, table2, validate
-from benchmark.io import atomic_path, write_json_atomic
+from benchmark.generative.report import write_outputs
+from benchmark.generative.validate import validate
+from benchmark.io import write_json_atomic
 from benchmark.manifest import read_manifest, write_manifest
 from stages._params import load_section
 from stages._tracking import log_outputs, stage_run
@@ -52,47 +52,12 @@ def main(
         dark = dark_subset(real, types)
         result = validate(synthetic, synthetic_root, dark, real_root, cfg)
         write_manifest(result.validated, out_manifest, data_root=synthetic_root)
-        table = table2(real, result.validated, types)
-        with atomic_path(out_dir) as tmp:
-            tmp.mkdir(parents=True)
-            result.metrics.to_csv(tmp / "validation.csv", index=False)
-            result.rejected.to_csv(tmp / "rejected.csv", index=False)
-            write_json_atomic(tmp / "distribution.json", result.distribution)
-            table.to_csv(tmp / "table2.csv", index_label="class")
-            (tmp / "table2.md").write_text(table.to_markdown() + "\n")
-            figure3(
-                _figure_rows(synthetic, result.rejected, dark, synthetic_root, real_root),
-                tmp / "figure3.png",
-            )
-        metrics = {
-            "synthetic": len(synthetic),
-            "validated": len(result.validated),
-            "rejected": len(result.rejected),
-            "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
-            "fid": result.distribution["fid"],
-            "kid": result.distribution["kid"],
-        }
+        metrics = write_outputs(
+            result, synthetic, real, dark, (synthetic_root, real_root), types, out_dir
+        )
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.iterdir()))
     click.echo(f"kept {metrics['validated']} of {metrics['synthetic']} synthetic images")
-
-
-def _figure_rows(
-    synthetic: pd.DataFrame,
-    rejected: pd.DataFrame,
-    dark: pd.DataFrame,
-    synthetic_root: Path,
-    real_root: Path,
-) -> dict[str, list[Path]]:
-    kept = synthetic[~synthetic["image_id"].isin(rejected["image_id"])]
-    rows: dict[str, list[Path]] = {}
-    for superclass in ("melanocytic", "non_melanocytic"):
-        part = kept[kept["superclass"] == superclass].head(6)
-        rows[f"synthetic {superclass} (kept)"] = [synthetic_root / p for p in part["image_path"]]
-    gone = synthetic[synthetic["image_id"].isin(rejected["image_id"])].head(6)
-    rows["synthetic, rejected"] = [synthetic_root / p for p in gone["image_path"]]
-    rows["real FST V-VI (LoRA training)"] = [real_root / p for p in dark["image_path"].head(6)]
-    return rows
 
 
 if __name__ == "__main__":

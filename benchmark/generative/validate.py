@@ -39,7 +39,8 @@ class ValidationResult:
     distribution: dict[str, Any]
 
 
-def _load(paths: list[Path], size: int) -> list[NDArray[np.uint8]]:
+def load_resized(paths: list[Path], size: int) -> list[NDArray[np.uint8]]:
+    """Images (any mode) as uint8 RGB arrays of shape (size, size, 3), bilinear resize."""
     return [
         np.asarray(
             Image.fromarray(to_rgb8(open_image(p))[0]).resize(
@@ -126,9 +127,9 @@ def validate(
     """
     if synthetic.empty:
         raise ValueError("no synthetic image to validate: the generate stage produced none")
-    real_images = _load([real_root / str(p) for p in real["image_path"]], cfg.size)
+    real_images = load_resized([real_root / str(p) for p in real["image_path"]], cfg.size)
     synth_paths = [synthetic_root / str(p) for p in synthetic["image_path"]]
-    synth_images = _load(synth_paths, cfg.size)
+    synth_images = load_resized(synth_paths, cfg.size)
     mean_hist = np.mean([sim.rgb_histogram(i, cfg.bins) for i in real_images], axis=0)
     reference = _features(real_images, mean_hist, cfg.bins)
     metrics = _features(synth_images, mean_hist, cfg.bins)
@@ -197,26 +198,3 @@ def table2(
     table = pd.DataFrame(rows).T
     table.loc["Total"] = table.sum(axis=0)
     return table.astype(int)
-
-
-def figure3(rows: dict[str, list[Path]], path: Path, size: int = 96) -> None:
-    """A grid like paper Figure 3: one labelled row of images per group."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    columns = max((len(v) for v in rows.values()), default=1)
-    fig, axes = plt.subplots(
-        len(rows), columns, figsize=(1.6 * columns, 1.8 * len(rows)), squeeze=False, dpi=100
-    )
-    for r, (label, paths) in enumerate(rows.items()):
-        for c in range(columns):
-            ax = axes[r][c]
-            ax.axis("off")
-            if c < len(paths):
-                ax.imshow(_load([paths[c]], size)[0])
-        axes[r][0].set_title(label, fontsize=8, loc="left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

@@ -1,0 +1,94 @@
+"""The validate_synthetic stage's outputs: tables, Figure 3, rejections, metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmark.generative.validate import ValidationResult, load_resized, table2
+from benchmark.io import atomic_path, write_json_atomic
+
+
+def figure3(rows: dict[str, list[Path]], path: Path, size: int = 96) -> None:
+    """A grid like paper Figure 3: one labelled row of images per group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = max((len(v) for v in rows.values()), default=1)
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(1.6 * columns, 1.8 * len(rows)), squeeze=False, dpi=100
+    )
+    for r, (label, paths) in enumerate(rows.items()):
+        for c in range(columns):
+            ax = axes[r][c]
+            ax.axis("off")
+            if c < len(paths):
+                ax.imshow(load_resized([paths[c]], size)[0])
+        axes[r][0].set_title(label, fontsize=8, loc="left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _figure_rows(
+    synthetic: pd.DataFrame,
+    rejected: pd.DataFrame,
+    dark: pd.DataFrame,
+    synthetic_root: Path,
+    real_root: Path,
+) -> dict[str, list[Path]]:
+    kept = synthetic[~synthetic["image_id"].isin(rejected["image_id"])]
+    rows: dict[str, list[Path]] = {}
+    for superclass in ("melanocytic", "non_melanocytic"):
+        part = kept[kept["superclass"] == superclass].head(6)
+        rows[f"synthetic {superclass} (kept)"] = [synthetic_root / p for p in part["image_path"]]
+    gone = synthetic[synthetic["image_id"].isin(rejected["image_id"])].head(6)
+    rows["synthetic, rejected"] = [synthetic_root / p for p in gone["image_path"]]
+    rows["real FST V-VI (LoRA training)"] = [real_root / p for p in dark["image_path"].head(6)]
+    return rows
+
+
+def write_outputs(
+    result: ValidationResult,
+    synthetic: pd.DataFrame,
+    real: pd.DataFrame,
+    dark: pd.DataFrame,
+    roots: tuple[Path, Path],
+    dark_types: tuple[str, ...],
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Write validation.csv, rejected.csv, distribution.json, Table 2 and Figure 3.
+
+    Args:
+        result: The validation result.
+        synthetic: All synthetic rows.
+        real: The real manifest (for Table 2's original counts).
+        dark: The real dark-skin rows the LoRA was trained on.
+        roots: ``(synthetic_root, real_root)``.
+        dark_types: The FST types of the dark subset.
+        out_dir: Folder to write (replaced atomically).
+
+    Returns:
+        The stage metrics.
+    """
+    table = table2(real, result.validated, dark_types)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        result.metrics.to_csv(tmp / "validation.csv", index=False)
+        result.rejected.to_csv(tmp / "rejected.csv", index=False)
+        write_json_atomic(tmp / "distribution.json", result.distribution)
+        table.to_csv(tmp / "table2.csv", index_label="class")
+        (tmp / "table2.md").write_text(table.to_markdown() + "\n")
+        figure3(_figure_rows(synthetic, result.rejected, dark, *roots), tmp / "figure3.png")
+    return {
+        "synthetic": len(synthetic),
+        "validated": len(result.validated),
+        "rejected": len(result.rejected),
+        "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
+        "fid": result.distribution["fid"],
+        "kid": result.distribution["kid"],
+    }
