@@ -9,7 +9,7 @@ from typing import get_args
 import click
 
 from benchmark import __version__
-from benchmark.config import PhantomConfig, SkintoneConfig, SourceName
+from benchmark.config.data import PhantomConfig, SkintoneConfig, SourceName
 from benchmark.ingest import IngestError, IngestInputs, ingest
 from benchmark.io import write_text_atomic
 from benchmark.phantoms import generate_phantoms

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.config import SplitConfig
+from benchmark.config.data import SplitConfig
 
 SPLIT_NAMES = ("train", "val", "test")
 TONE_GROUPS = {

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from benchmark.config import ConfigError, from_mapping
+from benchmark.config.base import ConfigError, from_mapping
 
 T = TypeVar("T")
 

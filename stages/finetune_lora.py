@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.config import FinetuneConfig
+from benchmark.config.generative import FinetuneConfig
 from benchmark.generative.finetune import finetune
 from benchmark.io import write_json_atomic
 from benchmark.manifest import read_manifest

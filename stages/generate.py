@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.config import GenerateConfig
+from benchmark.config.generative import GenerateConfig
 from benchmark.generative.generate import generate, load_generation_pipeline
 from benchmark.io import write_json_atomic
 from benchmark.manifest import write_manifest

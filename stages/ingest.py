@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.config import IngestConfig
+from benchmark.config.data import IngestConfig
 from benchmark.ingest import ingest_from_config, metrics_of
 from benchmark.io import write_json_atomic
 from stages._params import load_section

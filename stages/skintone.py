@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.config import SkintoneConfig
+from benchmark.config.data import SkintoneConfig
 from benchmark.io import write_json_atomic
 from benchmark.manifest import read_manifest, write_manifest
 from benchmark.skintone.outputs import write_outputs

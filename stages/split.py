@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from benchmark.config import SplitConfig
+from benchmark.config.data import SplitConfig
 from benchmark.io import atomic_path, write_json_atomic
 from benchmark.manifest import read_manifest, rebase, write_manifest
 from benchmark.splits import composition, composition_markdown, make_splits, summary

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.config import ValidateSyntheticConfig
+from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.generative.data import dark_subset
 from benchmark.generative.report import write_outputs
 from benchmark.generative.validate import validate

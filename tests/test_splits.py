@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.config import SplitConfig
+from benchmark.config.data import SplitConfig
 from benchmark.splits import (
     SplitError,
     check_splits,

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from benchmark.config import FinetuneConfig
+from benchmark.config.generative import FinetuneConfig
 from benchmark.generative.data import dark_subset, load_images, prompt_for
 from benchmark.generative.model import TINY, build_tiny, load_pipeline
 from benchmark.generative.train import (

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.config import GenerateConfig
+from benchmark.config.generative import GenerateConfig
 from benchmark.generative.data import prompt_for
 from benchmark.provenance import data_digest
 

@@ -20,7 +20,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from PIL import Image
 
-from benchmark.config import SkintoneConfig, ValidateSyntheticConfig
+from benchmark.config.data import SkintoneConfig
+from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.imaging import open_image, to_rgb8
 from benchmark.metrics import image_similarity as sim
 from benchmark.skintone.fitzpatrick import FST_LABELS

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from benchmark.config import IngestConfig
+from benchmark.config.data import IngestConfig
 from benchmark.imaging import ImageProblemError
 from benchmark.ingest.files import attach_images, attach_masks, pair_segmentation_folder
 from benchmark.ingest.images import PlaceResult, place
@@ -35,7 +35,7 @@ class IngestInputs:
     """Where a source's files are.
 
     Attributes:
-        source: Layout name (see :class:`benchmark.config.IngestConfig`).
+        source: Layout name (see :class:`benchmark.config.data.IngestConfig`).
         images: Image folder (for ``phantoms``: the phantom folder with its manifest).
         metadata: Metadata CSV, if the layout has one (optional labels for
             ``segmentation-folder``).

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.config import PhantomConfig
+from benchmark.config.data import PhantomConfig
 from benchmark.diagnosis import CANONICAL_NAME, SUPERCLASS_OF
 from benchmark.io import atomic_path
 from benchmark.manifest import write_manifest

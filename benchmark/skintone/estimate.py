@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmark.config import SkintoneConfig
+from benchmark.config.data import SkintoneConfig
 from benchmark.skintone.color import lightness_and_b
 from benchmark.skintone.fitzpatrick import fst_from_ita, ita_degrees
 

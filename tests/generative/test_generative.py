@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.config import GenerateConfig
+from benchmark.config.generative import GenerateConfig
 from benchmark.generative.data import EmptySubsetError, dark_subset, prompt_for
 from benchmark.generative.generate import generate, load_generation_pipeline, plan
 from benchmark.generative.model import BaseModelError, build_tiny, load_pipeline

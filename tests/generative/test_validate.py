@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from benchmark.config import PhantomConfig, ValidateSyntheticConfig
+from benchmark.config.data import PhantomConfig
+from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.generative.validate import table2, validate
 from benchmark.phantoms import generate_phantoms
 

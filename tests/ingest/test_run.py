@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.config import IngestConfig, PhantomConfig
+from benchmark.config.data import IngestConfig, PhantomConfig
 from benchmark.ingest import IngestError, IngestInputs, ingest, ingest_from_config
 from benchmark.manifest import read_manifest
 from benchmark.phantoms import generate_phantoms

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.config import PhantomConfig
+from benchmark.config.data import PhantomConfig
 from benchmark.ingest import IngestInputs, ingest
 from benchmark.phantoms import generate_phantoms
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.config import PhantomConfig, SkintoneConfig
+from benchmark.config.data import PhantomConfig, SkintoneConfig
 from benchmark.phantoms import generate_phantoms
 from benchmark.skintone.estimate import skin_mask
 from benchmark.skintone.fitzpatrick import ita_degrees

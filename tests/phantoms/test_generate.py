@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from benchmark.config import PhantomConfig
+from benchmark.config.data import PhantomConfig
 from benchmark.manifest import read_manifest
 from benchmark.phantoms import generate_phantoms, plan_phantoms
 from benchmark.phantoms.render import lesion_contrast

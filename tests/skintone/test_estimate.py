@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.config import SkintoneConfig
+from benchmark.config.data import SkintoneConfig
 from benchmark.skintone import srgb_to_lab
 from benchmark.skintone.estimate import estimate, skin_mask
 from benchmark.skintone.fitzpatrick import ita_degrees

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.config import PhantomConfig, SkintoneConfig
+from benchmark.config.data import PhantomConfig, SkintoneConfig
 from benchmark.imaging import ImageProblemError
 from benchmark.ingest import IngestInputs, ingest
 from benchmark.manifest import read_manifest

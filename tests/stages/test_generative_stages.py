@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.config import IngestConfig, PhantomConfig, SkintoneConfig
+from benchmark.config.data import IngestConfig, PhantomConfig, SkintoneConfig
 from benchmark.ingest import ingest_from_config
 from benchmark.manifest import read_manifest, write_manifest
 from benchmark.skintone.run import add_skintone

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.config import IngestConfig, PhantomConfig
+from benchmark.config.data import IngestConfig, PhantomConfig
 from benchmark.ingest import ingest_from_config
 from benchmark.manifest import read_manifest
 from stages import skintone as stage

@@ -1,0 +1,188 @@
+"""Configs of the data stages: phantoms, ingest, skin tone and splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from benchmark.config.base import ConfigError
+
+SourceName = Literal[
+    "phantoms",
+    "isic-archive",
+    "ham10000",
+    "isic2017",
+    "isic2019",
+    "isic2020",
+    "segmentation-folder",
+]
+LinkMode = Literal["hardlink", "copy"]
+
+
+@dataclass(frozen=True)
+class PhantomConfig:
+    """How the embedded phantom data set is drawn.
+
+    Attributes:
+        n: Number of images.
+        seed: Base seed; the same seed gives byte-identical files.
+        size: Image side in pixels (square images).
+        fst_mix: Probability of each Fitzpatrick type I..VI for a patient (sums to 1).
+        melanocytic_fraction: Probability that a lesion is melanocytic.
+        boundary_fraction: Share of images whose skin ITA lies within 1.5 degrees of an FST
+            bin boundary, to exercise the boundary convention.
+        hair_probability: Share of images with hair artefacts.
+        vignette_probability: Share of images with dermoscope vignetting.
+    """
+
+    n: int = 240
+    seed: int = 7
+    size: int = 256
+    fst_mix: tuple[float, float, float, float, float, float] = (
+        0.18,
+        0.27,
+        0.27,
+        0.20,
+        0.04,
+        0.04,
+    )
+    melanocytic_fraction: float = 0.18
+    boundary_fraction: float = 0.15
+    hair_probability: float = 0.4
+    vignette_probability: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ConfigError(f"phantoms.n must be >= 1, got {self.n}")
+        if self.size < 32:
+            raise ConfigError(f"phantoms.size must be >= 32 px, got {self.size}")
+        if len(self.fst_mix) != 6 or abs(sum(self.fst_mix) - 1.0) > 1e-6:
+            raise ConfigError(
+                f"phantoms.fst_mix must be 6 probabilities summing to 1: {self.fst_mix}"
+            )
+        for name in (
+            "melanocytic_fraction",
+            "boundary_fraction",
+            "hair_probability",
+            "vignette_probability",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"phantoms.{name} must lie in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """The ``ingest`` stage: which source layout to read and how to treat its files.
+
+    Paths are relative to the raw data folder that the stage receives as a CLI option.
+
+    Attributes:
+        source: Layout of the raw data.
+        images: Folder of images, relative to the raw folder.
+        metadata: Metadata CSV relative to the raw folder ("" when the layout has none).
+        masks: Folder of masks relative to the raw folder ("" to search beside the images).
+        extra_metadata: Second CSV some layouts carry (ISIC 2019 metadata with lesion_id).
+        link: How unchanged images enter the ingested set: hard link (no extra disk; falls
+            back to copy across filesystems) or copy. Symlinks are not offered: they would
+            point outside the data root, which the manifest refuses.
+        mask_threshold: Non-binary masks become ``value > mask_threshold`` (0..255 scale).
+        workers: Processes for image validation; 0 means one per core.
+        phantoms: Phantom generator settings, used when ``source`` is ``phantoms``.
+    """
+
+    source: SourceName = "phantoms"
+    images: str = "."
+    metadata: str = ""
+    masks: str = ""
+    extra_metadata: str = ""
+    link: LinkMode = "hardlink"
+    mask_threshold: int = 127
+    workers: int = 0
+    phantoms: PhantomConfig = field(default_factory=PhantomConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mask_threshold < 255:
+            raise ConfigError(
+                f"ingest.mask_threshold must be in [0, 254], got {self.mask_threshold}"
+            )
+        if self.workers < 0:
+            raise ConfigError(f"ingest.workers must be >= 0, got {self.workers}")
+
+
+SkinRule = Literal["paper", "classic"]
+Center = Literal["mean", "median", "trimmed"]
+
+
+@dataclass(frozen=True)
+class SkintoneConfig:
+    """The ``skintone`` stage: ITA estimation and Fitzpatrick binning.
+
+    Two estimates are computed per image. The *paper* estimate is the paper's rule: the mean
+    L*, b* of every skin-coloured pixel, lesion included. The *robust* estimate drops the
+    lesion (where a mask exists, grown by ``lesion_margin``), drops pixels outside the central
+    ellipse shrunk by ``border`` (dermoscope vignetting and rims) and uses ``center``.
+
+    Attributes:
+        rule: YCbCr skin rule: ``paper`` (Cb 77-173, Cr 133-255) or ``classic``
+            (Cb 77-127, Cr 133-173).
+        min_skin_pixels: Fewer skin pixels than this gives ``uncertain`` (paper: 500).
+        primary: Which estimate fills ``ita``, ``l_star``, ``b_star``, ``fst``.
+        exclude_lesion: Robust estimate: drop lesion-mask pixels.
+        lesion_margin: Robust estimate: grow the lesion mask by this fraction of the longer
+            image side before dropping it (soft lesion borders).
+        border: Robust estimate: fraction of each half-axis cut from the central ellipse.
+        center: Robust estimate: ``trimmed`` (mean of the central 80% of values: ignores
+            hair and glare tails without the quantisation bias of a median), ``median`` or
+            ``mean`` of L*, b*.
+        max_side: Decode images at no less than this longer side, using JPEG DCT scaling where
+            it applies (0: full resolution). ITA is a mean colour, so a reduced decode changes
+            it little; see the README for the measured difference.
+        patch_grid: The spread column is the std of ITA over a ``patch_grid`` x
+            ``patch_grid`` grid of patches.
+        workers: Processes (0: one per core).
+    """
+
+    rule: SkinRule = "paper"
+    min_skin_pixels: int = 500
+    primary: Literal["paper", "robust"] = "robust"
+    exclude_lesion: bool = True
+    lesion_margin: float = 0.02
+    border: float = 0.1
+    center: Center = "trimmed"
+    max_side: int = 512
+    patch_grid: int = 8
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_skin_pixels < 1:
+            raise ConfigError(f"skintone.min_skin_pixels must be >= 1, got {self.min_skin_pixels}")
+        if not 0.0 <= self.border < 1.0 or not 0.0 <= self.lesion_margin < 0.5:
+            raise ConfigError("skintone.border must be in [0, 1) and lesion_margin in [0, 0.5)")
+        if self.max_side < 0 or self.patch_grid < 1 or self.workers < 0:
+            raise ConfigError("skintone.max_side, patch_grid and workers must be non-negative")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """The ``split`` stage: patient-level train/val/test.
+
+    Attributes:
+        fractions: Target image shares of train, val and test (sum to 1).
+        seed: Seed of the patient order.
+        strata: Manifest columns whose combination is balanced across splits. The diagnosis
+            code (not just the superclass) keeps the melanoma share equal across splits.
+        paper_mode: Let synthetic rows into validation too, as the paper did (default: train
+            only). Test is strictly real either way.
+    """
+
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    seed: int = 42
+    strata: tuple[str, ...] = ("diagnosis_code", "tone_group")
+    paper_mode: bool = False
+
+    def __post_init__(self) -> None:
+        if abs(sum(self.fractions) - 1.0) > 1e-6 or min(self.fractions) <= 0:
+            raise ConfigError(
+                f"split.fractions must be 3 positive shares summing to 1: {self.fractions}"
+            )

@@ -1,0 +1,111 @@
+"""Configs of the generative branch: LoRA fine-tuning, generation, synthetic validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from benchmark.config.base import ConfigError
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """The ``finetune_lora`` stage (paper section 3.2).
+
+    Attributes:
+        base_model: Hugging Face id, local diffusers folder, or ``tiny`` (built from configs).
+        fst_types: Fitzpatrick types of the fine-tuning subset (paper: V and VI).
+        resolution: Training image side in pixels (paper: 512).
+        rank: LoRA rank.
+        alpha: LoRA alpha.
+        learning_rate: AdamW learning rate.
+        steps: LoRA optimiser steps.
+        batch_size: Images per step.
+        mixed_precision: ``no``, ``fp16`` or ``bf16``.
+        gradient_checkpointing: Save memory in the UNet at the cost of compute.
+        checkpoint_every: Steps between checkpoints (resume picks up the latest).
+        sample_every: Steps between grids of seeded validation samples.
+        sample_steps: Inference steps of those samples.
+        pretrain_steps: Tiny base only: steps of VAE reconstruction training, then as many
+            of full UNet training, on every labelled real image first, so that LoRA adapts
+            a base that knows "skin lesion" (the paper's setting in miniature).
+        pretrain_learning_rate: Learning rate of that pre-training.
+        seed: Seed of weights (tiny), batches, noise and samples.
+    """
+
+    base_model: str = "tiny"
+    fst_types: tuple[str, ...] = ("V", "VI")
+    resolution: int = 32
+    rank: int = 4
+    alpha: int = 4
+    learning_rate: float = 1e-3
+    steps: int = 60
+    batch_size: int = 8
+    mixed_precision: Literal["no", "fp16", "bf16"] = "no"
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 20
+    sample_every: int = 30
+    sample_steps: int = 10
+    pretrain_steps: int = 150
+    pretrain_learning_rate: float = 2e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1 or self.rank < 1:
+            raise ConfigError("finetune_lora.steps, batch_size and rank must be >= 1")
+        if self.resolution % 8:
+            raise ConfigError(
+                f"finetune_lora.resolution must be a multiple of 8: {self.resolution}"
+            )
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """The ``generate`` stage.
+
+    Attributes:
+        melanocytic: Images of melanocytic lesions (paper Generator-1: 144).
+        non_melanocytic: Images of non-melanocytic lesions (paper Generator-2: 664).
+        class_balanced: Ignore the two counts' ratio and make both classes equal to their
+            mean (the paper's future-work setting).
+        tones: Fitzpatrick types requested, cycled over images.
+        steps: Inference steps (paper: 30).
+        guidance: Classifier-free guidance scale (paper: 7.5).
+        batch_size: Images per pipeline call.
+        seed: Base seed; image ``i`` uses ``seed + i``.
+        dtype: ``float32``, or ``float16``/``bfloat16`` on a GPU.
+    """
+
+    melanocytic: int = 8
+    non_melanocytic: int = 16
+    class_balanced: bool = False
+    tones: tuple[str, ...] = ("V", "VI")
+    steps: int = 30
+    guidance: float = 7.5
+    batch_size: int = 8
+    seed: int = 1000
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+
+
+@dataclass(frozen=True)
+class ValidateSyntheticConfig:
+    """The ``validate_synthetic`` stage: which synthetic images are kept.
+
+    Attributes:
+        size: Side to which images are resized for the comparisons (pixels).
+        bins: Histogram bins per channel.
+        iqr_factor: Outlier rule: a value beyond this many IQRs outside the real images'
+            quartiles (histogram distance, GLCM features) rejects the image.
+        memorisation_ssim: SSIM to the nearest LoRA training image at or above this flags a
+            near-copy, which is rejected.
+        reject_off_tone: Also reject images whose estimated FST is more than one type away
+            from the requested one (otherwise only reported).
+        inception_weights: Path to Inception-v3 weights for FID/KID ("" to skip).
+    """
+
+    size: int = 64
+    bins: int = 32
+    iqr_factor: float = 1.5
+    memorisation_ssim: float = 0.95
+    reject_off_tone: bool = False
+    inception_weights: str = ""
