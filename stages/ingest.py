@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from benchmark.config.data import IngestConfig
-from benchmark.ingest import ingest_from_config, metrics_of
+from benchmark.ingest.run import ingest_from_config, metrics_of
 from benchmark.io import write_json_atomic
 from stages._params import load_section
 from stages._tracking import log_outputs, stage_run

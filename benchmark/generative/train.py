@@ -20,11 +20,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from safetensors.torch import load_file, save_file
 
+from benchmark.training import NonFiniteLossError
+
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
-
-
-class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 @dataclass(frozen=True)

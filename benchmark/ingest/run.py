@@ -25,7 +25,7 @@ from benchmark.ingest.sources import LAYOUT_READERS, detect_layout, read_isic201
 from benchmark.ingest.tables import Candidate, Exclusion, unsafe_id
 from benchmark.io import atomic_path, write_json_atomic
 from benchmark.manifest import REQUIRED, is_missing, write_manifest
-from benchmark.phantoms import generate_phantoms
+from benchmark.phantoms.generate import generate_phantoms
 
 _IN_PROCESS_BELOW = 64  # process start-up costs more than checking a few images
 

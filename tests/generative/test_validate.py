@@ -12,7 +12,7 @@ from PIL import Image
 from benchmark.config.data import PhantomConfig
 from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.generative.validate import table2, validate
-from benchmark.phantoms import generate_phantoms
+from benchmark.phantoms.generate import generate_phantoms
 
 
 def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:

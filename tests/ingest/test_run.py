@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from benchmark.config.data import IngestConfig, PhantomConfig
-from benchmark.ingest import IngestError, IngestInputs, ingest, ingest_from_config
+from benchmark.ingest.run import IngestInputs, ingest, ingest_from_config
+from benchmark.ingest.tables import IngestError
 from benchmark.manifest import read_manifest
-from benchmark.phantoms import generate_phantoms
+from benchmark.phantoms.generate import generate_phantoms
 from tests.conftest import write_mask, write_rgb
 
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from benchmark.config.data import PhantomConfig
-from benchmark.ingest import IngestInputs, ingest
-from benchmark.phantoms import generate_phantoms
+from benchmark.ingest.run import IngestInputs, ingest
+from benchmark.phantoms.generate import generate_phantoms
 
 N = 400
 

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from benchmark.config.data import PhantomConfig, SkintoneConfig
-from benchmark.phantoms import generate_phantoms
+from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.estimate import skin_mask
 from benchmark.skintone.fitzpatrick import ita_degrees
 from benchmark.skintone.run import estimate_path

@@ -11,9 +11,9 @@ from scipy import ndimage
 
 from benchmark.config.data import PhantomConfig
 from benchmark.manifest import read_manifest
-from benchmark.phantoms import generate_phantoms, plan_phantoms
+from benchmark.phantoms.generate import generate_phantoms, plan_phantoms
 from benchmark.phantoms.render import lesion_contrast
-from benchmark.skintone import srgb_to_lab
+from benchmark.skintone.color import srgb_to_lab
 from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS
 
 
@@ -69,7 +69,7 @@ def test_mix_is_as_skewed_as_paper_table_1() -> None:
 
 def generate_truth(plan: pd.DataFrame) -> pd.Series:
     from benchmark.phantoms.render import quantised_skin_lab
-    from benchmark.skintone import fst_from_ita, ita_degrees
+    from benchmark.skintone.fitzpatrick import fst_from_ita, ita_degrees
 
     labels = []
     for row in plan.itertuples():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmark.config.data import SkintoneConfig
-from benchmark.skintone import srgb_to_lab
+from benchmark.skintone.color import srgb_to_lab
 from benchmark.skintone.estimate import estimate, skin_mask
 from benchmark.skintone.fitzpatrick import ita_degrees
 

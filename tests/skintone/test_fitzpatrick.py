@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.skintone import fst_from_ita, ita_degrees, lab_to_srgb, srgb_to_lab
-from benchmark.skintone.fitzpatrick import fst_interval
+from benchmark.skintone.color import lab_to_srgb, srgb_to_lab
+from benchmark.skintone.fitzpatrick import fst_from_ita, fst_interval, ita_degrees
 
 
 @pytest.mark.parametrize(

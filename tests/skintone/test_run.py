@@ -11,9 +11,9 @@ from PIL import Image
 
 from benchmark.config.data import PhantomConfig, SkintoneConfig
 from benchmark.imaging import ImageProblemError
-from benchmark.ingest import IngestInputs, ingest
+from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.manifest import read_manifest
-from benchmark.phantoms import generate_phantoms
+from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.color import lightness_and_b
 from benchmark.skintone.estimate import skin_mask
 from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from benchmark.config.data import IngestConfig, PhantomConfig, SkintoneConfig
-from benchmark.ingest import ingest_from_config
+from benchmark.ingest.run import ingest_from_config
 from benchmark.manifest import read_manifest, write_manifest
 from benchmark.skintone.run import add_skintone
 from stages import finetune_lora, generate, validate_synthetic

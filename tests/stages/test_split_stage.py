@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from benchmark.config.data import IngestConfig, PhantomConfig
-from benchmark.ingest import ingest_from_config
+from benchmark.ingest.run import ingest_from_config
 from benchmark.manifest import read_manifest, write_manifest
 from stages import split as stage
 
