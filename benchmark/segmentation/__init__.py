@@ -1,0 +1,1 @@
+"""Lesion segmentation: evaluating predicted masks against reference masks."""
