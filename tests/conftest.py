@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -44,3 +45,37 @@ def write_mask(
     arr[:, size[0] // 2 :] = values[1]
     Image.fromarray(arr).save(path)
     return path
+
+
+def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4) -> Path:
+    """Phantoms ingested under ``root/data``, some copied as synthetic rows, then split.
+
+    The synthetic copies have no mask (as generated images) and go to train. Returns the
+    split manifest's path (``root/data/split/manifest.parquet``, paths relative to
+    ``root/data``).
+    """
+    from benchmark.config.data import IngestConfig, PhantomConfig, SplitConfig
+    from benchmark.ingest.run import ingest_from_config
+    from benchmark.manifest import read_manifest, rebase, write_manifest
+    from benchmark.splits import make_splits
+
+    data = root / "data"
+    cfg = IngestConfig(phantoms=PhantomConfig(n=n, size=size), workers=1, link="copy")
+    ingest_from_config(cfg, root, data / "ingested", progress=False)
+    real = read_manifest(data / "ingested" / "manifest.parquet")
+    real["fst"] = real["fst_label"]  # as if the skintone stage had estimated it exactly
+    fake = real.head(synthetic).copy()
+    fake["image_id"] = [f"SYN_{i}" for i in range(synthetic)]
+    fake["patient_id"] = fake["image_id"]
+    fake["source"], fake["mask_path"] = "synthetic", None
+    (data / "synthetic" / "images").mkdir(parents=True)
+    for old, new in zip(real.head(synthetic).image_path, fake.image_id, strict=True):
+        (data / "synthetic" / "images" / f"{new}.png").write_bytes(
+            (data / "ingested" / old).read_bytes()
+        )
+    fake["image_path"] = [f"images/{i}.png" for i in fake.image_id]
+    frames = [rebase(real, data / "ingested", data), rebase(fake, data / "synthetic", data)]
+    split = make_splits(pd.concat(frames, ignore_index=True), SplitConfig(seed=3))
+    out = data / "split" / "manifest.parquet"
+    write_manifest(split, out, data_root=data)
+    return out

@@ -1,0 +1,96 @@
+"""Configs of the downstream branches: shared preprocessing and segmentation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from benchmark.config.base import ConfigError
+
+MaskSource = Literal["maxflow", "none"]
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """The ``preprocess`` stage (paper section 3.3.1), done once per image and cached.
+
+    Steps run in the paper's order: resize, Non-Local Means, gamma, CLAHE, hair/ruler removal.
+
+    Attributes:
+        size: Side of the square cache images in pixels (paper: 224).
+        denoise: Apply Non-Local Means (``cv2.fastNlMeansDenoisingColored``).
+        denoise_strength: Its filter strength ``h`` for luminance and colour.
+        gamma: Gamma of the correction ``out = in ** (1 / gamma)`` on [0, 1]; 1.0 is off. The
+            paper names the step without a value.
+        clahe: Apply CLAHE to the CIELAB L* channel.
+        clahe_clip: CLAHE clip limit.
+        clahe_tiles: CLAHE tiles per side.
+        hair_removal: Black-hat hair/ruler detection, threshold, inpainting.
+        hair_kernel: Side of the black-hat structuring element in pixels at ``size``.
+        hair_threshold: Black-hat response (grey levels) above which a pixel is hair.
+        inpaint_radius: Inpainting radius in pixels.
+        max_artefact_fraction: Share of pixels still hair-like after removal above which an
+            image is excluded as ``persistent_artefact``.
+        synthetic_masks: Where synthetic images get segmentation masks: ``maxflow``
+            pseudo-masks or ``none`` (synthetic images then take no part in segmentation).
+        workers: Processes (0 = one per core).
+    """
+
+    size: int = 224
+    denoise: bool = True
+    denoise_strength: float = 5.0
+    gamma: float = 1.0
+    clahe: bool = True
+    clahe_clip: float = 2.0
+    clahe_tiles: int = 8
+    hair_removal: bool = True
+    hair_kernel: int = 9
+    hair_threshold: int = 12
+    inpaint_radius: int = 3
+    max_artefact_fraction: float = 0.25
+    synthetic_masks: MaskSource = "maxflow"
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size < 16 or self.size % 8:
+            raise ConfigError(f"preprocess.size must be a multiple of 8, >= 16: {self.size}")
+        if self.gamma <= 0:
+            raise ConfigError(f"preprocess.gamma must be > 0: {self.gamma}")
+        if not 0 < self.max_artefact_fraction <= 1:
+            raise ConfigError("preprocess.max_artefact_fraction must be in (0, 1]")
+        if self.hair_kernel < 3 or self.hair_kernel % 2 == 0:
+            raise ConfigError(f"preprocess.hair_kernel must be odd and >= 3: {self.hair_kernel}")
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """The ``segment`` stage (paper section 3.3.2, Table 3).
+
+    Attributes:
+        epochs: FCN training epochs (paper: 30).
+        batch_size: Images per step (paper: 16).
+        learning_rate: Adam learning rate (paper: 1e-4).
+        threshold: Probability above which a pixel is lesion. Fixed in advance, never tuned
+            on test.
+        flips: Random horizontal/vertical flips of image and mask in training (the paper
+            names no augmentation for segmentation).
+        seed: Seed of weights and batch order; both variants use it.
+        overlays: Test images shown in the overlay figure.
+        threads: Torch CPU threads (0 = torch's default); fixed threads make CPU results
+            repeatable.
+    """
+
+    epochs: int = 30
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    threshold: float = 0.5
+    flips: bool = False
+    seed: int = 42
+    overlays: int = 4
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("segment.epochs and segment.batch_size must be >= 1")
+        if not 0 < self.threshold < 1:
+            raise ConfigError(f"segment.threshold must be in (0, 1): {self.threshold}")
