@@ -1,0 +1,124 @@
+"""The paper's fully convolutional lesion segmenter (section 3.3.2).
+
+Three conv blocks of 16, 32 and 64 filters, each followed by 2x2 max-pooling, then
+transposed convolutions back to the input size and one channel of logits. The paper gives
+the filter counts only; 3x3 convolutions with ReLU and stride-2 transposed convolutions are
+the plain reading, so the input side must be a multiple of 8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+# ImageNet statistics (the paper normalises every model's input with them).
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+
+class PaperFCN(nn.Module):
+    """Input (B, 3, S, S) float normalised images; output (B, 1, S, S) logits, S % 8 == 0."""
+
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 3
+        for width in widths:
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+            layers.append(nn.MaxPool2d(2))
+            channels = width
+        self.encoder = nn.Sequential(*layers)
+        up: list[nn.Module] = []
+        for width in reversed(widths[:-1]):
+            up += [nn.ConvTranspose2d(channels, width, 2, stride=2), nn.ReLU(inplace=True)]
+            channels = width
+        up.append(nn.ConvTranspose2d(channels, 1, 2, stride=2))
+        self.decoder = nn.Sequential(*up)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (B, 1, S, S) for input (B, 3, S, S)."""
+        if x.shape[-1] % 8 or x.shape[-2] % 8:
+            raise ValueError(f"input side must be a multiple of 8, got {tuple(x.shape)}")
+        out: torch.Tensor = self.decoder(self.encoder(x))
+        return out
+
+
+class InferenceFCN(nn.Module):
+    """The same function as a trained :class:`PaperFCN`, arranged for CPU inference speed.
+
+    ReLU moves after max-pooling (they commute, so a quarter of the work), and each 2x2
+    stride-2 transposed convolution becomes a 1x1 convolution to 4x the channels followed by
+    a pixel shuffle, which computes the same sums in one dense matrix product.
+    """
+
+    def __init__(self, model: PaperFCN) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(m for m in model.encoder if isinstance(m, nn.Conv2d))
+        self.ups = nn.ModuleList()
+        for layer in model.decoder:
+            if isinstance(layer, nn.ConvTranspose2d):
+                cin, cout = layer.weight.shape[:2]
+                conv = nn.Conv2d(cin, cout * 4, 1)
+                # Output channel o*4 + i*2 + j becomes pixel (2y+i, 2x+j) of channel o.
+                weight = layer.weight.detach().permute(1, 2, 3, 0).reshape(cout * 4, cin, 1, 1)
+                conv.weight.data.copy_(weight)
+                conv.bias.data.copy_(layer.bias.detach().repeat_interleave(4))  # type: ignore[union-attr]
+                self.ups.append(conv)
+        self.eval().to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 1, S, S), as :meth:`PaperFCN.forward`."""
+        for conv in self.convs:
+            x = torch.relu(nn.functional.max_pool2d(conv(x), 2))
+        for k, up in enumerate(self.ups):
+            x = nn.functional.pixel_shuffle(up(x), 2)
+            if k < len(self.ups) - 1:
+                x = torch.relu(x)
+        return x
+
+
+def to_input(images: NDArray[np.uint8]) -> torch.Tensor:
+    """(B, S, S, 3) uint8 RGB -> (B, 3, S, S) float32 ImageNet-normalised, channels-last."""
+    x = torch.from_numpy(np.array(images))  # a copy: cache memory maps are read-only
+    x = x.permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+@torch.inference_mode()
+def predict(
+    model: nn.Module, images: NDArray[np.uint8], threshold: float, batch_size: int = 16
+) -> NDArray[np.uint8]:
+    """Masks for (N, S, S, 3) uint8 images: (N, S, S) uint8 {0, 255}.
+
+    Args:
+        model: A trained :class:`PaperFCN` (switched to eval mode here).
+        images: Preprocessed images, e.g. a cache memory map.
+        threshold: Lesion probability cut-off, fixed before looking at test.
+        batch_size: Images per forward pass.
+    """
+    model = InferenceFCN(model) if isinstance(model, PaperFCN) else model.eval()
+    logit_cut = float(np.log(threshold / (1.0 - threshold)))
+    out = np.empty(images.shape[:3], np.uint8)
+    for start in range(0, len(images), batch_size):
+        logits = model(to_input(images[start : start + batch_size]))[:, 0]
+        out[start : start + batch_size] = (logits > logit_cut).numpy().astype(np.uint8) * 255
+    return out
+
+
+def save_fcn(model: nn.Module, path: Path) -> None:
+    """Write the weights as safetensors (contiguous copies: channels-last kernels are not)."""
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+
+
+def load_fcn(path: Path) -> PaperFCN:
+    """A :class:`PaperFCN` with weights from a safetensors file written by :func:`save_fcn`."""
+    model = PaperFCN()
+    model.load_state_dict(load_file(str(path)))
+    return model.to(memory_format=torch.channels_last)

@@ -1,0 +1,155 @@
+"""The segmentation comparison of paper Table 3: baseline FCN, augmented FCN, Max-Flow.
+
+Baseline trains on real images with ground-truth masks; augmented adds the validated
+synthetic training images with their Max-Flow pseudo-masks; both use the same seed and
+protocol. All three are evaluated on the real test images only, overall and per FST.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from tqdm import tqdm
+
+from benchmark.config.downstream import SegmentConfig
+from benchmark.io import atomic_path
+from benchmark.metrics.segmentation import by_group, score_pair, summarise
+from benchmark.preprocess.cache import CachedSplit, load_split
+from benchmark.segmentation.fcn import predict, save_fcn
+from benchmark.segmentation.maxflow import MaxflowParams, segment
+from benchmark.segmentation.train import FitResult, train_fcn
+
+U8 = NDArray[np.uint8]
+MODELS = ("maxflow", "baseline", "augmented")
+# Which training rows each learned variant sees, by (source, mask_source).
+_TRAIN_ROWS = {
+    "baseline": {("real", "ground_truth")},
+    "augmented": {("real", "ground_truth"), ("synthetic", "maxflow")},
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One model's result on the real test split.
+
+    Attributes:
+        name: ``maxflow``, ``baseline`` or ``augmented``.
+        predictions: (N, S, S) uint8 {0, 255} test masks, in test-index order.
+        per_image: Metric dicts with ``image_id``, one per test image.
+        summary: :func:`~benchmark.metrics.segmentation.summarise` of ``per_image`` plus
+            ``by_group`` (per FST) and ``ms_per_image``.
+        history: Per-epoch losses (empty for Max-Flow).
+        train_images: Training images used (synthetic ones counted in ``train_synthetic``).
+        train_synthetic: Synthetic training images used.
+        model_file: The saved weights (safetensors), None for Max-Flow.
+    """
+
+    name: str
+    predictions: NDArray[np.uint8]
+    per_image: list[dict[str, Any]]
+    summary: dict[str, Any]
+    history: list[dict[str, float]]
+    train_images: int
+    train_synthetic: int
+    model_file: Path | None
+
+
+def _rows(split: CachedSplit, allowed: set[tuple[str, str]]) -> NDArray[np.int64]:
+    pairs = zip(split.index["source"], split.index["mask_source"], strict=True)
+    keep = np.array([pair in allowed for pair in pairs], dtype=bool)
+    return np.asarray(split.index["cache_row"].to_numpy()[keep], dtype=np.int64)
+
+
+def _evaluate(
+    name: str, test: CachedSplit, rows: NDArray[np.int64], pred: NDArray[np.uint8], ms: float
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ids = test.index["image_id"].to_numpy()[rows]
+    per_image = [
+        {"image_id": str(i), **score_pair(np.asarray(test.masks[r]), p)}
+        for i, r, p in tqdm(
+            zip(ids, rows, pred, strict=True), desc=f"score {name}", total=len(rows)
+        )
+    ]
+    fst = test.index["fst"] if "fst" in test.index else pd.Series(None, index=test.index.index)
+    groups = fst.astype(object).to_numpy()[rows]
+    summary = summarise(per_image)
+    summary["by_group"] = by_group(per_image, list(groups))
+    summary["ms_per_image"] = ms
+    return per_image, summary
+
+
+def _maxflow(images: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
+    params = MaxflowParams()
+    start = time.perf_counter()
+    pred = np.stack([segment(np.asarray(im), params) for im in tqdm(images, desc="maxflow")])
+    return pred, 1000 * (time.perf_counter() - start) / max(len(images), 1)
+
+
+def _arrays(split: CachedSplit, rows: NDArray[np.int64]) -> tuple[U8, U8]:
+    """Images and masks of ``rows`` read into memory (rows ascending: sequential reads)."""
+    return np.asarray(split.images[rows]), np.asarray(split.masks[rows])
+
+
+def _fcn(
+    name: str, train: CachedSplit, val: tuple[U8, U8], cfg: SegmentConfig
+) -> tuple[FitResult, int, int]:
+    """Train one variant; returns the fit, its training-image count and synthetic count."""
+    rows = _rows(train, _TRAIN_ROWS[name])
+    synthetic = int((train.index["source"].to_numpy()[rows] == "synthetic").sum())
+    fit = train_fcn(_arrays(train, rows), val, cfg, desc=name)
+    return fit, len(rows), synthetic
+
+
+def run_segmentation(cache_dir: Path, cfg: SegmentConfig, models_dir: Path) -> list[Outcome]:
+    """Train both FCN variants, run Max-Flow, and evaluate all three on real test images.
+
+    Args:
+        cache_dir: The ``preprocess`` stage's cache folder.
+        cfg: Training protocol and the fixed probability threshold.
+        models_dir: Where ``baseline.safetensors`` and ``augmented.safetensors`` go
+            (written atomically as one folder).
+
+    Returns:
+        One :class:`Outcome` per model, in :data:`MODELS` order.
+    """
+    train, val, test = (load_split(cache_dir, s) for s in ("train", "val", "test"))
+    real = _TRAIN_ROWS["baseline"]
+    val_data, test_rows = _arrays(val, _rows(val, real)), _rows(test, real)
+    if len(test_rows) == 0:
+        raise ValueError(f"{cache_dir}: no real test image with a ground-truth mask")
+    test_images = _arrays(test, test_rows)[0]
+    pred, ms = _maxflow(test_images)
+    scored = _evaluate("maxflow", test, test_rows, pred, ms)
+    outcomes = [Outcome("maxflow", pred, *scored, [], 0, 0, None)]
+    with atomic_path(models_dir) as tmp:
+        tmp.mkdir(parents=True)
+        for name in MODELS[1:]:
+            fit, n_train, n_synthetic = _fcn(name, train, val_data, cfg)
+            save_fcn(fit.model, tmp / f"{name}.safetensors")
+            start = time.perf_counter()
+            pred = predict(fit.model, test_images, cfg.threshold, cfg.batch_size)
+            ms = 1000 * (time.perf_counter() - start) / len(test_images)
+            scored = _evaluate(name, test, test_rows, pred, ms)
+            model_file = models_dir / f"{name}.safetensors"
+            outcomes.append(
+                Outcome(name, pred, *scored, fit.history, n_train, n_synthetic, model_file)
+            )
+    return outcomes
+
+
+def per_image_table(outcomes: list[Outcome], test_index: pd.DataFrame) -> pd.DataFrame:
+    """Long table: one row per (model, test image) with the image's FST."""
+    frames = []
+    fst = test_index.set_index("image_id")["fst"]
+    for outcome in outcomes:
+        frame = pd.DataFrame(outcome.per_image)
+        frame.insert(0, "model", outcome.name)
+        frame["fst"] = frame["image_id"].map(fst)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

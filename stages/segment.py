@@ -1,0 +1,53 @@
+"""DVC stage ``segment``: paper Table 3, baseline and augmented FCN against Max-Flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchmark.config.downstream import SegmentConfig
+from benchmark.io import write_json_atomic
+from benchmark.preprocess.cache import load_split
+from benchmark.segmentation.report import write_outputs
+from benchmark.segmentation.run import run_segmentation
+from stages._params import load_section
+from stages._tracking import child_run, log_history, log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+def _tags(name: str) -> dict[str, str]:
+    return {"model": "maxflow" if name == "maxflow" else "fcn", "variant": name}
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--cache-dir", required=True, type=_PATH, help="preprocess stage output.")
+@click.option("--models-dir", required=True, type=_PATH, help="FCN weights (safetensors).")
+@click.option("--out-dir", required=True, type=_PATH, help="Table 3, per-FST tables, figures.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(
+    params_file: Path, cache_dir: Path, models_dir: Path, out_dir: Path, metrics_file: Path
+) -> None:
+    """Train baseline and augmented FCNs, run Max-Flow, evaluate on real test images."""
+    cfg = load_section(params_file, "segment", SegmentConfig)
+    inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
+    with stage_run("segment", params_file, ("segment",), inputs=inputs):
+        outcomes = run_segmentation(cache_dir, cfg, models_dir)
+        metrics = write_outputs(outcomes, load_split(cache_dir, "test"), out_dir, cfg.overlays)
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics, *sorted(out_dir.glob("table3.*")), out_dir / "by_fst.png")
+        for outcome in outcomes:
+            with child_run("segment", outcome.name, _tags(outcome.name)):
+                log_history(outcome.history)
+                log_outputs(
+                    {**outcome.summary, "train_images": outcome.train_images},
+                    out_dir / "overlays.png",
+                    *filter(None, [outcome.model_file]),
+                )
+    click.echo(", ".join(f"{k} Dice {v['mean']['dice']:.3f}" for k, v in metrics.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""preprocess and segment stages end to end on a tiny phantom split in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages import preprocess as preprocess_stage
+from stages import segment as segment_stage
+from tests.conftest import make_split_data
+
+PARAMS = {
+    "profile": "tiny",
+    "preprocess": {"size": 32, "workers": 1},
+    "segment": {"epochs": 2, "batch_size": 8, "learning_rate": 0.003, "overlays": 2},
+}
+
+
+def _invoke(main: object, args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+@pytest.mark.slow
+def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_split_data(tmp_path, n=40, size=48)
+    Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
+    _invoke(
+        preprocess_stage.main,
+        [
+            "--manifest",
+            "data/split/manifest.parquet",
+            "--data-root",
+            "data",
+            "--out-dir",
+            "data/preprocessed",
+            "--metrics",
+            "metrics/preprocess.json",
+        ],
+    )
+    cached = json.loads(Path("metrics/preprocess.json").read_text())
+    assert cached["images_cached"] == 44
+    assert cached["splits"]["train"]["masks_maxflow"] == 4
+    _invoke(
+        segment_stage.main,
+        [
+            "--cache-dir",
+            "data/preprocessed",
+            "--models-dir",
+            "models/segment",
+            "--out-dir",
+            "reports/segment",
+            "--metrics",
+            "metrics/segment.json",
+        ],
+    )
+
+    assert sorted(p.name for p in Path("models/segment").iterdir()) == [
+        "augmented.safetensors",
+        "baseline.safetensors",
+    ]
+    reports = {p.name for p in Path("reports/segment").iterdir()}
+    assert {"table3.csv", "table3.md", "table3.json", "overlays.png", "by_fst.png"} <= reports
+    table = pd.read_csv("reports/segment/table3.csv", index_col="metric")
+    assert table.loc["Dice coefficient", "Max-Flow (paper)"] == 0.82
+    assert table.loc["Mean IoU", "Augmented CNN (paper)"] == 0.85
+    assert 0 <= table.loc["Dice coefficient", "Max-Flow (ours)"] <= 1
+    metrics = json.loads(Path("metrics/segment.json").read_text())
+    assert set(metrics) == {"maxflow", "baseline", "augmented"}
+    assert metrics["augmented"]["train_synthetic"] == 4
+    assert metrics["augmented"]["train_images"] == metrics["baseline"]["train_images"] + 4
+    assert metrics["baseline"]["test_images"] == metrics["maxflow"]["test_images"] > 0
+    notes = Path("reports/segment/table3.md").read_text()
+    assert "phantom images, not dermoscopy" in notes
+    assert "FST V-VI" in notes
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("skintone-bench/tiny")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
+    by_variant = {r.data.tags.get("variant"): r for r in runs if r.data.tags["stage"] == "segment"}
+    assert set(by_variant) == {None, "maxflow", "baseline", "augmented"}
+    parent = by_variant[None].info.run_id
+    for variant in ("maxflow", "baseline", "augmented"):
+        run = by_variant[variant]
+        assert run.data.tags["mlflow.parentRunId"] == parent
+        assert run.data.tags["profile"] == "tiny"
+        assert run.data.tags["git_commit"]
+        assert 0 <= run.data.metrics["mean.dice"] <= 1
+    history = client.get_metric_history(by_variant["baseline"].info.run_id, "train_loss")
+    assert [m.step for m in history] == [1, 2]
+    artifacts = {a.path for a in client.list_artifacts(by_variant["augmented"].info.run_id)}
+    assert {"augmented.safetensors", "overlays.png"} <= artifacts
