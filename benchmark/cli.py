@@ -10,9 +10,10 @@ import click
 
 from benchmark import __version__
 from benchmark.config.data import PhantomConfig, SkintoneConfig, SourceName
-from benchmark.ingest import IngestError, IngestInputs, ingest
-from benchmark.io import write_text_atomic
-from benchmark.phantoms import generate_phantoms
+from benchmark.ingest.run import IngestInputs, ingest
+from benchmark.ingest.tables import IngestError
+from benchmark.io import write_json_atomic, write_text_atomic
+from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.run import find_images, ita_table
 
 _SOURCES: tuple[str, ...] = get_args(SourceName)
@@ -167,6 +168,66 @@ def ita_cmd(
     else:
         write_text_atomic(csv_out, text)
         click.echo(f"wrote {len(table)} rows to {csv_out}", err=True)
+
+
+@main.command("maxflow")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the masks: <image stem>.png, {0, 255}, at each image's size.",
+)
+@click.option("--workers", default=1, show_default=True, help="Processes.")
+def maxflow_cmd(paths: tuple[Path, ...], out_dir: Path, workers: int) -> None:
+    """Segment lesions with the Max-Flow graph cut (no training) in images or folders.
+
+    Mask files inside folders (``*_segmentation.png``, mask sub-folders) are skipped.
+    """
+    from benchmark.imaging import ImageProblemError
+    from benchmark.segmentation.maxflow import MaxflowParams, segment_files
+
+    try:
+        records = segment_files(find_images(list(paths)), out_dir, MaxflowParams(), workers)
+    except (ImageProblemError, ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    ms = sorted(r["ms"] for r in records)
+    click.echo(f"wrote {len(records)} masks to {out_dir}; median {ms[len(ms) // 2]:.1f} ms/image")
+
+
+@main.command("seg-eval")
+@click.option("--truth", required=True, type=_DIR, help="Reference masks (matched by stem).")
+@click.option("--pred", required=True, type=_DIR, help="Predicted masks.")
+@click.option("--manifest", type=_FILE, help="Parquet/CSV with image_id and the group column.")
+@click.option("--group-col", default="fst", show_default=True, help="Column to group by.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write per_image, mean and by_group here.",
+)
+def seg_eval_cmd(
+    truth: Path, pred: Path, manifest: Path | None, group_col: str, json_out: Path | None
+) -> None:
+    """Score predicted lesion masks: IoU, Dice, precision, recall, specificity, HD, HD95.
+
+    Masks must be single-channel {0, 255}. Undefined values (empty masks) are NaN and counted;
+    a reference without a prediction is listed, never skipped silently.
+    """
+    from benchmark.segmentation.evaluate import evaluate_folders, read_groups
+
+    try:
+        groups = None if manifest is None else read_groups(manifest, group_col)
+        result = evaluate_folders(truth, pred, groups, group_col)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    mean = {k: round(v, 4) for k, v in result["mean"].items()}
+    keys = ("n_images", "empty_cases", "missing_predictions")
+    click.echo(json.dumps({"mean": mean, **{k: result[k] for k in keys}}, indent=1))
+    if json_out is not None:
+        write_json_atomic(json_out, result)
+        click.echo(f"wrote {json_out}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

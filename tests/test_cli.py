@@ -11,7 +11,7 @@ from benchmark.cli import main
 def test_help_lists_every_subcommand() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("phantoms", "ingest", "ita"):
+    for command in ("phantoms", "ingest", "ita", "maxflow", "seg-eval"):
         assert command in result.output
 
 
