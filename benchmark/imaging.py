@@ -21,6 +21,10 @@ class ImageProblemError(Exception):
         super().__init__(detail)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ImageProblemError], tuple[str, str]]:
+        # Both arguments, so the error survives pickling out of a worker process.
+        return (type(self), (self.reason, str(self)))
+
 
 def open_image(path: Path, what: str = "image") -> Image.Image:
     """Open and fully decode an image file.

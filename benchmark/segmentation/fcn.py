@@ -48,40 +48,6 @@ class PaperFCN(nn.Module):
         return out
 
 
-class InferenceFCN(nn.Module):
-    """The same function as a trained :class:`PaperFCN`, arranged for CPU inference speed.
-
-    ReLU moves after max-pooling (they commute, so a quarter of the work), and each 2x2
-    stride-2 transposed convolution becomes a 1x1 convolution to 4x the channels followed by
-    a pixel shuffle, which computes the same sums in one dense matrix product.
-    """
-
-    def __init__(self, model: PaperFCN) -> None:
-        super().__init__()
-        self.convs = nn.ModuleList(m for m in model.encoder if isinstance(m, nn.Conv2d))
-        self.ups = nn.ModuleList()
-        for layer in model.decoder:
-            if isinstance(layer, nn.ConvTranspose2d):
-                cin, cout = layer.weight.shape[:2]
-                conv = nn.Conv2d(cin, cout * 4, 1)
-                # Output channel o*4 + i*2 + j becomes pixel (2y+i, 2x+j) of channel o.
-                weight = layer.weight.detach().permute(1, 2, 3, 0).reshape(cout * 4, cin, 1, 1)
-                conv.weight.data.copy_(weight)
-                conv.bias.data.copy_(layer.bias.detach().repeat_interleave(4))  # type: ignore[union-attr]
-                self.ups.append(conv)
-        self.eval().to(memory_format=torch.channels_last)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (B, 1, S, S), as :meth:`PaperFCN.forward`."""
-        for conv in self.convs:
-            x = torch.relu(nn.functional.max_pool2d(conv(x), 2))
-        for k, up in enumerate(self.ups):
-            x = nn.functional.pixel_shuffle(up(x), 2)
-            if k < len(self.ups) - 1:
-                x = torch.relu(x)
-        return x
-
-
 def to_input(images: NDArray[np.uint8]) -> torch.Tensor:
     """(B, S, S, 3) uint8 RGB -> (B, 3, S, S) float32 ImageNet-normalised, channels-last."""
     x = torch.from_numpy(np.array(images))  # a copy: cache memory maps are read-only
@@ -103,7 +69,7 @@ def predict(
         threshold: Lesion probability cut-off, fixed before looking at test.
         batch_size: Images per forward pass.
     """
-    model = InferenceFCN(model) if isinstance(model, PaperFCN) else model.eval()
+    model.eval().to(memory_format=torch.channels_last)
     logit_cut = float(np.log(threshold / (1.0 - threshold)))
     out = np.empty(images.shape[:3], np.uint8)
     for start in range(0, len(images), batch_size):
