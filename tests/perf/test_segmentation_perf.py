@@ -2,8 +2,9 @@
 
 FCN inference at batch 16 (the plain eager module against ``predict``: channels-last,
 inference mode, uint8 in and mask out), Max-Flow per image, and one training epoch read from
-the cache against one that decodes and preprocesses JPEGs. Paper (its GPU cluster): FCN 120-130 ms/image, Max-Flow
-350 ms/image. Targets here (2 CPU cores): FCN <= 5 ms, Max-Flow <= 12 ms, cache >= 5x.
+the cache against one that decodes and preprocesses JPEGs. Paper (its GPU cluster): FCN
+120-130 ms/image, Max-Flow 350 ms/image. Targets here (2 CPU cores): FCN <= 5 ms, Max-Flow
+<= 12 ms, cache >= 5x.
 Run with ``./run.sh test -m perf -s``; out of the default run.
 """
 
