@@ -24,18 +24,25 @@ def _tags(name: str) -> dict[str, str]:
 @click.command()
 @click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
 @click.option("--cache-dir", required=True, type=_PATH, help="preprocess stage output.")
+@click.option("--data-root", required=True, type=_PATH, help="Root of the cached rows' paths.")
 @click.option("--models-dir", required=True, type=_PATH, help="FCN weights (safetensors).")
 @click.option("--out-dir", required=True, type=_PATH, help="Table 3, per-FST tables, figures.")
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
 def main(
-    params_file: Path, cache_dir: Path, models_dir: Path, out_dir: Path, metrics_file: Path
+    params_file: Path,
+    cache_dir: Path,
+    data_root: Path,
+    models_dir: Path,
+    out_dir: Path,
+    metrics_file: Path,
 ) -> None:
     """Train baseline and augmented FCNs, run Max-Flow, evaluate on real test images."""
     cfg = load_section(params_file, "segment", SegmentConfig)
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("segment", params_file, ("segment",), inputs=inputs):
-        outcomes = run_segmentation(cache_dir, cfg, models_dir)
-        metrics = write_outputs(outcomes, load_split(cache_dir, "test"), out_dir, cfg.overlays)
+        outcomes = run_segmentation(cache_dir, cfg, models_dir, data_root)
+        test = load_split(cache_dir, "test")
+        metrics = write_outputs(outcomes, test, out_dir, cfg.overlays, cfg.maxflow_input)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.glob("table3.*")), out_dir / "by_fst.png")
         for outcome in outcomes:

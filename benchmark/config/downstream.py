@@ -75,6 +75,9 @@ class SegmentConfig:
         flips: Random horizontal/vertical flips of image and mask in training (the paper
             names no augmentation for segmentation).
         seed: Seed of weights and batch order; both variants use it.
+        maxflow_input: What Max-Flow segments: ``raw`` (the original image resized to the
+            cache size; the method removes hair and corrects shading itself) or
+            ``preprocessed`` (the cached image the FCNs see, CLAHE included).
         overlays: Test images shown in the overlay figure.
         threads: Torch CPU threads (0 = torch's default); fixed threads make CPU results
             repeatable.
@@ -86,6 +89,7 @@ class SegmentConfig:
     threshold: float = 0.5
     flips: bool = False
     seed: int = 42
+    maxflow_input: Literal["raw", "preprocessed"] = "raw"
     overlays: int = 4
     threads: int = 0
 

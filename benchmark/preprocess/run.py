@@ -21,7 +21,7 @@ from benchmark.imaging import ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.io import atomic_path, write_json_atomic
 from benchmark.manifest import SPLITS, is_missing, write_manifest
 from benchmark.preprocess.cache import array_paths
-from benchmark.preprocess.steps import preprocess, resize_mask
+from benchmark.preprocess.steps import preprocess, resize, resize_mask
 from benchmark.segmentation.maxflow import MaxflowParams, segment
 from benchmark.splits import check_splits
 
@@ -60,7 +60,9 @@ def _work(job: _Job) -> _Done | tuple[str, str]:
             truth, _ = to_mask(open_image(job.mask, "mask"), 127)
             mask, source = resize_mask(truth, size), "ground_truth"
         elif job.pseudo_mask:
-            mask, source = segment(done.image, MaxflowParams()), "maxflow"
+            # On the resized original: Max-Flow does its own hair and shading handling, and
+            # CLAHE's local contrast changes hurt it (see README, Preprocessing).
+            mask, source = segment(resize(rgb, size), MaxflowParams()), "maxflow"
         else:
             mask, source = np.zeros((size, size), np.uint8), "none"
     except ImageProblemError as exc:

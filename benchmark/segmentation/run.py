@@ -18,9 +18,11 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 from benchmark.config.downstream import SegmentConfig
+from benchmark.imaging import open_image, to_rgb8
 from benchmark.io import atomic_path
 from benchmark.metrics.segmentation import by_group, score_pair, summarise
 from benchmark.preprocess.cache import CachedSplit, load_split
+from benchmark.preprocess.steps import resize
 from benchmark.segmentation.fcn import predict, save_fcn
 from benchmark.segmentation.maxflow import MaxflowParams, segment
 from benchmark.segmentation.train import FitResult, train_fcn
@@ -84,6 +86,13 @@ def _evaluate(
     return per_image, summary
 
 
+def raw_images(test: CachedSplit, rows: NDArray[np.int64], data_root: Path) -> U8:
+    """The original test images of ``rows``, only resized to the cache size."""
+    size = test.images.shape[1]
+    paths = test.index["image_path"].to_numpy()[rows]
+    return np.stack([resize(to_rgb8(open_image(data_root / str(p)))[0], size) for p in paths])
+
+
 def _maxflow(images: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
     params = MaxflowParams()
     start = time.perf_counter()
@@ -106,7 +115,9 @@ def _fcn(
     return fit, len(rows), synthetic
 
 
-def run_segmentation(cache_dir: Path, cfg: SegmentConfig, models_dir: Path) -> list[Outcome]:
+def run_segmentation(
+    cache_dir: Path, cfg: SegmentConfig, models_dir: Path, data_root: Path
+) -> list[Outcome]:
     """Train both FCN variants, run Max-Flow, and evaluate all three on real test images.
 
     Args:
@@ -114,6 +125,7 @@ def run_segmentation(cache_dir: Path, cfg: SegmentConfig, models_dir: Path) -> l
         cfg: Training protocol and the fixed probability threshold.
         models_dir: Where ``baseline.safetensors`` and ``augmented.safetensors`` go
             (written atomically as one folder).
+        data_root: Root of the index's image paths (for ``maxflow_input: raw``).
 
     Returns:
         One :class:`Outcome` per model, in :data:`MODELS` order.
@@ -124,7 +136,8 @@ def run_segmentation(cache_dir: Path, cfg: SegmentConfig, models_dir: Path) -> l
     if len(test_rows) == 0:
         raise ValueError(f"{cache_dir}: no real test image with a ground-truth mask")
     test_images = _arrays(test, test_rows)[0]
-    pred, ms = _maxflow(test_images)
+    raw = cfg.maxflow_input == "raw"
+    pred, ms = _maxflow(raw_images(test, test_rows, data_root) if raw else test_images)
     scored = _evaluate("maxflow", test, test_rows, pred, ms)
     outcomes = [Outcome("maxflow", pred, *scored, [], 0, 0, None)]
     with atomic_path(models_dir) as tmp:

@@ -52,6 +52,8 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         [
             "--cache-dir",
             "data/preprocessed",
+            "--data-root",
+            "data",
             "--models-dir",
             "models/segment",
             "--out-dir",
