@@ -230,5 +230,52 @@ def seg_eval_cmd(
         click.echo(f"wrote {json_out}", err=True)
 
 
+@main.command("audit")
+@click.argument("predictions", type=_FILE)
+@click.option("--group-col", default="fst", show_default=True, help="Group column.")
+@click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
+@click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold.")
+@click.option("--threshold-from", type=_FILE, help="Validation predictions to choose it from.")
+@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap resamples for CIs.")
+@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))
+def audit_cmd(
+    predictions: Path,
+    group_col: str,
+    label_col: str,
+    score_col: str,
+    threshold: float | None,
+    threshold_from: Path | None,
+    bootstrap: int,
+    seed: int,
+    json_out: Path | None,
+    md_out: Path | None,
+    png_out: Path | None,
+) -> None:
+    """Fairness audit of any model's predictions, per skin-tone group.
+
+    Per group: accuracy, sensitivity, specificity, precision, F1, AUC, selection rate,
+    support; worst group and gap per metric; equalized-odds and demographic-parity
+    differences; bootstrap intervals. A group without positives gets NaN with the reason,
+    never 0. Take the threshold from validation predictions (--threshold-from), never test.
+    """
+    from benchmark.fairness.audit import audit_file, audit_markdown, write_audit
+
+    try:
+        result = audit_file(
+            predictions, group_col=group_col, label_col=label_col, score_col=score_col,
+            threshold=threshold, threshold_from=threshold_from, n_bootstrap=bootstrap, seed=seed,
+        )  # fmt: skip
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    title = f"Fairness audit of {predictions.name}"
+    write_audit(result, json_out, md_out, png_out, title=title)
+    if md_out is None:
+        click.echo(audit_markdown(result, title), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,1 @@
+"""Fairness audit of classifier predictions across skin-tone groups (files and reports)."""

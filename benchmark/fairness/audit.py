@@ -1,0 +1,339 @@
+"""File-level fairness audit: a predictions CSV in; JSON, Markdown and PNG out.
+
+The CLI calls :func:`audit_file` and then :func:`write_audit`. The threshold is given, or
+chosen on a *validation* predictions CSV (:func:`~benchmark.metrics.fairness.choose_threshold`),
+or the default 0.5; it is never chosen on the file being audited.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from benchmark.io import atomic_path, write_json_atomic, write_text_atomic
+from benchmark.metrics.fairness import (
+    METRICS,
+    SMALL_GROUP,
+    FairnessInputError,
+    audit,
+    choose_threshold,
+)
+from benchmark.skintone.tables import FEW_DARK
+
+T = TypeVar("T")
+DARK = ("V", "VI")
+# Bars of the figure: metric -> colour.
+FIGURE_METRICS = {"sensitivity": "tab:blue", "specificity": "tab:orange", "auc": "tab:green"}
+
+
+class PredictionsError(ValueError):
+    """A predictions file is unusable; the message names file, row and column."""
+
+    def __init__(
+        self, file: str | Path, message: str, *, row: int | None = None, column: str | None = None
+    ) -> None:
+        where = [str(file)]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+        self.file, self.row, self.column = str(file), row, column
+
+
+def read_predictions(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Read a predictions CSV as strings, checking that ``columns`` are present.
+
+    Empty cells and pandas' NA spellings (``NaN``, ``None``, ``NA``...) become missing.
+
+    Raises:
+        PredictionsError: File missing or unreadable, no rows, or a column missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PredictionsError(path, "predictions file not found")
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except Exception as exc:  # pandas raises many types for a malformed file
+        raise PredictionsError(path, f"cannot read predictions CSV: {exc}") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise PredictionsError(path, f"missing column(s) {missing}", column=missing[0])
+    if frame.empty:
+        raise PredictionsError(path, "no rows")
+    return frame
+
+
+def _located(path: Path, columns: dict[str, str], fn: Callable[[], T]) -> T:
+    """Run ``fn``, turning an input error into one that names file, row and column."""
+    try:
+        return fn()
+    except FairnessInputError as exc:
+        column = columns.get(exc.argument or "")
+        raise PredictionsError(path, exc.reason, row=exc.index, column=column) from exc
+
+
+def audit_file(
+    pred_csv: Path,
+    *,
+    group_col: str = "fst",
+    label_col: str = "y_true",
+    score_col: str = "y_score",
+    threshold: float | None = None,
+    threshold_from: Path | None = None,
+    n_bootstrap: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
+
+    Args:
+        pred_csv: Predictions (image_id, y_true, y_score, fst, source as the classifier writes
+            them; only the label, score and group columns are read).
+        group_col: Group column (Fitzpatrick type).
+        label_col: True label column, 0 or 1.
+        score_col: Score column, the probability of class 1 in [0, 1].
+        threshold: Decision threshold; exclusive with ``threshold_from``.
+        threshold_from: Validation predictions CSV (same label/score columns) on which the
+            threshold maximising Youden's J is chosen. Never pass the audited test file.
+        n_bootstrap: Bootstrap resamples for CIs (0: none).
+        seed: Bootstrap seed.
+
+    Returns:
+        The dict of :func:`benchmark.metrics.fairness.audit` plus ``threshold_source``
+        (``"given"``, ``"validation:<file name>"`` or ``"default 0.5"``) and ``predictions``
+        (the audited file's name).
+
+    Raises:
+        PredictionsError: A bad file, naming it and, where it applies, the row (0-based data
+            row) and column.
+        ValueError: Both ``threshold`` and ``threshold_from`` given, or ``threshold_from``
+            is ``pred_csv`` itself.
+    """
+    pred_csv = Path(pred_csv)
+    names = {"y_true": label_col, "y_score": score_col, "groups": group_col}
+    chosen, source = _threshold(threshold, threshold_from, names, pred_csv)
+    frame = read_predictions(pred_csv, [label_col, score_col, group_col])
+    labels, scores, groups = (frame[names[k]] for k in ("y_true", "y_score", "groups"))
+    result = _located(
+        pred_csv,
+        names,
+        lambda: audit(
+            labels, scores, groups=groups, threshold=chosen, n_bootstrap=n_bootstrap, seed=seed
+        ),
+    )
+    return {**result, "threshold_source": source, "predictions": pred_csv.name}
+
+
+def _threshold(
+    threshold: float | None, threshold_from: Path | None, names: dict[str, str], audited: Path
+) -> tuple[float, str]:
+    """The threshold and where it came from: given, validation file, or the default."""
+    if threshold is not None and threshold_from is not None:
+        raise ValueError("give threshold or threshold_from, not both")
+    if threshold_from is not None and Path(threshold_from).resolve() == audited.resolve():
+        raise ValueError(f"{audited}: threshold_from is the audited file; use validation data")
+    if threshold is not None:
+        return float(threshold), "given"
+    if threshold_from is None:
+        return 0.5, "default 0.5"
+    path = Path(threshold_from)
+    val = read_predictions(path, [names["y_true"], names["y_score"]])
+    labels, scores = val[names["y_true"]], val[names["y_score"]]
+    chosen = _located(path, names, lambda: choose_threshold(labels, scores))
+    return chosen, f"validation:{path.name}"
+
+
+def _num(value: Any) -> float:
+    """A result value as float; None (NaN after a JSON round trip) becomes NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _fmt(value: Any) -> str:
+    number = _num(value)
+    return "undefined" if math.isnan(number) else f"{number:.3f}"
+
+
+def _with_ci(value: Any, interval: dict[str, Any] | None, n_bootstrap: int) -> str:
+    text = _fmt(value)
+    if not interval or math.isnan(_num(value)) or math.isnan(_num(interval["low"])):
+        return text
+    text += f" [{_num(interval['low']):.3f}, {_num(interval['high']):.3f}"
+    if interval["n_valid"] < n_bootstrap:  # some resamples left the value undefined
+        text += f"; {interval['n_valid']}/{n_bootstrap} resamples"
+    return text + "]"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _group_section(result: dict[str, Any]) -> list[str]:
+    ci = result.get("ci") or {}
+    n_boot = int(ci.get("n_bootstrap", 0))
+    rows = []
+    for g, vals in result["by_group"].items():
+        cis = ci.get("by_group", {}).get(g, {})
+        cells = [_with_ci(vals[m], cis.get(m), n_boot) for m in METRICS]
+        rows.append([g, str(vals["support"]), str(vals["positives"]), *cells])
+    overall = result["overall"]
+    cells = [_with_ci(overall[m], ci.get("overall", {}).get(m), n_boot) for m in METRICS]
+    summary = ", ".join(f"{m} {c}" for m, c in zip(METRICS, cells, strict=True))
+    return [
+        f"Overall ({overall['support']} images, {overall['positives']} melanocytic): {summary}.",
+        "",
+        "## By group",
+        "",
+        *_table(["group", "support", "positives", *METRICS], rows),
+    ]
+
+
+def _between_section(result: dict[str, Any]) -> list[str]:
+    ci = result.get("ci") or {}
+    n_boot = int(ci.get("n_bootstrap", 0))
+    rows = []
+    for m in METRICS:
+        worst = result["worst_group"].get(m)
+        where = "-" if worst is None else f"{worst['group'] or 'none'} ({_fmt(worst['value'])})"
+        rows.append([m, where, _with_ci(result["gaps"][m], ci.get("gaps", {}).get(m), n_boot)])
+    eo, dp = "equalized_odds_difference", "demographic_parity_difference"
+    return [
+        "## Worst group and gap (max - min over groups with a defined value)",
+        "",
+        *_table(["metric", "worst group (value)", "gap"], rows),
+        "",
+        "- Equalized-odds difference (max of TPR and FPR gaps): "
+        + _with_ci(result[eo], ci.get(eo), n_boot),
+        "- Demographic-parity difference (selection-rate gap): "
+        + _with_ci(result[dp], ci.get(dp), n_boot),
+        *(
+            ["- Bootstrap intervals of gaps lean high (a max minus a min of noisy groups)."]
+            if n_boot
+            else []
+        ),
+    ]
+
+
+def report_warnings(result: dict[str, Any]) -> list[str]:
+    """Plain statements about numbers that rest on too few images or a default threshold."""
+    support = {g: int(v["support"]) for g, v in result["by_group"].items()}
+    dark = sum(support.get(g, 0) for g in DARK)
+    out = []
+    if dark < FEW_DARK:
+        out.append(
+            f"Groups V and VI together have {dark} images (fewer than {FEW_DARK}): numbers "
+            f"about dark skin rest on {dark} images and are not reliable."
+        )
+    out += [
+        f"Group {g} has {n} images (fewer than {SMALL_GROUP}): its numbers are not reliable."
+        for g, n in support.items()
+        if n < SMALL_GROUP
+    ]
+    if result.get("threshold_source") == "default 0.5":
+        out.append("The threshold is the default 0.5, not one chosen on validation predictions.")
+    return out
+
+
+def audit_markdown(result: dict[str, Any], title: str) -> str:
+    """Markdown report of an :func:`audit_file` (or ``audit``) result.
+
+    Values are shares in [0, 1] with their bootstrap CI in brackets when the result has one;
+    an undefined value reads "undefined" and its reason is listed.
+    """
+    source = result.get("threshold_source", "given")
+    lines = [f"# {title}", ""]
+    if "predictions" in result:
+        lines += [f"Predictions: `{result['predictions']}`.", ""]
+    lines += [
+        f"Threshold {result['threshold']:.4f} ({source}); predicted melanocytic where "
+        "score >= threshold.",
+        "",
+    ]
+    lines += [*_group_section(result), "", *_between_section(result), ""]
+    undefined = result["undefined"]
+    lines += ["## Undefined values", ""]
+    lines += [
+        f"- {u['group'] or 'overall / between groups'}, {u['metric']}: {u['reason']}"
+        for u in undefined
+    ] or ["- none"]
+    notes = report_warnings(result)
+    if notes:
+        lines += ["", "## Warnings", "", *[f"- {note}" for note in notes]]
+    return "\n".join(lines) + "\n"
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _bar(ax: Any, x: float, width: float, value: float, colour: str, interval: Any) -> None:
+    if math.isnan(value):
+        # An undefined value is an empty hatched bar, never a bar at 0.
+        ax.bar(x, 1.0, width, fill=False, hatch="//", edgecolor="grey")
+        ax.text(x, 0.5, "undefined", rotation=90, ha="center", va="center", fontsize=7)
+        return
+    ax.bar(x, value, width, color=colour)
+    if interval and not math.isnan(_num(interval["low"])):
+        low, high = _num(interval["low"]), _num(interval["high"])
+        ax.vlines(x, low, high, colors="black", linewidth=1)
+        ax.hlines([low, high], x - width / 4, x + width / 4, colors="black", linewidth=1)
+
+
+def audit_figure(result: dict[str, Any], path: Path) -> None:
+    """PNG of per-group sensitivity, specificity and AUC, with CI whiskers when present.
+
+    The x axis labels each group with its support; undefined values are hatched empty bars
+    labelled "undefined". Written atomically.
+    """
+    from matplotlib.patches import Patch
+
+    plt = _plt()
+    groups = list(result["by_group"])
+    cis = (result.get("ci") or {}).get("by_group", {})
+    width = 0.8 / len(FIGURE_METRICS)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(groups) + 2), 4))
+    try:
+        for k, (metric, colour) in enumerate(FIGURE_METRICS.items()):
+            for i, g in enumerate(groups):
+                value = _num(result["by_group"][g][metric])
+                interval = cis.get(g, {}).get(metric)
+                _bar(ax, i + (k - 1) * width, width, value, colour, interval)
+        labels = [f"{g}\nn={result['by_group'][g]['support']}" for g in groups]
+        ax.set_xticks(range(len(groups)), labels)
+        ax.set_ylim(0, 1.15)  # headroom for the legend
+        ax.set_ylabel("value (share)")
+        ax.set_title(f"Per group at threshold {result['threshold']:.3f}", fontsize=9)
+        handles = [Patch(color=c, label=m) for m, c in FIGURE_METRICS.items()]
+        handles.append(Patch(fill=False, hatch="//", edgecolor="grey", label="undefined"))
+        ax.legend(handles=handles, fontsize=8, ncol=4, loc="upper center")
+        fig.tight_layout()
+        with atomic_path(Path(path)) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+    finally:
+        plt.close(fig)
+
+
+def write_audit(
+    result: dict[str, Any],
+    json_path: Path | None = None,
+    md_path: Path | None = None,
+    png_path: Path | None = None,
+    *,
+    title: str = "Fairness audit",
+) -> None:
+    """Write the result as JSON (NaN as null), Markdown and PNG; each file atomically."""
+    if json_path is not None:
+        write_json_atomic(json_path, result)
+    if md_path is not None:
+        write_text_atomic(md_path, audit_markdown(result, title))
+    if png_path is not None:
+        audit_figure(result, png_path)

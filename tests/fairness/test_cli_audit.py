@@ -1,0 +1,78 @@
+"""``skinbench audit`` on a predictions file, threshold from validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from benchmark.cli import main
+
+
+def _predictions(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(["I", "II", "V"], [60, 50, 10])
+    y = (rng.random(120) < 0.3).astype(int)
+    y[groups == "V"] = 0  # no melanocytic lesion on FST V: sensitivity is undefined there
+    score = np.clip(0.35 * y + 0.65 * rng.random(120), 0, 1)
+    frame = pd.DataFrame(
+        {
+            "image_id": [f"i{k}" for k in range(120)],
+            "y_true": y,
+            "y_score": score,
+            "fst": groups,
+            "source": "real",
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_audit_writes_json_markdown_png_and_reports_undefined(tmp_path: Path) -> None:
+    test, val = _predictions(tmp_path / "test.csv", 1), _predictions(tmp_path / "val.csv", 2)
+    out = tmp_path / "audit"
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(test),
+            "--threshold-from",
+            str(val),
+            "--bootstrap",
+            "50",
+            "--json",
+            f"{out}.json",
+            "--md",
+            f"{out}.md",
+            "--png",
+            f"{out}.png",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(Path(f"{out}.json").read_text())
+    assert set(report) >= {
+        "overall",
+        "by_group",
+        "worst_group",
+        "gaps",
+        "ci",
+        "equalized_odds_difference",
+        "demographic_parity_difference",
+    }
+    assert report["threshold_source"] == "validation:val.csv"
+    assert report["by_group"]["V"]["sensitivity"] is None  # NaN with a reason, not 0
+    assert {"group": "V", "metric": "sensitivity", "reason": "no positives"} in report["undefined"]
+    assert report["worst_group"]["sensitivity"]["group"] in {"I", "II"}
+    assert "numbers about dark skin rest on" in Path(f"{out}.md").read_text()
+    assert Path(f"{out}.png").stat().st_size > 1000
+
+
+def test_audit_refuses_a_threshold_and_a_validation_file_together(tmp_path: Path) -> None:
+    test = _predictions(tmp_path / "test.csv", 1)
+    result = CliRunner().invoke(
+        main, ["audit", str(test), "--threshold", "0.5", "--threshold-from", str(test)]
+    )
+    assert result.exit_code != 0
