@@ -16,9 +16,7 @@ from numpy.typing import NDArray
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-# ImageNet statistics (the paper normalises every model's input with them).
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
+from benchmark.training import imagenet_normalise
 
 
 class PaperFCN(nn.Module):
@@ -52,9 +50,7 @@ def to_input(images: NDArray[np.uint8]) -> torch.Tensor:
     """(B, S, S, 3) uint8 RGB -> (B, 3, S, S) float32 ImageNet-normalised, channels-last."""
     x = torch.from_numpy(np.array(images))  # a copy: cache memory maps are read-only
     x = x.permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+    return imagenet_normalise(x).contiguous(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()

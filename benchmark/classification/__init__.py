@@ -1,0 +1,1 @@
+"""EfficientNet-B0 melanocytic vs non-melanocytic classifier (model, checkpoints, inference)."""
