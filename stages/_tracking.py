@@ -10,7 +10,7 @@ become children of the project run, so one reproduction groups together in the U
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,27 +77,3 @@ def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
     mlflow.log_metrics(prov.flatten_numeric(metrics))
     for path in files:
         mlflow.log_artifact(str(path))
-
-
-@contextmanager
-def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
-    """A run nested in the active stage run, with its tags plus ``tags`` (model, variant)."""
-    import mlflow
-
-    parent = mlflow.get_run(mlflow.active_run().info.run_id)  # type: ignore[union-attr]
-    inherited = {k: v for k, v in parent.data.tags.items() if not k.startswith("mlflow.")}
-    with mlflow.start_run(
-        experiment_id=parent.info.experiment_id,
-        run_name=f"{stage}/{name}",
-        nested=True,
-        tags={**inherited, **tags},
-    ) as run:
-        yield run
-
-
-def log_history(rows: Sequence[Mapping[str, float]], step: str = "epoch") -> None:
-    """Log per-epoch rows as metric series (``step`` is the x axis in the MLflow UI)."""
-    import mlflow
-
-    for row in rows:
-        mlflow.log_metrics({k: float(v) for k, v in row.items() if k != step}, step=int(row[step]))

@@ -11,8 +11,9 @@ from benchmark.io import write_json_atomic
 from benchmark.preprocess.cache import load_split
 from benchmark.segmentation.report import write_outputs
 from benchmark.segmentation.run import run_segmentation
+from stages._nested import child_run, log_history
 from stages._params import load_section
-from stages._tracking import child_run, log_history, log_outputs, stage_run
+from stages._tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

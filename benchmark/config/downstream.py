@@ -98,3 +98,74 @@ class SegmentConfig:
             raise ConfigError("segment.epochs and segment.batch_size must be >= 1")
         if not 0 < self.threshold < 1:
             raise ConfigError(f"segment.threshold must be in (0, 1): {self.threshold}")
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """The ``classify`` stage (paper section 3.3.3, Table 5, Figure 5).
+
+    Attributes:
+        weights: ``imagenet`` (torchvision ``EfficientNet_B0_Weights.DEFAULT``), a local
+            weights file, or ``none`` (random initialisation; the offline embedded profile).
+        variants: ``baseline`` (real training images) and/or ``augmented`` (plus validated
+            synthetic ones).
+        seeds: One training run per seed and variant (paper: [42]).
+        max_epochs: Upper bound on epochs (paper: 25).
+        freeze_epochs: Epochs with the backbone frozen before all layers train (paper: 3).
+        batch_size: Images per step (paper: 32).
+        learning_rate: Adam learning rate (paper: 1e-4).
+        weight_decay: Adam weight decay (paper: 1e-4).
+        class_weights: Cross-entropy weights of (non-melanocytic, melanocytic) (paper: 1, 1).
+        plateau_factor: ReduceLROnPlateau factor on validation AUC (paper: 0.5).
+        plateau_patience: Its patience in epochs (paper: 3).
+        min_learning_rate: Its floor (paper: 1e-7).
+        early_stopping: Epochs without a better validation AUC before stopping (paper: 7).
+        grad_clip: Gradient-norm clip (paper: 1.0).
+        dropout: Head dropout (paper: 0.3).
+        augment: Train augmentations: RandomResizedCrop, both flips, ColorJitter(0.2, 0.2,
+            0.2, 0.1).
+        threads: Torch CPU threads (0 = torch's default). The same seed and thread count give
+            identical predictions.
+    """
+
+    weights: str = "none"
+    variants: tuple[str, ...] = ("baseline", "augmented")
+    seeds: tuple[int, ...] = (42,)
+    max_epochs: int = 25
+    freeze_epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 1e-4
+    class_weights: tuple[float, float] = (1.0, 1.0)
+    plateau_factor: float = 0.5
+    plateau_patience: int = 3
+    min_learning_rate: float = 1e-7
+    early_stopping: int = 7
+    grad_clip: float = 1.0
+    dropout: float = 0.3
+    augment: bool = True
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.variants) - {"baseline", "augmented"}
+        if unknown or not self.variants:
+            raise ConfigError(f"classify.variants must be baseline/augmented: {self.variants}")
+        if not self.seeds or self.max_epochs < 1 or self.batch_size < 1:
+            raise ConfigError("classify.seeds must be non-empty; max_epochs, batch_size >= 1")
+        if min(self.class_weights) <= 0:
+            raise ConfigError(f"classify.class_weights must be positive: {self.class_weights}")
+
+
+@dataclass(frozen=True)
+class FairnessConfig:
+    """The ``fairness`` stage: every classifier audited on the real test split.
+
+    Attributes:
+        group_col: Predictions column that names the group (estimated FST).
+        bootstrap: Bootstrap resamples for the confidence intervals (0 = none).
+        seed: Bootstrap seed.
+    """
+
+    group_col: str = "fst"
+    bootstrap: int = 200
+    seed: int = 0

@@ -1,0 +1,193 @@
+"""The classify stage's outputs: paper Table 5 beside ours (with a real test column), Figure 5."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from benchmark.classification.run import RunResult
+from benchmark.io import atomic_path, write_json_atomic
+from benchmark.metrics.classification import binary_summary
+
+METRICS = {
+    "loss": "Loss",
+    "accuracy": "Accuracy (%)",
+    "auc": "AUC",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+}
+# Paper Table 5: (train, validation); accuracy in percent. The paper has no test column.
+PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
+    "baseline": {
+        "loss": (0.33, 0.47),
+        "accuracy": (87.65, 85.45),
+        "auc": (0.988, 0.9765),
+        "precision": (0.85, 0.82),
+        "recall": (0.82, 0.78),
+        "f1": (0.83, 0.80),
+    },
+    "augmented": {
+        "loss": (0.15, 0.23),
+        "accuracy": (94.00, 92.14),
+        "auc": (0.9725, 0.9480),
+        "precision": (0.91, 0.89),
+        "recall": (0.89, 0.87),
+        "f1": (0.90, 0.88),
+    },
+}
+LABELS = {"baseline": "Baseline", "augmented": "Augmented"}
+
+
+def mean_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and 95% t-interval over seeds; the interval is NaN for fewer than 2 values."""
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    if len(x) < 2:
+        return float(x[0]), math.nan, math.nan
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+
+
+def seed_metrics(results: list[RunResult], class_weights: tuple[float, float]) -> pd.DataFrame:
+    """One row per (variant, seed, split): Table 5's metrics at threshold 0.5."""
+    rows = []
+    for r in results:
+        for split, frame in r.predictions.items():
+            summary = binary_summary(frame["y_true"], frame["y_score"], 0.5, class_weights)
+            summary["accuracy"] *= 100.0  # the paper reports accuracy in percent
+            rows.append(
+                {
+                    "variant": r.variant,
+                    "seed": r.seed,
+                    "split": split,
+                    **{k: summary[k] for k in (*METRICS, "n", "positives")},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def table5(per_seed: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Table 5 (means over seeds) and ``{variant: {split: {metric: (mean, low, high)}}}``."""
+    table = pd.DataFrame(index=list(METRICS.values()))
+    intervals: dict[str, Any] = {}
+    for variant, part in per_seed.groupby("variant", sort=False):
+        name, paper = LABELS[str(variant)], PAPER_TABLE5[str(variant)]
+        intervals[str(variant)] = {}
+        for split in ("train", "val", "test"):
+            rows = part[part["split"] == split]
+            ours = {m: mean_interval(rows[m].tolist()) for m in METRICS}
+            intervals[str(variant)][split] = ours
+            if split != "test":
+                k = 0 if split == "train" else 1
+                table[f"{name} {split} (paper)"] = [paper[m][k] for m in METRICS]
+            label = "test, real only" if split == "test" else split
+            table[f"{name} {label} (ours)"] = [ours[m][0] for m in METRICS]
+    table.index.name = "metric"
+    return table, intervals
+
+
+def figure5(results: list[RunResult], path: Path) -> None:
+    """Loss, accuracy and validation AUC per epoch, one line per variant and seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for r in results:
+        h = pd.DataFrame(r.fit.history)
+        label = f"{LABELS[r.variant]} seed {r.seed}"
+        axes[0].plot(h["epoch"], h["train_loss"], label=f"{label} train")
+        axes[0].plot(h["epoch"], h["val_loss"], "--", label=f"{label} val")
+        axes[1].plot(h["epoch"], 100 * h["train_accuracy"], label=f"{label} train")
+        axes[1].plot(h["epoch"], 100 * h["val_accuracy"], "--", label=f"{label} val")
+        axes[2].plot(h["epoch"], h["val_auc"], label=label)
+        axes[2].axvline(r.fit.best_epoch, color="grey", lw=0.5)
+    for ax, title in zip(
+        axes, ("loss", "accuracy (%)", "validation AUC (grey: kept epoch)"), strict=True
+    ):
+        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def notes(results: list[RunResult]) -> list[str]:
+    """Plain statements a reader needs beside Table 5."""
+    test = results[0].predictions["test"]
+    val = results[0].predictions["val"]
+    dark = int(test["fst"].isin(["V", "VI"]).sum())
+    seeds = sorted({r.seed for r in results})
+    out = [
+        f"Threshold 0.5 (argmax), as the paper. Test: {len(test)} real images, none synthetic; "
+        f"validation: {len(val)} images, {int((val['source'] != 'real').sum())} synthetic "
+        "(the paper validated on a real + synthetic mix).",
+        f"Seeds {seeds}: ours are means over seeds"
+        + (
+            "; one seed gives no interval."
+            if len(seeds) < 2
+            else "; 95% t-intervals in table5.json."
+        ),
+    ]
+    if dark < 50:
+        out.append(
+            f"Only {dark} test image(s) are FST V-VI: skin-tone claims resting on them are "
+            "not reliable (see the fairness audit)."
+        )
+    return out
+
+
+def _markdown(table: pd.DataFrame, lines: list[str]) -> str:
+    parts = [
+        "# Paper Table 5: classification, paper beside ours",
+        "",
+        table.to_markdown(floatfmt=".4g"),
+        "",
+        *[f"- {line}" for line in lines],
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_outputs(
+    results: list[RunResult], class_weights: tuple[float, float], out_dir: Path
+) -> dict[str, Any]:
+    """Write Table 5 (CSV/JSON/Markdown), per-seed metrics, training history and Figure 5.
+
+    Returns:
+        The stage metrics: per variant, the test metrics' mean over seeds and each seed's
+        kept epoch.
+    """
+    per_seed = seed_metrics(results, class_weights)
+    table, intervals = table5(per_seed)
+    lines = notes(results)
+    history = pd.concat(
+        [pd.DataFrame(r.fit.history).assign(variant=r.variant, seed=r.seed) for r in results]
+    )
+    metrics: dict[str, Any] = {}
+    for variant, splits in intervals.items():
+        runs = [r for r in results if r.variant == variant]
+        metrics[variant] = {
+            "test": {m: v[0] for m, v in splits["test"].items()},
+            "best_epoch": {str(r.seed): r.fit.best_epoch for r in runs},
+            "train_synthetic": runs[0].train_synthetic,
+        }
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        table.to_csv(tmp / "table5.csv")
+        (tmp / "table5.md").write_text(_markdown(table, lines))
+        write_json_atomic(
+            tmp / "table5.json", {"paper": PAPER_TABLE5, "ours": intervals, "notes": lines}
+        )
+        per_seed.to_csv(tmp / "per_seed.csv", index=False)
+        history.to_csv(tmp / "history.csv", index=False)
+        figure5(results, tmp / "figure5.png")
+    return metrics

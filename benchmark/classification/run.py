@@ -1,0 +1,122 @@
+"""Baseline and augmented classifiers for every seed, and their predictions per split.
+
+Baseline trains on the real labelled training images, augmented adds the validated synthetic
+ones; both run the same protocol with the same seeds. Validation is what the split stage
+made (real only by default; with synthetic rows in ``split.paper_mode``). Test is strictly
+real: this is the column the paper lacked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from benchmark.classification.data import labelled_rows, labels
+from benchmark.classification.inference import predict_proba
+from benchmark.classification.model import save_checkpoint
+from benchmark.classification.train import ClassifierFit, train_classifier
+from benchmark.config.downstream import ClassifyConfig
+from benchmark.io import atomic_path
+from benchmark.preprocess.cache import CachedSplit, load_split
+
+SPLIT_NAMES = ("train", "val", "test")
+PREDICTION_COLUMNS = ("image_id", "y_true", "y_score", "fst", "source")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One trained classifier (variant, seed) and its predictions.
+
+    Attributes:
+        variant: ``baseline`` or ``augmented``.
+        seed: The run's seed.
+        fit: Training record; ``fit.model`` holds the best-validation-AUC weights.
+        predictions: ``{split: frame}`` with :data:`PREDICTION_COLUMNS` (``y_score`` is the
+            melanocytic probability).
+        train_synthetic: Synthetic images in its training set.
+        model_file: The saved weights (safetensors).
+    """
+
+    variant: str
+    seed: int
+    fit: ClassifierFit
+    predictions: dict[str, pd.DataFrame]
+    train_synthetic: int
+    model_file: Path
+
+    @property
+    def name(self) -> str:
+        """``<variant>_seed<seed>``, the stem of its files."""
+        return f"{self.variant}_seed{self.seed}"
+
+
+def _data(
+    split: CachedSplit, rows: NDArray[np.int64]
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    return np.asarray(split.images[rows]), labels(split.index, rows)
+
+
+def _predictions(
+    model: object, split: CachedSplit, rows: NDArray[np.int64], cfg: ClassifyConfig
+) -> pd.DataFrame:
+    index = split.index.iloc[rows]
+    scores = predict_proba(model, np.asarray(split.images[rows]), batch_size=cfg.batch_size)  # type: ignore[arg-type]
+    fst = index["fst"] if "fst" in index else pd.Series(pd.NA, index=index.index)
+    return pd.DataFrame(
+        {
+            "image_id": index["image_id"].to_numpy(),
+            "y_true": labels(split.index, rows),
+            "y_score": scores.astype(np.float64),
+            "fst": fst.astype(object).fillna("missing").to_numpy(),
+            "source": index["source"].to_numpy(),
+        }
+    )
+
+
+def run_classification(cache_dir: Path, cfg: ClassifyConfig, models_dir: Path) -> list[RunResult]:
+    """Train every (variant, seed) and predict train, val and test.
+
+    Args:
+        cache_dir: The ``preprocess`` stage's cache folder.
+        cfg: The protocol, variants and seeds.
+        models_dir: Where ``<variant>_seed<k>.safetensors`` go (one folder, atomically).
+
+    Returns:
+        One :class:`RunResult` per variant and seed, variants outermost.
+    """
+    splits = {name: load_split(cache_dir, name) for name in SPLIT_NAMES}
+    val_rows = labelled_rows(splits["val"], synthetic=True)
+    test_rows = labelled_rows(splits["test"], synthetic=False)
+    val = _data(splits["val"], val_rows)
+    results = []
+    with atomic_path(models_dir) as tmp:
+        tmp.mkdir(parents=True)
+        for variant in cfg.variants:
+            rows = labelled_rows(splits["train"], synthetic=variant == "augmented")
+            synthetic = int((splits["train"].index["source"].to_numpy()[rows] != "real").sum())
+            for seed in cfg.seeds:
+                fit = train_classifier(
+                    _data(splits["train"], rows), val, cfg, seed, f"{variant} seed {seed}"
+                )
+                save_checkpoint(fit.model, tmp / f"{variant}_seed{seed}.safetensors")
+                predictions = {
+                    name: _predictions(fit.model, splits[name], r, cfg)
+                    for name, r in (("train", rows), ("val", val_rows), ("test", test_rows))
+                }
+                file = models_dir / f"{variant}_seed{seed}.safetensors"
+                results.append(RunResult(variant, seed, fit, predictions, synthetic, file))
+    return results
+
+
+def write_predictions(results: list[RunResult], out_dir: Path) -> list[Path]:
+    """``<variant>_seed<k>_<split>.csv`` per run and split, in one atomically written folder."""
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        for result in results:
+            for split, frame in result.predictions.items():
+                frame.to_csv(tmp / f"{result.name}_{split}.csv", index=False, float_format="%.8f")
+    return sorted(out_dir.iterdir())

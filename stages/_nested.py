@@ -1,0 +1,52 @@
+"""Nested MLflow runs inside a stage's run: one per model, variant or seed.
+
+Children carry their parent's tags (stage, profile, commit, digests) plus their own (model,
+variant, seed), so the MLflow UI can group and compare them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
+    """A run nested in the active stage run, with its tags plus ``tags`` (model, variant)."""
+    import mlflow
+
+    parent = mlflow.get_run(mlflow.active_run().info.run_id)  # type: ignore[union-attr]
+    inherited = {k: v for k, v in parent.data.tags.items() if not k.startswith("mlflow.")}
+    with mlflow.start_run(
+        experiment_id=parent.info.experiment_id,
+        run_name=f"{stage}/{name}",
+        nested=True,
+        tags={**inherited, **tags},
+    ) as run:
+        yield run
+
+
+def log_history(rows: Sequence[Mapping[str, float]], step: str = "epoch") -> None:
+    """Log per-epoch rows as metric series (``step`` is the x axis in the MLflow UI)."""
+    import mlflow
+
+    for row in rows:
+        mlflow.log_metrics({k: float(v) for k, v in row.items() if k != step}, step=int(row[step]))
+
+
+def log_torch_model(model: Any, size: int) -> None:
+    """Log a torch classifier with an input signature.
+
+    Input (B, 3, size, size) float32, normalised; output (B, 2) class probabilities.
+    """
+    import mlflow
+    import numpy as np
+    import torch
+    from mlflow.models import infer_signature
+
+    example = np.zeros((1, 3, size, size), np.float32)
+    with torch.inference_mode():
+        probabilities = torch.softmax(model.eval()(torch.from_numpy(example)), 1).numpy()
+    signature = infer_signature(example, probabilities)
+    mlflow.pytorch.log_model(model, name="model", signature=signature, input_example=example)

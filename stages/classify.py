@@ -1,0 +1,60 @@
+"""DVC stage ``classify``: EfficientNet-B0, baseline vs augmented, every seed (paper Table 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchmark.classification.report import write_outputs
+from benchmark.classification.run import run_classification, write_predictions
+from benchmark.config.downstream import ClassifyConfig
+from benchmark.io import write_json_atomic
+from benchmark.preprocess.cache import read_info
+from stages._nested import child_run, log_history, log_torch_model
+from stages._params import load_section
+from stages._tracking import log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--cache-dir", required=True, type=_PATH, help="preprocess stage output.")
+@click.option("--models-dir", required=True, type=_PATH, help="Best checkpoints (safetensors).")
+@click.option("--predictions-dir", required=True, type=_PATH, help="Per-split prediction CSVs.")
+@click.option("--out-dir", required=True, type=_PATH, help="Table 5, Figure 5, histories.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(
+    params_file: Path,
+    cache_dir: Path,
+    models_dir: Path,
+    predictions_dir: Path,
+    out_dir: Path,
+    metrics_file: Path,
+) -> None:
+    """Train and evaluate the classifiers; the test column is strictly real."""
+    cfg = load_section(params_file, "classify", ClassifyConfig)
+    inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
+    with stage_run("classify", params_file, ("classify",), inputs=inputs):
+        results = run_classification(cache_dir, cfg, models_dir)
+        files = write_predictions(results, predictions_dir)
+        metrics = write_outputs(results, cfg.class_weights, out_dir)
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics, *sorted(out_dir.iterdir()))
+        for variant in cfg.variants:
+            with child_run("classify", variant, {"model": "efficientnet_b0", "variant": variant}):
+                for r in (r for r in results if r.variant == variant):
+                    with child_run("classify", r.name, {"seed": str(r.seed)}):
+                        log_history(r.fit.history)
+                        log_outputs(
+                            {"best_epoch": r.fit.best_epoch},
+                            r.model_file,
+                            *(f for f in files if f.name.startswith(r.name)),
+                        )
+                        log_torch_model(r.fit.model, read_info(cache_dir)["size"])
+    click.echo(", ".join(f"{k} test AUC {v['test']['auc']:.3f}" for k, v in metrics.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""preprocess, classify and fairness stages end to end on a tiny phantom split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages import classify as classify_stage
+from stages import fairness as fairness_stage
+from stages import preprocess as preprocess_stage
+from tests.conftest import make_split_data
+
+PARAMS = {
+    "profile": "tiny",
+    "preprocess": {"size": 32, "workers": 1},
+    "classify": {
+        "max_epochs": 2,
+        "freeze_epochs": 1,
+        "batch_size": 8,
+        "seeds": [1],
+        "learning_rate": 0.001,
+        "threads": 1,
+    },
+    "fairness": {"bootstrap": 20},
+}
+
+
+def _invoke(main: object, args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+@pytest.mark.slow
+def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_split_data(tmp_path, n=48, size=40)
+    Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
+    _invoke(
+        preprocess_stage.main,
+        [
+            "--manifest",
+            "data/split/manifest.parquet",
+            "--data-root",
+            "data",
+            "--out-dir",
+            "data/preprocessed",
+            "--metrics",
+            "metrics/preprocess.json",
+        ],
+    )
+    _invoke(
+        classify_stage.main,
+        [
+            "--cache-dir",
+            "data/preprocessed",
+            "--models-dir",
+            "models/classify",
+            "--predictions-dir",
+            "data/predictions",
+            "--out-dir",
+            "reports/classify",
+            "--metrics",
+            "metrics/classify.json",
+        ],
+    )
+
+    runs = ["augmented_seed1", "baseline_seed1"]
+    assert sorted(p.stem for p in Path("models/classify").iterdir()) == runs
+    test = pd.read_csv("data/predictions/baseline_seed1_test.csv")
+    assert list(test.columns) == ["image_id", "y_true", "y_score", "fst", "source"]
+    assert set(test["source"]) == {"real"}
+    assert test["y_score"].between(0, 1).all()
+    train_aug = pd.read_csv("data/predictions/augmented_seed1_train.csv")
+    train_base = pd.read_csv("data/predictions/baseline_seed1_train.csv")
+    assert len(train_aug) == len(train_base) + 4  # the 4 synthetic rows
+    table = pd.read_csv("reports/classify/table5.csv", index_col="metric")
+    assert table.loc["Accuracy (%)", "Baseline val (paper)"] == 85.45
+    assert table.loc["AUC", "Augmented train (paper)"] == 0.9725
+    assert "Baseline test, real only (ours)" in table.columns
+    assert Path("reports/classify/figure5.png").stat().st_size > 1000
+    per_seed = pd.read_csv("reports/classify/per_seed.csv")
+    assert len(per_seed) == 2 * 3  # variants x splits
+
+    _invoke(
+        fairness_stage.main,
+        [
+            "--predictions-dir",
+            "data/predictions",
+            "--out-dir",
+            "reports/fairness",
+            "--metrics",
+            "metrics/fairness.json",
+        ],
+    )
+    metrics = json.loads(Path("metrics/fairness.json").read_text())
+    assert sorted(metrics) == runs
+    audit = json.loads(Path("reports/fairness/baseline_seed1.json").read_text())
+    assert audit["threshold_source"] == "validation:baseline_seed1_val.csv"
+    assert {"overall", "by_group", "gaps", "ci"} <= set(audit)
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("skintone-bench/tiny")
+    assert experiment is not None
+    found = client.search_runs([experiment.experiment_id], "tags.stage = 'classify'")
+    by_name = {r.info.run_name: r for r in found}
+    assert {"classify", "classify/baseline", "classify/baseline_seed1"} <= set(by_name)
+    seed_run = by_name["classify/baseline_seed1"]
+    assert seed_run.data.tags["mlflow.parentRunId"] == by_name["classify/baseline"].info.run_id
+    assert seed_run.data.tags["variant"] == "baseline"
+    assert seed_run.data.tags["seed"] == "1"
+    assert len(client.get_metric_history(seed_run.info.run_id, "val_auc")) == 2
+    logged = client.search_logged_models([experiment.experiment_id])
+    assert len(logged) == 2
