@@ -40,6 +40,8 @@ def scratch_repo(tmp_path: Path) -> Path:
     params["generate"].update(melanocytic=2, non_melanocytic=2, steps=3)
     params["preprocess"].update(size=32)
     params["segment"].update(epochs=2, batch_size=8)
+    params["classify"].update(max_epochs=1, freeze_epochs=1, batch_size=8)
+    params["fairness"].update(bootstrap=10)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for cmd in (
         ["git", "init", "-q"],

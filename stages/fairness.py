@@ -1,0 +1,41 @@
+"""DVC stage ``fairness``: every classifier audited per FST on the real test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchmark.config.downstream import FairnessConfig
+from benchmark.fairness.run import audit_runs
+from benchmark.io import write_json_atomic
+from stages._nested import child_run
+from stages._params import load_section
+from stages._tracking import log_outputs, stage_run
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.command()
+@click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
+@click.option("--predictions-dir", required=True, type=_PATH, help="classify stage output.")
+@click.option("--out-dir", required=True, type=_PATH, help="Audit per run and summary.")
+@click.option("--metrics", "metrics_file", required=True, type=_PATH)
+def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: Path) -> None:
+    """Audit each (variant, seed) with its validation-chosen threshold."""
+    cfg = load_section(params_file, "fairness", FairnessConfig)
+    with stage_run("fairness", params_file, ("fairness",), inputs=(predictions_dir,)):
+        metrics = audit_runs(predictions_dir, cfg, out_dir)
+        write_json_atomic(metrics_file, metrics)
+        log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")
+        for run, values in metrics.items():
+            variant, seed = run.rsplit("_seed", 1)
+            with child_run("fairness", run, {"variant": variant, "seed": seed}):
+                log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
+    click.echo(
+        "; ".join(f"{k}: EO diff {v['equalized_odds_difference']:.3f}" for k, v in metrics.items())
+    )
+
+
+if __name__ == "__main__":
+    main()
