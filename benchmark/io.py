@@ -16,6 +16,21 @@ from pathlib import Path
 from typing import Any
 
 
+class FileContentError(ValueError):
+    """A table file's content is unusable; the message names the file, row and column."""
+
+    def __init__(
+        self, file: str | Path, message: str, *, row: int | None = None, column: str | None = None
+    ) -> None:
+        where = [str(file)]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+        self.file, self.row, self.column = str(file), row, column
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it to ``target`` on success.

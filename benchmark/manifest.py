@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from benchmark.io import atomic_path
+from benchmark.io import FileContentError, atomic_path
 from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
 
 SUPERCLASSES = ("melanocytic", "non_melanocytic")
@@ -96,19 +96,8 @@ REQUIRED = tuple(c.name for c in COLUMNS if c.required)
 _DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 
 
-class ManifestError(ValueError):
+class ManifestError(FileContentError):
     """A manifest violates the schema; the message names file, row and column."""
-
-    def __init__(
-        self, file: str | Path, message: str, *, row: int | None = None, column: str | None = None
-    ) -> None:
-        where = [str(file)]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column '{column}'")
-        super().__init__(f"{', '.join(where)}: {message}")
-        self.file, self.row, self.column = str(file), row, column
 
 
 def is_missing(value: object) -> bool:

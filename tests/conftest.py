@@ -79,3 +79,11 @@ def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4)
     out = data / "split" / "manifest.parquet"
     write_manifest(split, out, data_root=data)
     return out
+
+
+def invoke_ok(command: object, args: list[str]) -> None:
+    """Run a click command in-process and fail with its output if it does not exit 0."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(command, args)  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output + repr(result.exception)

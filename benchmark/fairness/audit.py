@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from benchmark.io import atomic_path, write_json_atomic, write_text_atomic
+from benchmark.io import FileContentError, atomic_path, write_json_atomic, write_text_atomic
 from benchmark.metrics.fairness import (
     METRICS,
     SMALL_GROUP,
@@ -30,19 +30,8 @@ DARK = ("V", "VI")
 FIGURE_METRICS = {"sensitivity": "tab:blue", "specificity": "tab:orange", "auc": "tab:green"}
 
 
-class PredictionsError(ValueError):
+class PredictionsError(FileContentError):
     """A predictions file is unusable; the message names file, row and column."""
-
-    def __init__(
-        self, file: str | Path, message: str, *, row: int | None = None, column: str | None = None
-    ) -> None:
-        where = [str(file)]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column '{column}'")
-        super().__init__(f"{', '.join(where)}: {message}")
-        self.file, self.row, self.column = str(file), row, column
 
 
 def read_predictions(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -8,12 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from stages import classify as classify_stage
 from stages import fairness as fairness_stage
 from stages import preprocess as preprocess_stage
-from tests.conftest import make_split_data
+from tests.conftest import invoke_ok, make_split_data
 
 PARAMS = {
     "profile": "tiny",
@@ -30,17 +29,12 @@ PARAMS = {
 }
 
 
-def _invoke(main: object, args: list[str]) -> None:
-    result = CliRunner().invoke(main, args)  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output + repr(result.exception)
-
-
 @pytest.mark.slow
 def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     make_split_data(tmp_path, n=48, size=40)
     Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
-    _invoke(
+    invoke_ok(
         preprocess_stage.main,
         [
             "--manifest",
@@ -53,7 +47,7 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             "metrics/preprocess.json",
         ],
     )
-    _invoke(
+    invoke_ok(
         classify_stage.main,
         [
             "--cache-dir",
@@ -86,7 +80,7 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     per_seed = pd.read_csv("reports/classify/per_seed.csv")
     assert len(per_seed) == 2 * 3  # variants x splits
 
-    _invoke(
+    invoke_ok(
         fairness_stage.main,
         [
             "--predictions-dir",

@@ -8,11 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from stages import preprocess as preprocess_stage
 from stages import segment as segment_stage
-from tests.conftest import make_split_data
+from tests.conftest import invoke_ok, make_split_data
 
 PARAMS = {
     "profile": "tiny",
@@ -21,17 +20,12 @@ PARAMS = {
 }
 
 
-def _invoke(main: object, args: list[str]) -> None:
-    result = CliRunner().invoke(main, args)  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output + repr(result.exception)
-
-
 @pytest.mark.slow
 def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     make_split_data(tmp_path, n=40, size=48)
     Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
-    _invoke(
+    invoke_ok(
         preprocess_stage.main,
         [
             "--manifest",
@@ -47,7 +41,7 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     cached = json.loads(Path("metrics/preprocess.json").read_text())
     assert cached["images_cached"] == 44
     assert cached["splits"]["train"]["masks_maxflow"] == 4
-    _invoke(
+    invoke_ok(
         segment_stage.main,
         [
             "--cache-dir",
