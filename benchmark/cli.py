@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import get_args
 
@@ -266,15 +270,57 @@ def audit_cmd(
 
     try:
         result = audit_file(
-            predictions, group_col=group_col, label_col=label_col, score_col=score_col,
-            threshold=threshold, threshold_from=threshold_from, n_bootstrap=bootstrap, seed=seed,
-        )  # fmt: skip
+            predictions,
+            group_col=group_col,
+            label_col=label_col,
+            score_col=score_col,
+            threshold=threshold,
+            threshold_from=threshold_from,
+            n_bootstrap=bootstrap,
+            seed=seed,
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     title = f"Fairness audit of {predictions.name}"
     write_audit(result, json_out, md_out, png_out, title=title)
     if md_out is None:
         click.echo(audit_markdown(result, title), nl=False)
+
+
+def ui_command(store: str, host: str, port: int) -> list[str]:
+    """The ``mlflow ui`` command line over a tracking store."""
+    return [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        store,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+
+
+@main.command("ui")
+@click.option(
+    "--store",
+    help="Tracking store URI [default: $MLFLOW_TRACKING_URI, else "
+    "sqlite:///<current folder>/mlflow.db, the project's store].",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=5000, show_default=True, help="Port.")
+@click.option("--print-only", is_flag=True, help="Print the command instead of running it.")
+def ui_cmd(store: str | None, host: str, port: int, print_only: bool) -> None:
+    """Open the MLflow UI over the project's runs (local only unless --host says otherwise)."""
+    uri = store or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    command = ui_command(uri, host, port)
+    if print_only:
+        click.echo(shlex.join(command))
+        return
+    click.echo(f"MLflow UI on http://{host}:{port} over {uri} (Ctrl-C stops it)", err=True)
+    raise SystemExit(subprocess.call(command))
 
 
 if __name__ == "__main__":  # pragma: no cover

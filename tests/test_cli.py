@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from benchmark import __version__
@@ -11,7 +12,7 @@ from benchmark.cli import main
 def test_help_lists_every_subcommand() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("phantoms", "ingest", "ita", "maxflow", "seg-eval"):
+    for command in ("phantoms", "ingest", "ita", "maxflow", "seg-eval", "audit", "ui"):
         assert command in result.output
 
 
@@ -106,3 +107,17 @@ def test_ita_exclude_lesion_needs_masks(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["ita", "--exclude-lesion", str(tmp_path)])
     assert result.exit_code == 2
     assert "--exclude-lesion needs --masks" in result.output
+
+
+def test_ui_binds_localhost_over_the_project_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    result = CliRunner().invoke(main, ["ui", "--print-only"])
+    assert result.exit_code == 0, result.output
+    assert f"--backend-store-uri sqlite:///{tmp_path}/mlflow.db" in result.output
+    assert "--host 127.0.0.1 --port 5000" in result.output
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
+    result = CliRunner().invoke(main, ["ui", "--print-only", "--port", "5055"])
+    assert "--backend-store-uri http://127.0.0.1:9/ --host 127.0.0.1 --port 5055" in result.output
