@@ -1,0 +1,366 @@
+"""Load what the pipeline stages wrote under ``reports/`` and ``metrics/``.
+
+A stage whose outputs are absent is recorded as not run; a file that is present but
+malformed raises :class:`~benchmark.io.FileContentError` naming it. Nothing here imports
+mlflow or reads params.yaml: runtimes that only MLflow holds can be passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmark.io import FileContentError
+from benchmark.report import schema as s
+
+# Stage -> the file whose presence means the stage ran.
+STAGE_FILES = {
+    "skintone": "table1.json",
+    "synthetic": "table2.csv",
+    "split": "composition.csv",
+    "segment": "table3.json",
+    "classify": "table5.json",
+    "fairness": "*.json",
+}
+SEG_LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
+SEG_TIME_ROW = "Execution time (ms/image)"
+RUNTIME_KEYS = ("segmentation", "generation", "classification")
+
+_NOTES = s.ListOf(s.STR)
+TABLE1 = s.Keys(
+    {
+        "rows": s.ListOf(
+            s.Keys(
+                {
+                    "fst": s.STR,
+                    "total": s.NUM,
+                    "share": s.NUM,
+                    "paper_total": s.NUM,
+                    **{k: s.NUM for k in ("melanocytic", "non_melanocytic")},
+                    **{k: s.NUM for k in ("paper_melanoma", "paper_non_melanoma")},
+                }
+            )
+        ),
+        "notes": _NOTES,
+    }
+)
+AGREEMENT = s.MapOf(
+    s.Keys(
+        {
+            "support": s.NUM,
+            "confusion": s.MapOf(s.MapOf(s.NUM)),
+            **{k: s.OPT_NUM for k in ("exact", "within_one", "kappa_quadratic")},
+        },
+        optional={"reason": s.OPT_STR, "uncertain": s.NUM},
+    )
+)
+TABLE3 = s.Keys(
+    {
+        "models": s.MapOf(s.Keys({"mean": s.MapOf(s.OPT_NUM)}, optional={"test_images": s.NUM})),
+        "paper": s.MapOf(s.MapOf(s.NUM)),
+        "notes": _NOTES,
+        "by_fst": s.ListOf(
+            s.Keys({"model": s.STR, "fst": s.STR, "support": s.NUM}, rest=s.OPT_NUM)
+        ),
+    }
+)
+TABLE5 = s.Keys(
+    {
+        "paper": s.MapOf(s.MapOf(s.ListOf(s.NUM, length=2))),
+        "ours": s.MapOf(s.MapOf(s.MapOf(s.ListOf(s.OPT_NUM, length=3)))),
+        "notes": _NOTES,
+    }
+)
+_CI = s.Keys({"low": s.OPT_NUM, "high": s.OPT_NUM})
+FAIRNESS = s.Keys(
+    {
+        "overall": s.MapOf(s.OPT_NUM),
+        "by_group": s.MapOf(s.Keys({"support": s.NUM, "positives": s.NUM}, rest=s.OPT_NUM)),
+        "worst_group": s.MapOf(s.Keys({"group": s.OPT_STR, "value": s.OPT_NUM})),
+        "gaps": s.MapOf(s.OPT_NUM),
+        "equalized_odds_difference": s.OPT_NUM,
+        "demographic_parity_difference": s.OPT_NUM,
+        "threshold": s.OPT_NUM,
+        "threshold_source": s.OPT_STR,
+        "undefined": s.ListOf(s.Keys({"group": s.OPT_STR, "metric": s.STR, "reason": s.STR})),
+        "small_groups": s.ListOf(s.STR),
+    },
+    optional={
+        "ci": s.Keys(
+            {},
+            optional={
+                "overall": s.MapOf(_CI),
+                "by_group": s.MapOf(s.MapOf(_CI)),
+                "gaps": s.MapOf(_CI),
+                "equalized_odds_difference": _CI,
+                "demographic_parity_difference": _CI,
+            },
+        )
+    },
+)
+METRICS = s.Keys({})
+
+CsvRows = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One measured runtime of ours and where it was read."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report renders, as loaded and checked by :func:`collect`.
+
+    Attributes:
+        reports_dir: The stage reports folder (``reports/``).
+        metrics_dir: The stage metrics folder (``metrics/``).
+        not_run: Stage -> why it counts as not run (its folder or main file is absent).
+        table1: ``skintone/table1.json``; ``agreement``: ``skintone/agreement.json``.
+        table2: Rows of ``synthetic/table2.csv``; ``composition``: ``split/composition.csv``.
+        table3: ``segment/table3.json``; ``seg_ms``: model -> our ms/image (``table3.csv``).
+        table5: ``classify/table5.json``; ``per_seed``: rows of ``classify/per_seed.csv``.
+        fairness: Run name -> its audit JSON (``fairness/<run>.json``).
+        metrics: Stage -> ``metrics/<stage>.json``.
+        runtimes: ``segmentation``/``generation``/``classification`` -> our runtime, where
+            some file (or the caller) records it.
+        absent: Secondary files of a stage that ran but that are not there.
+    """
+
+    reports_dir: Path
+    metrics_dir: Path
+    not_run: dict[str, str] = field(default_factory=dict)
+    table1: dict[str, Any] | None = None
+    agreement: dict[str, Any] | None = None
+    table2: CsvRows | None = None
+    composition: CsvRows | None = None
+    table3: dict[str, Any] | None = None
+    seg_ms: dict[str, float] = field(default_factory=dict)
+    table5: dict[str, Any] | None = None
+    per_seed: CsvRows | None = None
+    fairness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a file under ``reports_dir``."""
+        return self.reports_dir / relative
+
+
+def collect(
+    reports_dir: Path,
+    metrics_dir: Path,
+    *,
+    runtimes: Mapping[str, Runtime] | None = None,
+) -> ReportData:
+    """Load every stage output that exists under ``reports_dir`` and ``metrics_dir``.
+
+    Args:
+        reports_dir: Folder holding ``<stage>/`` report folders.
+        metrics_dir: Folder holding ``<stage>.json`` metrics files (may be absent).
+        runtimes: Runtimes the caller read elsewhere (e.g. from MLflow), keyed
+            ``segmentation``, ``generation`` or ``classification``; they replace those found
+            in the files.
+
+    Returns:
+        The loaded data; stages without outputs are listed in ``not_run``.
+
+    Raises:
+        FileContentError: A file that exists is malformed (named in the message).
+        ValueError: ``runtimes`` has an unknown key.
+    """
+    reports_dir, metrics_dir = Path(reports_dir), Path(metrics_dir)
+    unknown = set(runtimes or {}) - set(RUNTIME_KEYS)
+    if unknown:
+        raise ValueError(f"unknown runtime key(s) {sorted(unknown)}; use {RUNTIME_KEYS}")
+    not_run = {st: why for st in STAGE_FILES if (why := _not_run(reports_dir, st)) is not None}
+    absent: list[str] = []
+
+    def load(stage: str, name: str, spec: s.Spec) -> Any:
+        return None if stage in not_run else _optional_json(reports_dir, stage, name, spec, absent)
+
+    def rows(stage: str, name: str, columns: dict[str, bool]) -> CsvRows | None:
+        return None if stage in not_run else _optional_csv(reports_dir, stage, name, columns, absent)
+
+    seg_ms = _seg_ms(rows("segment", "table3.csv", {"metric": False}))
+    metrics = _metrics(metrics_dir)
+    found = _runtimes(reports_dir.name, metrics_dir.name, seg_ms, metrics)
+    return ReportData(
+        reports_dir=reports_dir,
+        metrics_dir=metrics_dir,
+        not_run=not_run,
+        table1=load("skintone", "table1.json", TABLE1),
+        agreement=load("skintone", "agreement.json", AGREEMENT),
+        table2=rows("synthetic", "table2.csv", _TABLE2_COLUMNS),
+        composition=rows("split", "composition.csv", _COMPOSITION_COLUMNS),
+        table3=load("segment", "table3.json", TABLE3),
+        seg_ms=seg_ms,
+        table5=load("classify", "table5.json", TABLE5),
+        per_seed=rows("classify", "per_seed.csv", {"variant": False, "seed": False}),
+        fairness={} if "fairness" in not_run else _fairness(reports_dir / "fairness"),
+        metrics=metrics,
+        runtimes={**found, **(runtimes or {})},
+        absent=absent,
+    )
+
+
+_TABLE2_COLUMNS = {
+    "class": False,
+    **{c: True for c in ("original", "original_dark", "synthetic", "augmented")},
+    **{c: True for c in ("paper_original", "paper_synthetic", "paper_augmented")},
+}
+_COMPOSITION_COLUMNS = {
+    "split": False,
+    "superclass": False,
+    "fst": False,
+    "source": False,
+    "images": True,
+}
+
+
+def _not_run(reports_dir: Path, stage: str) -> str | None:
+    folder = reports_dir / stage
+    if not folder.is_dir():
+        return f"{reports_dir.name}/{stage}/ does not exist"
+    main = STAGE_FILES[stage]
+    if main.startswith("*"):
+        found = any(folder.glob(main))
+        return None if found else f"{reports_dir.name}/{stage}/ holds no {main} file"
+    found = (folder / main).is_file()
+    return None if found else f"{reports_dir.name}/{stage}/{main} does not exist"
+
+
+def read_json(path: Path, spec: s.Spec) -> Any:
+    """Parse a JSON file and check it against ``spec``.
+
+    Raises:
+        FileContentError: Unreadable, not JSON, or not of the expected structure.
+    """
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileContentError(path, f"not a readable JSON file: {exc}") from exc
+    s.check(value, spec, Path(path))
+    return value
+
+
+def read_csv(path: Path, columns: dict[str, bool]) -> CsvRows:
+    """Read a CSV as strings; ``columns`` maps each required column to "must be numeric".
+
+    An empty numeric cell is allowed (a value that is not defined).
+
+    Raises:
+        FileContentError: Unreadable, a required column missing, or a non-numeric cell.
+    """
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = [dict(row) for row in reader]
+            header = list(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FileContentError(path, f"not a readable CSV file: {exc}") from exc
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise FileContentError(path, f"missing column(s) {missing}", column=missing[0])
+    for i, row in enumerate(rows, start=2):  # row 1 is the header
+        for column, numeric in columns.items():
+            cell = row.get(column)
+            if cell is None:
+                raise FileContentError(path, "row is shorter than the header", row=i)
+            if numeric and cell.strip() and not _is_number(cell):
+                raise FileContentError(path, f"not a number: {cell!r}", row=i, column=column)
+    return rows
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _optional_json(
+    reports_dir: Path, stage: str, name: str, spec: s.Spec, absent: list[str]
+) -> Any:
+    path = reports_dir / stage / name
+    if not path.is_file():
+        absent.append(f"{stage}/{name}")
+        return None
+    return read_json(path, spec)
+
+
+def _optional_csv(
+    reports_dir: Path, stage: str, name: str, columns: dict[str, bool], absent: list[str]
+) -> CsvRows | None:
+    path = reports_dir / stage / name
+    if not path.is_file():
+        absent.append(f"{stage}/{name}")
+        return None
+    return read_csv(path, columns)
+
+
+def _fairness(folder: Path) -> dict[str, dict[str, Any]]:
+    return {p.stem: read_json(p, FAIRNESS) for p in sorted(folder.glob("*.json"))}
+
+
+def _metrics(folder: Path) -> dict[str, dict[str, Any]]:
+    if not folder.is_dir():
+        return {}
+    return {p.stem: read_json(p, METRICS) for p in sorted(folder.glob("*.json"))}
+
+
+def _seg_ms(rows: CsvRows | None) -> dict[str, float]:
+    """Our ms/image per segmentation model, from the time row of ``table3.csv``."""
+    by_label = {label: model for model, label in SEG_LABELS.items()}
+    out: dict[str, float] = {}
+    for row in rows or []:
+        if row["metric"] != SEG_TIME_ROW:
+            continue
+        for column, cell in row.items():
+            if column.endswith(" (ours)") and cell and _is_number(cell):
+                label = column.removesuffix(" (ours)")
+                out[by_label.get(label, label)] = float(cell)
+    return out
+
+
+def _runtimes(
+    reports: str, metrics_name: str, seg_ms: dict[str, float], metrics: dict[str, dict[str, Any]]
+) -> dict[str, Runtime]:
+    out: dict[str, Runtime] = {}
+    if "augmented" in seg_ms:
+        out["segmentation"] = Runtime(
+            seg_ms["augmented"],
+            f"{reports}/segment/table3.csv, row '{SEG_TIME_ROW}', column Augmented CNN (ours)",
+        )
+    for key, stage, name in (
+        ("generation", "generate", "seconds_per_image"),
+        ("classification", "classify", "ms_per_image"),
+    ):
+        found = _find_number(metrics.get(stage, {}), name)
+        if found is not None:
+            out[key] = Runtime(found[1], f"{metrics_name}/{stage}.json, key {found[0]}")
+    return out
+
+
+def _find_number(tree: Any, key: str, where: str = "") -> tuple[str, float] | None:
+    """The first finite number stored under ``key`` anywhere in ``tree`` (depth first)."""
+    if not isinstance(tree, dict):
+        return None
+    value = tree.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return (f"{where}.{key}" if where else key), float(value)
+    for name, sub in sorted(tree.items()):
+        found = _find_number(sub, key, f"{where}.{name}" if where else str(name))
+        if found is not None:
+            return found
+    return None

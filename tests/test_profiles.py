@@ -1,0 +1,51 @@
+"""Both profiles load into every stage's config: a typo in a rarely run profile fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.config.data import IngestConfig, SkintoneConfig, SplitConfig
+from benchmark.config.downstream import (
+    ClassifyConfig,
+    FairnessConfig,
+    PreprocessConfig,
+    SegmentConfig,
+)
+from benchmark.config.generative import FinetuneConfig, GenerateConfig, ValidateSyntheticConfig
+from stages._params import load_section, profile
+from tests.conftest import REPO
+
+SECTIONS = {
+    "ingest": IngestConfig,
+    "skintone": SkintoneConfig,
+    "finetune_lora": FinetuneConfig,
+    "generate": GenerateConfig,
+    "validate_synthetic": ValidateSyntheticConfig,
+    "split": SplitConfig,
+    "preprocess": PreprocessConfig,
+    "segment": SegmentConfig,
+    "classify": ClassifyConfig,
+    "fairness": FairnessConfig,
+}
+
+
+@pytest.mark.parametrize("name", ["params.yaml", "params-paper.yaml"])
+def test_profile_loads_into_every_stage_config(name: str) -> None:
+    path = REPO / name
+    for section, cls in SECTIONS.items():
+        assert isinstance(load_section(path, section, cls), cls)
+
+
+def test_paper_profile_holds_the_papers_protocol() -> None:
+    path = Path(REPO / "params-paper.yaml")
+    assert profile(path) == "paper"
+    classify = load_section(path, "classify", ClassifyConfig)
+    assert (classify.weights, classify.max_epochs, classify.freeze_epochs) == ("imagenet", 25, 3)
+    assert (classify.batch_size, classify.learning_rate, classify.early_stopping) == (32, 1e-4, 7)
+    segment = load_section(path, "segment", SegmentConfig)
+    assert (segment.epochs, segment.batch_size, segment.learning_rate) == (30, 16, 1e-4)
+    assert load_section(path, "preprocess", PreprocessConfig).size == 224
+    generate = load_section(path, "generate", GenerateConfig)
+    assert (generate.melanocytic, generate.non_melanocytic) == (144, 664)
