@@ -24,6 +24,9 @@ def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
         nested=True,
         tags={**inherited, **tags},
     ) as run:
+        # The stage's params too, so the UI compares children with their hyperparameters.
+        if parent.data.params:
+            mlflow.log_params(parent.data.params)
         yield run
 
 
@@ -45,8 +48,10 @@ def log_torch_model(model: Any, size: int) -> None:
     import torch
     from mlflow.models import infer_signature
 
+    # Logged with its softmax, so what pyfunc returns is what the signature says.
+    scorer = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval()
     example = np.zeros((1, 3, size, size), np.float32)
     with torch.inference_mode():
-        probabilities = torch.softmax(model.eval()(torch.from_numpy(example)), 1).numpy()
+        probabilities = scorer(torch.from_numpy(example)).numpy()
     signature = infer_signature(example, probabilities)
-    mlflow.pytorch.log_model(model, name="model", signature=signature, input_example=example)
+    mlflow.pytorch.log_model(scorer, name="model", signature=signature, input_example=example)

@@ -50,7 +50,7 @@ def main(
                         log_outputs(
                             {"best_epoch": r.fit.best_epoch},
                             r.model_file,
-                            *(f for f in files if f.name.startswith(r.name)),
+                            *(f for f in files if f.name.startswith(f"{r.name}_")),
                         )
                         log_torch_model(r.fit.model, read_info(cache_dir)["size"])
     click.echo(", ".join(f"{k} test AUC {v['test']['auc']:.3f}" for k, v in metrics.items()))

@@ -131,6 +131,8 @@ def notes(results: list[RunResult]) -> list[str]:
         f"Threshold 0.5 (argmax), as the paper. Test: {len(test)} real images, none synthetic; "
         f"validation: {len(val)} images, {int((val['source'] != 'real').sum())} synthetic "
         "(the paper validated on a real + synthetic mix).",
+        "Our train column scores the kept (best-validation) weights on the training images "
+        "in eval mode, without augmentation; the paper's is likely the running training value.",
         f"Seeds {seeds}: ours are means over seeds"
         + (
             "; one seed gives no interval."

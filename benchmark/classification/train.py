@@ -65,6 +65,19 @@ def validate(
     return loss, float(np.mean((scores >= 0.5) == val[1])), auc(val[1], scores)
 
 
+def batches(order: I64, batch_size: int) -> list[I64]:
+    """Consecutive batches of ``order``, each sorted (memory maps read faster in order).
+
+    A last batch under half the size joins the one before, so no step (and no BatchNorm
+    update) rests on one or two images.
+    """
+    starts = list(range(0, len(order), batch_size))
+    if len(starts) > 1 and len(order) - starts[-1] < batch_size / 2:
+        starts.pop()
+    ends = [*starts[1:], len(order)]
+    return [np.sort(order[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+
 def _epoch(
     model: nn.Module,
     train: tuple[U8, I64],
@@ -76,8 +89,7 @@ def _epoch(
     """One pass over ``train`` in ``order``; returns mean loss and accuracy."""
     optimizer, criterion, transform = parts
     total, correct = 0.0, 0
-    for b, first in enumerate(range(0, len(order), cfg.batch_size)):
-        rows = np.sort(order[first : first + cfg.batch_size])
+    for b, rows in enumerate(batches(order, cfg.batch_size)):
         x = train_batch(train[0][rows], transform)
         y = torch.from_numpy(train[1][rows])
         logits = model(x)
@@ -90,6 +102,40 @@ def _epoch(
         total += loss.item() * len(rows)
         correct += int((logits.argmax(1) == y).sum())
     return total / len(order), correct / len(order)
+
+
+@dataclass
+class _Best:
+    """The best validation AUC so far, its weights and the epochs since it improved."""
+
+    auc: float = -np.inf
+    epoch: int = 0
+    waited: int = 0
+    state: dict[str, Any] | None = None
+
+    def update(self, model: nn.Module, auc_value: float, epoch: int) -> bool:
+        if auc_value > self.auc:
+            self.auc, self.epoch, self.waited = auc_value, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+            return True
+        self.waited += 1
+        return False
+
+
+def _setup(model: nn.Module, cfg: ClassifyConfig, size: int) -> tuple[Any, Any, tuple[Any, ...]]:
+    """Optimizer, scheduler on validation AUC, and (optimizer, loss, train transform)."""
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.999), weight_decay=cfg.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer,
+        mode="max",
+        factor=cfg.plateau_factor,
+        patience=cfg.plateau_patience,
+        min_lr=cfg.min_learning_rate,
+    )
+    criterion = nn.CrossEntropyLoss(weight=torch.tensor(cfg.class_weights, dtype=torch.float32))
+    return optimizer, scheduler, (optimizer, criterion, train_transform(size, cfg.augment))
 
 
 def train_classifier(
@@ -114,21 +160,9 @@ def train_classifier(
         torch.set_num_threads(cfg.threads)
     seed_everything(seed)
     model = build_model(cfg.weights, dropout=cfg.dropout)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.999), weight_decay=cfg.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer,
-        mode="max",
-        factor=cfg.plateau_factor,
-        patience=cfg.plateau_patience,
-        min_lr=cfg.min_learning_rate,
-    )
-    criterion = nn.CrossEntropyLoss(weight=torch.tensor(cfg.class_weights, dtype=torch.float32))
-    parts = (optimizer, criterion, train_transform(train[0].shape[1], cfg.augment))
+    optimizer, scheduler, parts = _setup(model, cfg, train[0].shape[1])
     history: list[dict[str, float]] = []
-    best_auc, best_state, best_epoch, waited = -np.inf, None, 0, 0
-    start = time.perf_counter()
+    best, start = _Best(), time.perf_counter()
     for epoch in tqdm(range(1, cfg.max_epochs + 1), desc=desc, unit="epoch"):
         frozen = epoch <= cfg.freeze_epochs
         set_backbone_trainable(model, not frozen)
@@ -139,12 +173,7 @@ def train_classifier(
         lr = optimizer.param_groups[0]["lr"]
         val_loss, val_accuracy, val_auc = validate(model, val, cfg)
         scheduler.step(val_auc)
-        improved = val_auc > best_auc
-        if improved:
-            best_auc, best_epoch, waited = val_auc, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
+        improved = best.update(model, val_auc, epoch)
         history.append(
             {
                 "epoch": epoch,
@@ -158,9 +187,9 @@ def train_classifier(
                 "best": int(improved),
             }
         )
-        if waited >= cfg.early_stopping:
+        if best.waited >= cfg.early_stopping:
             break
-    assert best_state is not None  # epoch 1 always improves on -inf
-    model.load_state_dict(best_state)
+    assert best.state is not None  # epoch 1 always improves on -inf
+    model.load_state_dict(best.state)
     stopped = len(history) < cfg.max_epochs
-    return ClassifierFit(model.eval(), history, best_epoch, stopped, time.perf_counter() - start)
+    return ClassifierFit(model.eval(), history, best.epoch, stopped, time.perf_counter() - start)

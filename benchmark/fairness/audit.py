@@ -193,6 +193,8 @@ def _between_section(result: dict[str, Any]) -> list[str]:
     return [
         "## Worst group and gap (max - min over groups with a defined value)",
         "",
+        "Groups `uncertain` and `missing` are not skin types: listed above, left out here.",
+        "",
         *_table(["metric", "worst group (value)", "gap"], rows),
         "",
         "- Equalized-odds difference (max of TPR and FPR gaps): "

@@ -51,6 +51,8 @@ from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f1", "auc", "selection_rate")
 # Metrics where lower is worse; selection rate has no better direction, so no worst group.
 HIGHER_IS_BETTER = METRICS[:-1]
+# Per-group rows, but not in worst group, gaps, EO or DP: they are not skin types.
+NOT_COMPARED = ("uncertain", "missing")
 SMALL_GROUP = 30  # groups with fewer images are listed in ``small_groups``
 NO_POS, NO_NEG = "no positives", "no negatives"
 NO_PRED, ONE_CLASS = "no predicted positives", "one class only"
@@ -187,7 +189,12 @@ def _rates(n: float, pos: float, tp: float, fp: float, auc: float) -> tuple[Valu
 
 
 def _between(by_group: dict[str, Values]) -> tuple[dict[str, Any], Values, Reasons]:
-    """Worst group per higher-is-better metric, gaps, EO and DP over defined groups."""
+    """Worst group per higher-is-better metric, gaps, EO and DP over defined groups.
+
+    Groups in :data:`NOT_COMPARED` (no skin type could be given) are left out: a gap that an
+    "uncertain" bucket drives is not a skin-tone gap.
+    """
+    by_group = {g: v for g, v in by_group.items() if g not in NOT_COMPARED}
     worst: dict[str, Any] = {}
     gaps: Values = {}
     reasons: Reasons = {}

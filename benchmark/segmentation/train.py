@@ -63,6 +63,8 @@ def evaluate_loss(
     model: PaperFCN, images: U8, masks: U8, threshold: float, batch_size: int
 ) -> tuple[float, float]:
     """Mean BCE and mean per-image Dice (images with an empty truth and prediction skipped)."""
+    if len(images) == 0:
+        return np.nan, np.nan  # no validation image with a mask: nothing to report
     model.eval()
     losses, weights = [], []
     for start in range(0, len(images), batch_size):

@@ -115,3 +115,14 @@ def test_nan_loss_and_one_class_validation_are_refused(monkeypatch: pytest.Monke
     )
     with pytest.raises(NonFiniteLossError, match="epoch 1"):
         train_classifier(tiny_data(), (images, labels), CFG, seed=0, desc="t")
+
+
+def test_a_small_last_batch_joins_the_one_before() -> None:
+    from benchmark.classification.train import batches
+
+    assert [len(b) for b in batches(np.arange(9), 4)] == [4, 5]  # 1 left over: joins
+    assert [len(b) for b in batches(np.arange(10), 4)] == [4, 4, 2]  # 2 is half: stays
+    assert [len(b) for b in batches(np.arange(3), 4)] == [3]
+    parts = batches(np.arange(9)[::-1], 4)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(9))
+    assert all((np.diff(p) > 0).all() for p in parts)

@@ -305,8 +305,11 @@ def test_eo_and_dp_equal_fairlearn_when_every_group_is_defined(threshold: float)
     y, s, g = _generated()
     keep = g != "VI"
     y, s, g = y[keep], s[keep], g[keep]
-    pred = s >= threshold
     got = audit(y, s, groups=g, threshold=threshold)
+    # fairlearn over the skin types only: "uncertain" is reported but not compared.
+    typed = ~np.isin(g, ["uncertain", "missing"])
+    assert (~typed).any()
+    y, pred, g = y[typed], s[typed] >= threshold, g[typed]
     assert got["equalized_odds_difference"] == pytest.approx(
         equalized_odds_difference(y, pred, sensitive_features=g), abs=1e-9
     )
@@ -382,3 +385,17 @@ def test_bootstrap_skips_and_counts_undefined_resamples() -> None:
     assert unc["n_valid"] == 0
     assert math.isnan(unc["low"])
     assert math.isnan(unc["high"])
+
+
+def test_uncertain_and_missing_groups_do_not_drive_between_group_comparisons() -> None:
+    from benchmark.metrics.fairness import audit
+
+    # Skin types I and II are classified perfectly; the "uncertain" bucket is all wrong.
+    y = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    score = np.array([0.9, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.9])
+    groups = np.array(["I", "I", "II", "II", "uncertain", "uncertain", "missing", "missing"])
+    result = audit(y, score, groups=groups, threshold=0.5)
+    assert result["by_group"]["uncertain"]["sensitivity"] == 0.0  # still reported per group
+    assert result["gaps"]["sensitivity"] == 0.0
+    assert result["worst_group"]["sensitivity"]["group"] in {"I", "II"}
+    assert result["equalized_odds_difference"] == 0.0

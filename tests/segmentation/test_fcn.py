@@ -101,3 +101,11 @@ def test_no_training_images_is_an_error() -> None:
     empty = (np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 8, 8), np.uint8))
     with pytest.raises(ValueError, match="no training images"):
         train_fcn(empty, empty, SegmentConfig(epochs=1))
+
+
+def test_training_without_validation_masks_reports_nan() -> None:
+    images, masks = squares(8)
+    empty = (np.zeros((0, 32, 32, 3), np.uint8), np.zeros((0, 32, 32), np.uint8))
+    fit = train_fcn((images, masks), empty, SegmentConfig(epochs=1, batch_size=4))
+    assert np.isnan(fit.history[0]["val_loss"])
+    assert np.isnan(fit.history[0]["val_dice"])
