@@ -182,35 +182,55 @@ def collect(
     unknown = set(runtimes or {}) - set(RUNTIME_KEYS)
     if unknown:
         raise ValueError(f"unknown runtime key(s) {sorted(unknown)}; use {RUNTIME_KEYS}")
-    not_run = {st: why for st in STAGE_FILES if (why := _not_run(reports_dir, st)) is not None}
-    absent: list[str] = []
-
-    def load(stage: str, name: str, spec: s.Spec) -> Any:
-        return None if stage in not_run else _optional_json(reports_dir, stage, name, spec, absent)
-
-    def rows(stage: str, name: str, columns: dict[str, bool]) -> CsvRows | None:
-        return None if stage in not_run else _optional_csv(reports_dir, stage, name, columns, absent)
-
-    seg_ms = _seg_ms(rows("segment", "table3.csv", {"metric": False}))
+    read = _Reader(reports_dir)
+    seg_ms = _seg_ms(read.csv("segment", "table3.csv", {"metric": False}))
     metrics = _metrics(metrics_dir)
     found = _runtimes(reports_dir.name, metrics_dir.name, seg_ms, metrics)
     return ReportData(
         reports_dir=reports_dir,
         metrics_dir=metrics_dir,
-        not_run=not_run,
-        table1=load("skintone", "table1.json", TABLE1),
-        agreement=load("skintone", "agreement.json", AGREEMENT),
-        table2=rows("synthetic", "table2.csv", _TABLE2_COLUMNS),
-        composition=rows("split", "composition.csv", _COMPOSITION_COLUMNS),
-        table3=load("segment", "table3.json", TABLE3),
+        not_run=read.not_run,
+        table1=read.json("skintone", "table1.json", TABLE1),
+        agreement=read.json("skintone", "agreement.json", AGREEMENT),
+        table2=read.csv("synthetic", "table2.csv", _TABLE2_COLUMNS),
+        composition=read.csv("split", "composition.csv", _COMPOSITION_COLUMNS),
+        table3=read.json("segment", "table3.json", TABLE3),
         seg_ms=seg_ms,
-        table5=load("classify", "table5.json", TABLE5),
-        per_seed=rows("classify", "per_seed.csv", {"variant": False, "seed": False}),
-        fairness={} if "fairness" in not_run else _fairness(reports_dir / "fairness"),
+        table5=read.json("classify", "table5.json", TABLE5),
+        per_seed=read.csv("classify", "per_seed.csv", {"variant": False, "seed": False}),
+        fairness={} if "fairness" in read.not_run else _fairness(reports_dir / "fairness"),
         metrics=metrics,
         runtimes={**found, **(runtimes or {})},
-        absent=absent,
+        absent=read.absent,
     )
+
+
+class _Reader:
+    """Reads a stage's files, skipping stages that did not run and noting absent files."""
+
+    def __init__(self, reports_dir: Path) -> None:
+        self.reports_dir = reports_dir
+        self.not_run = {
+            stage: why for stage in STAGE_FILES if (why := _not_run(reports_dir, stage)) is not None
+        }
+        self.absent: list[str] = []
+
+    def _path(self, stage: str, name: str) -> Path | None:
+        if stage in self.not_run:
+            return None
+        path = self.reports_dir / stage / name
+        if not path.is_file():
+            self.absent.append(f"{stage}/{name}")
+            return None
+        return path
+
+    def json(self, stage: str, name: str, spec: s.Spec) -> Any:
+        path = self._path(stage, name)
+        return None if path is None else read_json(path, spec)
+
+    def csv(self, stage: str, name: str, columns: dict[str, bool]) -> CsvRows | None:
+        path = self._path(stage, name)
+        return None if path is None else read_csv(path, columns)
 
 
 _TABLE2_COLUMNS = {
@@ -287,26 +307,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _optional_json(
-    reports_dir: Path, stage: str, name: str, spec: s.Spec, absent: list[str]
-) -> Any:
-    path = reports_dir / stage / name
-    if not path.is_file():
-        absent.append(f"{stage}/{name}")
-        return None
-    return read_json(path, spec)
-
-
-def _optional_csv(
-    reports_dir: Path, stage: str, name: str, columns: dict[str, bool], absent: list[str]
-) -> CsvRows | None:
-    path = reports_dir / stage / name
-    if not path.is_file():
-        absent.append(f"{stage}/{name}")
-        return None
-    return read_csv(path, columns)
 
 
 def _fairness(folder: Path) -> dict[str, dict[str, Any]]:

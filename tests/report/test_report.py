@@ -1,0 +1,398 @@
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from benchmark.io import FileContentError
+from benchmark.report import Runtime, collect, render_html, render_markdown, write_report
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = "baseline_seed42"
+DARK_TEXT = "numbers about dark skin are not reliable"
+FIGURES = ("skintone/figure4.png", "synthetic/figure3.png", "segment/by_fst.png")
+FIGURES += ("segment/overlays.png", "classify/figure5.png", f"fairness/{RUN}.png")
+
+# A small fake reports/ + metrics/ tree in the stages' formats (see reports/ of a real run).
+
+
+def _json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _csv(path: Path, header: str, rows: list[tuple[Any, ...]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [header, *(",".join(str(c) for c in row) for row in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _row(keys: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(keys, values, strict=True))
+
+
+T1_KEYS = ("fst", "melanocytic", "non_melanocytic", "total", "share")
+T1_KEYS += ("paper_melanoma", "paper_non_melanoma", "paper_total")
+T1_PAPER = {"I": 0, "II": 4888, "III": 9761, "IV": 1639, "V": 55, "VI": 1352, "uncertain": 33}
+SEG_MEAN = dict(iou=0.8, dice=0.88, precision=0.9, recall=0.85, hausdorff=12.5, specificity=0.97)
+SEG_PAPER = dict(iou=0.85, dice=0.9, precision=0.89, recall=0.87, hausdorff=10, specificity=0.92)
+T5_PAPER = {"loss": [0.33, 0.47], "accuracy": [87.65, 85.45], "auc": [0.988, 0.9765]}
+T5_PAPER |= {"precision": [0.85, 0.82], "recall": [0.82, 0.78], "f1": [0.83, 0.8]}
+T5_OURS = {"precision": [None] * 3, "recall": [0.5, None, None], "f1": [0.6, None, None]}
+GROUP = dict(accuracy=0.8, auc=0.9, sensitivity=0.75, specificity=0.8, precision=0.5, f1=0.6)
+
+
+def _skintone(root: Path, dark: int, phantom: bool) -> None:
+    counts = {"I": 30, "II": 40, "III": 30, "IV": 20, "V": dark, "VI": 0, "uncertain": 0}
+    total = sum(counts.values())
+    rows = [
+        _row(T1_KEYS, (f, n // 2, n - n // 2, n, n / total, 0, T1_PAPER[f], T1_PAPER[f]))
+        for f, n in counts.items()
+    ]
+    rows.append(_row(T1_KEYS, ("Total", 0, total, total, 1.0, 0, 17728, 17728)))
+    notes = ["FST from the robust ITA estimate."]
+    notes += ["Images are phantoms (synthetic skin of known colour), not patients."] * phantom
+    _json(root / "skintone/table1.json", {"rows": rows, "notes": notes})
+    confusion = {g: {h: counts[g] * (g == h) for h in counts} for g in list(counts)[:6]}
+    reason = "kappa is undefined when a single type occurs"
+    result = dict(confusion=confusion, exact=1.0, within_one=1.0, kappa_quadratic=None)
+    result |= {"reason": reason, "support": total, "uncertain": 0}
+    _json(root / "skintone/agreement.json", {"primary": result})
+
+
+def _segment(root: Path, dark: int) -> None:
+    groups = (("I", 10), ("IV", 5), ("V", dark))
+    by_fst = [{"model": "augmented", "fst": f, "support": n, **SEG_MEAN} for f, n in groups]
+    model = {"mean": {**SEG_MEAN, "hd95": 8.0}, "test_images": 15 + dark}
+    notes = ["Embedded profile: phantom images, not dermoscopy."]
+    paper = {"augmented": {**SEG_PAPER, "ms_per_image": 130}}
+    table3 = {"models": {"augmented": model}, "paper": paper, "notes": notes, "by_fst": by_fst}
+    _json(root / "segment/table3.json", table3)
+    rows = [("Mean IoU", 0.85, 0.8), ("Execution time (ms/image)", 130.0, 2.5)]
+    _csv(root / "segment/table3.csv", "metric,Augmented CNN (paper),Augmented CNN (ours)", rows)
+
+
+def _classify(root: Path) -> None:
+    def ours(auc: float, low: float, high: float) -> dict[str, Any]:
+        head = {"loss": [0.4, 0.35, 0.45], "accuracy": [85.0, None, None], "auc": [auc, low, high]}
+        return head | T5_OURS
+
+    splits = {"train": ours(0.95, 0.94, 0.96), "val": ours(0.9, 0.85, 0.95)}
+    splits["test"] = ours(0.8, 0.7, 0.9)
+    table5 = {"paper": {"baseline": T5_PAPER}, "ours": {"baseline": splits}}
+    _json(root / "classify/table5.json", table5 | {"notes": ["Threshold 0.5, as the paper."]})
+    rows = [("baseline", seed, split, 0.9) for seed in (42, 43) for split in splits]
+    _csv(root / "classify/per_seed.csv", "variant,seed,split,auc", rows)
+
+
+def _fairness(root: Path, dark: int) -> None:
+    ci = {"low": 0.6, "high": 0.9, "n_valid": 200}
+    by_group = {"I": {**GROUP, "support": 40, "positives": 8}}
+    by_group["V"] = GROUP | {"auc": None, "sensitivity": None, "support": dark, "positives": 0}
+    few = "fewer than two groups"
+    undefined = [("V", "sensitivity", "no positives"), ("V", "auc", "one class only")]
+    undefined += [(None, "gap:sensitivity", few), (None, "gap:auc", few)]
+    undefined += [(None, "equalized_odds_difference", "gap undefined")]
+    audit = {
+        "overall": {**GROUP, "support": 40 + dark, "positives": 8},
+        "by_group": by_group,
+        "worst_group": {m: {"group": "I", "value": GROUP[m]} for m in GROUP},
+        "gaps": {"sensitivity": None, "specificity": 0.0, "auc": None, "accuracy": 0.0},
+        "equalized_odds_difference": None,
+        "demographic_parity_difference": 0.1,
+        "ci": {"overall": {"auc": ci}, "by_group": {"I": {"sensitivity": ci}}},
+        "threshold": 0.25,
+        "threshold_source": f"validation:{RUN}_val.csv",
+        "undefined": [_row(("group", "metric", "reason"), u) for u in undefined],
+        "small_groups": ["V"] if dark < 30 else [],
+    }
+    _json(root / f"fairness/{RUN}.json", audit)
+
+
+def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path, Path]:
+    """A fake ``reports/`` and ``metrics/`` with ``dark`` FST V images everywhere."""
+    reports, metrics = tmp_path / "reports", tmp_path / "metrics"
+    _skintone(reports, dark, phantom)
+    header = "class,original,original_dark,synthetic,augmented,"
+    header += "paper_original,paper_synthetic,paper_augmented"
+    row = ("Total", 120 + dark, dark, 13, 133 + dark, 17728, 808, 18536)
+    _csv(reports / "synthetic/table2.csv", header, [row])
+    rows = [("test", "melanocytic", "I", "real", 40), ("train", "melanocytic", "V", "synthetic", 9)]
+    rows += [("test", "non_melanocytic", "V", "real", dark)]
+    _csv(reports / "split/composition.csv", "split,superclass,fst,source,images", rows)
+    _segment(reports, dark)
+    _classify(reports)
+    _fairness(reports, dark)
+    for figure in FIGURES:
+        (reports / figure).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 3), (200, 120, 90)).save(reports / figure)
+    _json(metrics / "generate.json", {"images": 24})
+    _json(metrics / "validate_synthetic.json", {"synthetic": 24, "rejected": 11, "validated": 13})
+    return reports, metrics
+
+
+def block(page: str, table_id: str) -> str:
+    """The ``<div class="block">`` holding a table: its warnings, the table and its notes."""
+    return dict(re.findall(r'<div class="block" data-table="([^"]+)">(.*?)</div>', page, re.S))[
+        table_id
+    ]
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    """Every row of a table (the header row first), as unescaped cell texts."""
+    table = re.search(rf'<table id="{re.escape(table_id)}">(.*?)</table>', page, re.S)
+    assert table, f"no table {table_id}"
+    return [
+        [html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]
+
+
+def rows(page: str, table_id: str) -> dict[str, list[str]]:
+    """Table rows keyed by their first cell (unique in the tables this is used on)."""
+    out = {r[0]: r[1:] for r in table_rows(page, table_id)}
+    assert len(out) == len(table_rows(page, table_id)), f"first cells of {table_id} repeat"
+    return out
+
+
+def render(tmp_path: Path, **kwargs: Any) -> str:
+    reports, metrics = make_tree(tmp_path, **kwargs)
+    return render_html(collect(reports, metrics), {"profile": "embedded"}, reports)
+
+
+def test_every_table_id_is_in_the_html_and_the_page_is_self_contained(tmp_path: Path) -> None:
+    page = render(tmp_path)
+    ids = set(re.findall(r'<table id="([^"]+)"', page))
+    expected = {"run-info", "table1", "table2", "table3", "table3-fst", "table4", "table5"}
+    expected |= {"agreement", "agreement-primary", "seeds", "split-composition"}
+    expected |= {"fairness-summary", f"fairness-{RUN}", f"fairness-{RUN}-gaps"}
+    assert expected <= ids
+    assert len(re.findall(r"<table ", page)) == len(ids)  # ids are unique
+    assert not re.search(r"<script|<link|https?:|src=\"/", page)
+    assert "<style>" in page
+
+
+def test_differences_are_ours_minus_paper(tmp_path: Path) -> None:
+    page = render(tmp_path)
+    # Table 3: IoU 0.80 (ours) - 0.85 (paper); Hausdorff 12.5 - 10.
+    table3 = rows(page, "table3")
+    assert table3["metric"][2] == "Augmented CNN Δ (ours − paper)"
+    assert table3["Mean IoU"] == ["0.850", "0.800", "-0.050"]
+    assert table3["Hausdorff dist. (px)"] == ["10", "12.500", "+2.500"]
+    # Table 5: val AUC 0.9 - 0.9765; accuracy in percent, 85.0 - 87.65.
+    table5 = table_rows(page, "table5")
+    auc = next(r for r in table5 if r[:2] == ["Baseline", "AUC"])
+    assert auc[5:8] == ["0.9765", "0.9000", "-0.0765"]
+    accuracy = next(r for r in table5 if r[:2] == ["Baseline", "Accuracy (%)"])
+    assert accuracy[2:5] == ["87.65", "85.00", "-2.65"]
+    assert accuracy[8] == "85.00"  # the real test column, no paper value
+    # Table 1: FST II share 40/121 against the paper's 4888/17728, in points.
+    share = 100 * (40 / 121 - 4888 / 17728)
+    assert rows(page, "table1")["FST"][-1] == "Δ share (ours − paper)"
+    assert rows(page, "table1")["II"][-1] == f"{share:+.2f} pp"
+    # Table 4: 2.5 ms (ours, from table3.csv) - 130 ms.
+    assert rows(page, "table4")["Segmentation (Augmented CNN), inference"][2] == "-127.50 ms/image"
+
+
+def test_images_are_relative_existing_and_survive_a_copy(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
+    copy = shutil.copytree(reports, tmp_path / "elsewhere" / "copied")
+    page = (copy / "index.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', page)
+    assert sorted(src for src, _ in images) == sorted(FIGURES)
+    for src, alt in images:
+        assert (copy / src).is_file()  # relative (sorted list above), resolving in the copy
+        assert alt.strip()
+    markdown = (copy / "tables.md").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"!\[[^\]]+\]\(([^)]+)\)", markdown)) == sorted(FIGURES)
+
+
+def test_a_missing_figure_is_marked_not_linked(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    (reports / "classify/figure5.png").unlink()
+    summary = write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert "Missing figure: classify/figure5.png was not found." in page
+    assert 'src="classify/figure5.png"' not in page
+    assert summary["figures_missing"] == ["classify/figure5.png"]
+    assert "classify/figure5.png" not in summary["figures"]
+
+
+AFFECTED = {
+    "table1": "image is",
+    "table2": "original image is",
+    "table3-fst": "test image is",
+    "table5": "test image is",
+    f"fairness-{RUN}": "test image in this audit is",
+    "agreement": "labelled image is",
+}
+
+
+@pytest.mark.parametrize("dark", [1, 49, 50, 60])
+def test_dark_skin_warning_sits_next_to_every_affected_table_below_fifty(
+    tmp_path: Path, dark: int
+) -> None:
+    reports, metrics = make_tree(tmp_path, dark=dark)
+    data = collect(reports, metrics)
+    page = render_html(data, {}, reports)
+    for table_id, noun in AFFECTED.items():
+        before_table = block(page, table_id).split("<table", 1)[0]
+        assert (DARK_TEXT in before_table) == (dark < 50), table_id
+        if dark == 1:
+            assert f"Only 1 {noun} FST V–VI: {DARK_TEXT} (fewer than 50)." in before_table
+    for table_id in ("table3", "table4", "seeds", "run-info"):  # not resting on dark skin
+        assert DARK_TEXT not in block(page, table_id)
+    assert (DARK_TEXT in render_markdown(data, {})) == (dark < 50)
+
+
+def test_phantom_data_are_said_to_test_the_pipeline(tmp_path: Path) -> None:
+    phrase = "these numbers test the pipeline, not the methods"
+    page = render(tmp_path / "a", phantom=True)
+    for table_id in ("table1", "table3", "table5", f"fairness-{RUN}"):
+        assert phrase in block(page, table_id)
+    reports, metrics = make_tree(tmp_path / "b", phantom=False)
+    (reports / "segment/table3.json").write_text(
+        (reports / "segment/table3.json").read_text().replace("phantom images", "ISIC images")
+    )
+    assert phrase not in render_html(collect(reports, metrics), {}, reports)
+
+
+def test_a_missing_stage_is_a_not_run_section(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    shutil.rmtree(reports / "segment")
+    (reports / "classify/table5.json").unlink()
+    summary = write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    sections = dict(re.findall(r'<section id="(sec-table[35])">(.*?)</section>', page, re.S))
+    gone = "reports/segment/ does not exist"
+    assert f"Not run: {gone}." in sections["sec-table3"]
+    assert "Not run: reports/classify/table5.json does not exist." in sections["sec-table5"]
+    assert summary["not_run"] == ["classify", "segment"]
+    assert not re.search(r'id="table[35]"', page)
+    assert {"table1", "table2", "table4", f"fairness-{RUN}"} <= set(summary["tables"])
+    segmentation = rows(page, "table4")["Segmentation (Augmented CNN), inference"]
+    assert segmentation[1:] == ["not recorded", "—", "segment stage not run (" + gone + ")"]
+    markdown = (reports / "tables.md").read_text(encoding="utf-8")
+    assert "Not run: reports/segment/ does not exist." in markdown
+
+
+def test_nan_is_shown_as_undefined_with_its_reason(tmp_path: Path) -> None:
+    page = render(tmp_path)
+    group_v = rows(page, f"fairness-{RUN}")["V"]
+    assert group_v[2] == "undefined (no positives)"  # sensitivity
+    assert group_v[4] == "undefined (one class only)"  # AUC
+    gaps = rows(page, f"fairness-{RUN}-gaps")
+    assert gaps["sensitivity"][2] == "undefined (fewer than two groups)"
+    eo = "equalized-odds difference (max of TPR and FPR gaps)"
+    assert gaps[eo][2] == "undefined (gap undefined)"
+    assert rows(page, "agreement")["primary estimate (fst)"][3] == (
+        "undefined (kappa is undefined when a single type occurs)"
+    )
+    assert not re.search(r">\s*nan\s*<", page, re.I)
+
+
+def test_intervals_from_ci_and_seeds(tmp_path: Path) -> None:
+    page = render(tmp_path)
+    assert rows(page, f"fairness-{RUN}")["all"][4] == "0.900 [0.600, 0.900]"
+    assert rows(page, f"fairness-{RUN}")["I"][2] == "0.750 [0.600, 0.900]"
+    val = next(r for r in table_rows(page, "seeds") if r[:2] == ["Baseline", "val"])
+    assert val[4] == "0.9000 [0.8500, 0.9500]"  # AUC mean [low, high]
+    assert val[3] == "85.00"  # accuracy: no interval recorded
+    assert val[5] == "undefined (not defined in any seed)"  # precision
+    assert "Baseline: 2 seed(s) (42, 43)" in page
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new", "message"),
+    [
+        (f"reports/fairness/{RUN}.json", None, "{not json", "not a readable JSON file"),
+        ("reports/segment/table3.json", '"iou": 0.8', '"iou": "high"', "mean.iou: expected a num"),
+        ("reports/classify/table5.json", '"notes"', '"remarks"', "missing key 'notes'"),
+        ("reports/split/composition.csv", ",40", ",many", "row 2, column 'images': not a number"),
+        ("metrics/generate.json", None, "[1, 2]", "top level: expected an object"),
+    ],
+)
+def test_malformed_input_raises_naming_the_file(
+    tmp_path: Path, relative: str, old: str | None, new: str, message: str
+) -> None:
+    reports, metrics = make_tree(tmp_path)
+    path = tmp_path / relative
+    path.write_text(new if old is None else path.read_text().replace(old, new, 1))
+    (reports / "index.html").write_text("previous")
+    with pytest.raises(FileContentError, match=re.escape(str(path))) as info:
+        write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
+    assert message in str(info.value)
+    assert (reports / "index.html").read_text() == "previous"  # nothing half-written
+    assert not (reports / "tables.md").exists()
+
+
+def test_table4_says_what_is_not_recorded_and_reads_what_is(tmp_path: Path) -> None:
+    page = render(tmp_path / "a")
+    table4 = rows(page, "table4")
+    generation = table4["Synthetic generation (Diffusers)"]
+    assert generation[1:3] == ["not recorded here", "—"]
+    assert (
+        generation[3] == "the generate stage logs seconds_per_image to MLflow only (not to a file)"
+    )
+    assert table4["Classification (EfficientNet-B0)"][1] == "not recorded"
+    assert "reports/segment/table3.csv" in table4["Segmentation (Augmented CNN), inference"][3]
+    reports, metrics = make_tree(tmp_path / "b")
+    _json(metrics / "generate.json", {"images": 24, "seconds_per_image": 5.0})
+    _json(metrics / "classify.json", {"augmented": {"ms_per_image": 45.5}})
+    given = {"segmentation": Runtime(140.0, "MLflow run abc, metric ms_per_image")}
+    data = collect(reports, metrics, runtimes=given)
+    table4 = rows(render_html(data, {}, reports), "table4")
+    generation, classification = (table4[k][1:4] for k in list(table4)[2:4])
+    assert generation[:2] == ["5.00 s/image", "within the paper's range (4–6)"]
+    assert classification[:2] == ["45.50 ms/image", "-14.50 ms/image"]
+    assert classification[2] == "metrics/classify.json, key augmented.ms_per_image"
+    segmentation = table4["Segmentation (Augmented CNN), inference"][1:4]
+    assert segmentation == ["140.00 ms/image", "+10.00 ms/image", given["segmentation"].source]
+    with pytest.raises(ValueError, match="unknown runtime key"):
+        collect(reports, metrics, runtimes={"training": Runtime(1.0, "x")})
+
+
+def test_write_report_writes_both_files_atomically_and_summarises(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    out = tmp_path / "out"
+    header = {"git commit": "0123abc", "MLflow run ids": "classify=<a1>"}
+    summary = write_report(reports, metrics, header, out / "index.html", out / "t.md")
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "t.md"]  # no temp files left
+    assert {"table1", "table2", "table3", "table4", "table5"} <= set(summary["tables"])
+    assert sorted(summary["figures"]) == sorted(FIGURES)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert summary["warnings"] == page.count('class="warning"')
+    assert 'src="../reports/skintone/figure4.png"' in page  # relative to the page's folder
+    assert rows(page, "run-info") == {"item": ["value"]} | {k: [v] for k, v in header.items()}
+    assert "classify=&lt;a1&gt;" in page
+    markdown = (out / "t.md").read_text(encoding="utf-8")
+    assert "*table3: " in markdown
+    assert "> **Warning:** Only 1 test image is FST V–VI" in markdown
+    assert "| MLflow run ids | classify=<a1> |" in markdown
+
+
+def test_real_pipeline_reports(tmp_path: Path) -> None:
+    real_reports, real_metrics = REPO / "reports", REPO / "metrics"
+    mains = ("skintone/table1.json", "synthetic/table2.csv", "segment/table3.json")
+    mains += ("classify/table5.json",)
+    if not real_metrics.is_dir() or not all((real_reports / m).is_file() for m in mains):
+        pytest.skip("no complete pipeline outputs under reports/ and metrics/ (dvc repro)")
+    try:
+        reports = shutil.copytree(real_reports, tmp_path / "reports")
+        metrics = shutil.copytree(real_metrics, tmp_path / "metrics")
+    except (shutil.Error, OSError):
+        pytest.skip("the pipeline outputs changed while being copied (dvc repro running?)")
+    summary = write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    for table_id in ("table1", "table2", "table3", "table4", "table5"):
+        assert f'<table id="{table_id}">' in page
+    for src in re.findall(r'<img src="([^"]+)"', page):
+        assert (reports / src).is_file()
+    assert summary["tables"][:2] == ["run-info", "table1"]
