@@ -323,5 +323,61 @@ def ui_cmd(store: str | None, host: str, port: int, print_only: bool) -> None:
     raise SystemExit(subprocess.call(command))
 
 
+@main.command("report")
+@click.option(
+    "--reports",
+    "reports_dir",
+    default="reports",
+    show_default=True,
+    type=_DIR,
+    help="Folder of the stages' report folders.",
+)
+@click.option(
+    "--metrics",
+    "metrics_dir",
+    default="metrics",
+    show_default=True,
+    type=_DIR,
+    help="Folder of the stages' metrics files.",
+)
+@click.option(
+    "--out-html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="[default: <reports>/index.html]",
+)
+@click.option(
+    "--out-md",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="[default: <reports>/tables.md]",
+)
+def report_cmd(
+    reports_dir: Path, metrics_dir: Path, out_html: Path | None, out_md: Path | None
+) -> None:
+    """Compile paper Tables 1-5 beside ours, the figures and the fairness audit.
+
+    The ``report`` stage does the same with the run's provenance in the header.
+    """
+    from benchmark.io import FileContentError
+    from benchmark.provenance import git_commit
+    from benchmark.report.render import write_report
+
+    header = {
+        "built by": "skinbench report",
+        "reports": str(reports_dir),
+        "git commit": git_commit(),
+    }
+    html = out_html or reports_dir / "index.html"
+    try:
+        summary = write_report(
+            reports_dir, metrics_dir, header, html, out_md or reports_dir / "tables.md"
+        )
+    except FileContentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"wrote {html}: {len(summary['tables'])} tables, "
+        f"{len(summary['figures'])} figures, {summary['warnings']} warnings"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

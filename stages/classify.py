@@ -48,7 +48,7 @@ def main(
                     with child_run("classify", r.name, {"seed": str(r.seed)}):
                         log_history(r.fit.history)
                         log_outputs(
-                            {"best_epoch": r.fit.best_epoch},
+                            {"best_epoch": r.fit.best_epoch, "ms_per_image": r.ms_per_image},
                             r.model_file,
                             *(f for f in files if f.name.startswith(f"{r.name}_")),
                         )

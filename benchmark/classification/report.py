@@ -191,5 +191,9 @@ def write_outputs(
         )
         per_seed.to_csv(tmp / "per_seed.csv", index=False)
         history.to_csv(tmp / "history.csv", index=False)
+        (tmp / "curves").mkdir()  # one file per variant (seeds one after another) for dvc plots
+        for name in dict.fromkeys(r.variant for r in results):
+            part = history[history["variant"] == name]
+            part.to_csv(tmp / "curves" / f"{name}.csv", index=False)
         figure5(results, tmp / "figure5.png")
     return metrics

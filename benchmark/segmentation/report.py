@@ -247,6 +247,9 @@ def write_outputs(
         fst.to_csv(tmp / "by_fst.csv", index=False)
         per_image_table(outcomes, test.index).to_csv(tmp / "per_image.csv", index=False)
         _history(outcomes).to_csv(tmp / "history.csv", index=False)
+        (tmp / "curves").mkdir()  # one file per model: what `dvc plots show` draws
+        for o in (o for o in outcomes if o.history):
+            pd.DataFrame(o.history).to_csv(tmp / "curves" / f"{o.name}.csv", index=False)
         overlay_figure(outcomes, test, tmp / "overlays.png", overlays)
         fst_figure(fst, tmp / "by_fst.png")
     return metrics
