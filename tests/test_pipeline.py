@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,9 +31,7 @@ COPIED = (
 )
 
 
-@pytest.fixture
-def scratch_repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
+def _make_scratch(root: Path) -> Path:
     root.mkdir()
     for name in COPIED:
         src = REPO / name
@@ -53,6 +58,18 @@ def scratch_repo(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def scratch_repo(tmp_path: Path) -> Path:
+    return _make_scratch(tmp_path / "repo")
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A scratch repo after one ``dvc repro``, and what that run printed."""
+    root = _make_scratch(tmp_path_factory.mktemp("pipeline") / "repo")
+    return root, _dvc(root, "repro")
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
@@ -73,8 +90,8 @@ def _dvc(root: Path, *args: str) -> str:
 
 
 @pytest.mark.slow
-def test_repro_runs_then_changes_nothing(scratch_repo: Path) -> None:
-    first = _dvc(scratch_repo, "repro")
+def test_repro_runs_then_changes_nothing(reproduced: tuple[Path, str]) -> None:
+    scratch_repo, first = reproduced
     for stage in yaml.safe_load((scratch_repo / "dvc.yaml").read_text())["stages"]:
         assert f"Running stage '{stage}'" in first
     assert (scratch_repo / "data" / "ingested" / "manifest.parquet").is_file()
@@ -113,3 +130,136 @@ def test_mlflow_project_runs_offline_and_nests_stage_runs(scratch_repo: Path) ->
     parent = stage_runs[0].data.tags["mlflow.parentRunId"]
     assert parent in {r.info.run_id for r in runs if "stage" not in r.data.tags}
     assert stage_runs[0].data.metrics["ingested"] == 30.0
+    _check_through_rest_api(scratch_repo, uri)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, object]) -> Any:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _wait_healthy(base: str, server: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "mlflow server exited early"
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"mlflow server at {base} not healthy after {seconds} s")
+
+
+def _check_through_rest_api(root: Path, uri: str) -> None:
+    """A tracking server on 127.0.0.1 shows the segmentation and classification variants."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            uri,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=root,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(base, server)
+        found = _post(f"{base}/api/2.0/mlflow/experiments/search", {"max_results": 100})
+        ids = [e["experiment_id"] for e in found["experiments"]]
+        for stage in ("segment", "classify"):
+            for variant in ("baseline", "augmented"):
+                body = {
+                    "experiment_ids": ids,
+                    "max_results": 1000,
+                    "filter": f"tags.stage = '{stage}' and tags.variant = '{variant}'",
+                }
+                runs = _post(f"{base}/api/2.0/mlflow/runs/search", body).get("runs", [])
+                assert runs, f"no {stage} {variant} run"
+                tags = [{t["key"]: t["value"] for t in r["data"]["tags"]} for r in runs]
+                assert all(t["profile"] == "embedded" for t in tags)
+                assert all(t["git_commit"] for t in tags)
+                assert any(r["data"].get("metrics") for r in runs), f"{stage} {variant}: no metrics"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and its worker processes
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@pytest.mark.slow
+def test_plots_show_renders_curves_and_fst_distribution(reproduced: tuple[Path, str]) -> None:
+    root, _ = reproduced
+    shown = json.loads(_dvc(root, "plots", "show", "--json"))
+    assert {"segmentation_loss", "classification_curves", "fst_distribution"} <= set(shown)
+    for name in ("segmentation_loss", "classification_curves", "fst_distribution"):
+        assert shown[name], f"plot {name} is empty"
+
+
+# Appended to a copy of the report: lists images that failed to load (the report has no JS).
+_PROBE = (
+    "<script>window.addEventListener('load', () => document.body.setAttribute('data-broken',"
+    " [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+    ".map(i => i.getAttribute('src')).join(',')));</script>"
+)
+
+
+@pytest.mark.slow
+def test_report_opens_in_headless_chromium(reproduced: tuple[Path, str], tmp_path: Path) -> None:
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+    if exe is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+    root, _ = reproduced
+    index = root / "reports" / "index.html"
+    probe = index.with_name("_probe.html")
+    probe.write_text(index.read_text().replace("</body>", _PROBE + "</body>"))
+    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    try:
+        dom = subprocess.run(
+            [*flags, "--dump-dom", probe.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        shot = tmp_path / "report.png"
+        subprocess.run(
+            [*flags, f"--screenshot={shot}", "--window-size=1280,2400", index.as_uri()],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    finally:
+        probe.unlink()
+    broken = re.search(r'data-broken="([^"]*)"', dom)
+    assert broken is not None, "the probe did not run"
+    assert broken.group(1) == "", f"broken images: {broken.group(1)}"
+    assert re.search(r"<img ", dom), "the report shows no image"
+    tables = set(re.findall(r'<table[^>]*\bid="([^"]+)"', dom))
+    assert {"table1", "table2", "table3", "table4", "table5"} <= tables
+    assert any(t.startswith("fairness-") for t in tables)
+    assert shot.stat().st_size > 20_000
