@@ -1,8 +1,8 @@
 """Load what the pipeline stages wrote under ``reports/`` and ``metrics/``.
 
 A stage whose outputs are absent is recorded as not run; a file that is present but
-malformed raises :class:`~benchmark.io.FileContentError` naming it. Nothing here imports
-mlflow or reads params.yaml: runtimes that only MLflow holds can be passed in by the caller.
+malformed raises :class:`~benchmark.io.FileContentError` naming it. Runtimes that only the
+tracking store holds (generation, classification) are passed in by the calling stage.
 """
 
 from __future__ import annotations
