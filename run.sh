@@ -5,6 +5,7 @@
 #   ./run.sh repro   run the DVC pipeline on params.yaml (offline, CPU, phantom data)
 #   ./run.sh test    ruff (lint + format check), mypy, then the pytest suite
 #   ./run.sh env     only create/update the environment
+#   ./run.sh dvc ... any dvc command inside the environment (exp run, plots show, metrics show)
 #
 # The first run installs PyTorch and the rest: several minutes and about 7 GB on disk.
 set -euo pipefail
@@ -43,6 +44,10 @@ case "$task" in
   repro)
     ensure_env
     dvc repro "$@" ;;
+  dvc)
+    # Stages run `python -m stages...`: DVC must find the environment's python on PATH.
+    ensure_env
+    dvc "$@" ;;
   test)
     ensure_env
     ruff check .
@@ -50,6 +55,6 @@ case "$task" in
     mypy
     pytest "$@" ;;
   *)
-    echo "usage: ./run.sh {repro|test|env} [extra args for dvc repro / pytest]" >&2
+    echo "usage: ./run.sh {repro|test|env|dvc} [extra args for dvc repro / pytest / dvc]" >&2
     exit 2 ;;
 esac
