@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from benchmark.config.base import ConfigError, from_mapping
 
@@ -13,7 +14,10 @@ T = TypeVar("T")
 
 
 def read_params(path: Path) -> dict[str, Any]:
-    """Read the whole params file.
+    """Read the whole params file as YAML 1.2, the way DVC reads and rewrites it.
+
+    ``dvc exp run -S`` rewrites params.yaml without quotes, so ``"no"`` becomes ``no``: a
+    YAML 1.1 reader (PyYAML) turns that into ``False``, YAML 1.2 keeps the string.
 
     Raises:
         ConfigError: If it is missing or not a YAML mapping; the message names the file.
@@ -22,8 +26,8 @@ def read_params(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: params file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")

@@ -49,3 +49,14 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
     assert load_section(path, "preprocess", PreprocessConfig).size == 224
     generate = load_section(path, "generate", GenerateConfig)
     assert (generate.melanocytic, generate.non_melanocytic) == (144, 664)
+
+
+def test_params_rewritten_by_dvc_exp_run_still_load(tmp_path: Path) -> None:
+    """`dvc exp run -S` drops quotes: `no` must stay the string "no" (YAML 1.2), not False."""
+    from benchmark.config.generative import FinetuneConfig
+
+    path = tmp_path / "params.yaml"
+    path.write_text("profile: x\nfinetune_lora:\n  mixed_precision: no\n  learning_rate: 1e-4\n")
+    cfg = load_section(path, "finetune_lora", FinetuneConfig)
+    assert cfg.mixed_precision == "no"
+    assert cfg.learning_rate == 1e-4
