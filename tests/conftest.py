@@ -87,3 +87,29 @@ def invoke_ok(command: object, args: list[str]) -> None:
 
     result = CliRunner().invoke(command, args)  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+def preprocessed_split(root: Path, params: dict[str, object], n: int, size: int) -> None:
+    """In ``root`` (the working folder): phantom split data, params.yaml, the preprocess stage.
+
+    Leaves ``data/preprocessed`` and ``metrics/preprocess.json`` for a downstream stage test.
+    """
+    import yaml
+
+    from stages import preprocess as preprocess_stage
+
+    make_split_data(root, n=n, size=size)
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    invoke_ok(
+        preprocess_stage.main,
+        [
+            "--manifest",
+            "data/split/manifest.parquet",
+            "--data-root",
+            "data",
+            "--out-dir",
+            "data/preprocessed",
+            "--metrics",
+            "metrics/preprocess.json",
+        ],
+    )

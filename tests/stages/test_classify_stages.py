@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from stages import classify as classify_stage
 from stages import fairness as fairness_stage
-from stages import preprocess as preprocess_stage
-from tests.conftest import invoke_ok, make_split_data
+from tests.conftest import invoke_ok, preprocessed_split
 
 PARAMS = {
     "profile": "tiny",
@@ -32,21 +30,7 @@ PARAMS = {
 @pytest.mark.slow
 def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    make_split_data(tmp_path, n=48, size=40)
-    Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
-    invoke_ok(
-        preprocess_stage.main,
-        [
-            "--manifest",
-            "data/split/manifest.parquet",
-            "--data-root",
-            "data",
-            "--out-dir",
-            "data/preprocessed",
-            "--metrics",
-            "metrics/preprocess.json",
-        ],
-    )
+    preprocessed_split(tmp_path, PARAMS, n=48, size=40)
     invoke_ok(
         classify_stage.main,
         [

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from stages import preprocess as preprocess_stage
 from stages import segment as segment_stage
-from tests.conftest import invoke_ok, make_split_data
+from tests.conftest import invoke_ok, preprocessed_split
 
 PARAMS = {
     "profile": "tiny",
@@ -23,21 +21,7 @@ PARAMS = {
 @pytest.mark.slow
 def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    make_split_data(tmp_path, n=40, size=48)
-    Path("params.yaml").write_text(yaml.safe_dump(PARAMS))
-    invoke_ok(
-        preprocess_stage.main,
-        [
-            "--manifest",
-            "data/split/manifest.parquet",
-            "--data-root",
-            "data",
-            "--out-dir",
-            "data/preprocessed",
-            "--metrics",
-            "metrics/preprocess.json",
-        ],
-    )
+    preprocessed_split(tmp_path, PARAMS, n=40, size=48)
     cached = json.loads(Path("metrics/preprocess.json").read_text())
     assert cached["images_cached"] == 44
     assert cached["splits"]["train"]["masks_maxflow"] == 4
