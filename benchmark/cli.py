@@ -119,7 +119,13 @@ def ingest_cmd(
 @click.option("--masks", type=_DIR, help="Folder of lesion masks, matched by stem.")
 @click.option("--exclude-lesion", is_flag=True, help="Drop lesion-mask pixels (needs --masks).")
 @click.option(
-    "--robust", is_flag=True, help="Robust estimate: lesion and vignette excluded, trimmed mean."
+    "--robust",
+    is_flag=True,
+    help="Robust estimate: lesion (from --masks, else estimated by Max-Flow) and vignette "
+    "excluded, modal skin colour.",
+)
+@click.option(
+    "--literal", is_flag=True, help="The paper's formula exactly as printed (no b* <= 0 guard)."
 )
 @click.option(
     "--rule",
@@ -145,19 +151,31 @@ def ita_cmd(
     masks: Path | None,
     exclude_lesion: bool,
     robust: bool,
+    literal: bool,
     rule: str,
     max_side: int,
     csv_out: Path | None,
 ) -> None:
     """ITA and Fitzpatrick type of images (files or folders).
 
-    Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst. The default is the
-    paper's rule: mean L*, b* of all skin-coloured pixels, lesion included.
+    Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst (--robust adds
+    mask_source and note). The default is the paper's rule: mean L*, b* of all skin-coloured
+    pixels, lesion included, b* <= 0 uncertain.
     """
     if exclude_lesion and masks is None:
         raise click.UsageError("--exclude-lesion needs --masks")
+    if sum((robust, literal, exclude_lesion)) > 1:
+        raise click.UsageError("choose one of --robust, --literal and --exclude-lesion")
     cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
-    name = "robust" if robust else "lesion_excluded" if exclude_lesion else "paper"
+    name = (
+        "robust"
+        if robust
+        else "paper_literal"
+        if literal
+        else "lesion_excluded"
+        if exclude_lesion
+        else "paper"
+    )
     try:
         table, problems = ita_table(
             find_images(list(paths)), masks, name, cfg, progress=csv_out is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ DIAGNOSIS_CODES = ("mel", "nv", "ak", "bcc", "bkl", "df", "vasc", "scc")
 SOURCES = ("real", "synthetic")
 SPLITS = ("train", "val", "test")
 ID_STAND_INS = ("patient_id", "lesion_id", "image_id")
+# Which lesion mask the robust skin-tone estimate left out (``ita_mask_source``).
+ItaMaskSource = Literal["ground_truth", "estimated", "none"]
+ITA_MASK_SOURCES: tuple[ItaMaskSource, ...] = get_args(ItaMaskSource)
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("fst_paper", "str", allowed=(*FST_LABELS, UNCERTAIN)),
     Column("ita_lesion_excluded", "float"),
     Column("fst_lesion_excluded", "str", allowed=(*FST_LABELS, UNCERTAIN)),
+    Column("ita_paper_literal", "float"),
+    Column("fst_paper_literal", "str", allowed=(*FST_LABELS, UNCERTAIN)),
     Column("ita_robust", "float"),
     Column("fst_robust", "str", allowed=(*FST_LABELS, UNCERTAIN)),
+    Column("ita_mask_source", "str", allowed=ITA_MASK_SOURCES),
+    Column("ita_note", "str"),
     Column("skintone_error", "str"),
     Column("split", "str", allowed=SPLITS),
     Column("generator", "str"),

@@ -49,6 +49,21 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
     assert load_section(path, "preprocess", PreprocessConfig).size == 224
     generate = load_section(path, "generate", GenerateConfig)
     assert (generate.melanocytic, generate.non_melanocytic) == (144, 664)
+    skintone = load_section(path, "skintone", SkintoneConfig)
+    # The paper's ITA formula exactly as printed, at full resolution.
+    assert (skintone.primary, skintone.rule, skintone.max_side) == ("paper_literal", "paper", 0)
+
+
+def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:
+    import numpy as np
+
+    from benchmark.skintone.color import srgb_to_lab
+    from benchmark.skintone.estimate import estimate
+
+    cfg = load_section(REPO / "params-paper.yaml", "skintone", SkintoneConfig)
+    purple = np.full((40, 40, 3), (200, 150, 210), np.uint8)  # L* 67, b* < 0, inside the rule
+    assert srgb_to_lab(purple[0, 0])[2] < 0
+    assert estimate(purple, None, cfg)[cfg.primary].fst == "VI"
 
 
 def test_params_rewritten_by_dvc_exp_run_still_load(tmp_path: Path) -> None:

@@ -111,30 +111,52 @@ class IngestConfig:
 
 
 SkinRule = Literal["paper", "classic"]
-Center = Literal["mean", "median", "trimmed"]
+RobustRule = Literal["fov", "paper", "classic"]
+Center = Literal["mode", "trimmed", "median", "mean"]
+Estimate = Literal["paper", "paper_literal", "robust"]
 
 
 @dataclass(frozen=True)
 class SkintoneConfig:
     """The ``skintone`` stage: ITA estimation and Fitzpatrick binning.
 
-    Two estimates are computed per image. The *paper* estimate is the paper's rule: the mean
-    L*, b* of every skin-coloured pixel, lesion included. The *robust* estimate drops the
-    lesion (where a mask exists, grown by ``lesion_margin``), drops pixels outside the central
-    ellipse shrunk by ``border`` (dermoscope vignetting and rims) and uses ``center``.
+    Three estimates are computed per image (see :mod:`benchmark.skintone.estimate`):
+
+    - *paper*: the paper's rule, the mean L*, b* of every pixel inside the YCbCr skin rule,
+      lesion included; b* <= 0 gives ``uncertain``.
+    - *paper_literal*: the same pixels and the formula exactly as printed, with no b* guard
+      (a bluish background comes out type VI), for reproducing the paper's Table 1.
+    - *robust*: every pixel of the field of view (``robust_rule``), less the lesion grown by
+      ``lesion_margin`` (the ground-truth mask, else an estimated one), inside the central
+      ellipse shrunk by ``border`` (vignetting), centred with ``center``; b* <= 0 is typed by
+      ``atan2`` (L* above 50 light, below 50 dark) instead of left uncertain.
 
     Attributes:
-        rule: YCbCr skin rule: ``paper`` (Cb 77-173, Cr 133-255) or ``classic``
-            (Cb 77-127, Cr 133-173).
+        rule: YCbCr skin rule of the paper estimates: ``paper`` (Cb 77-173, Cr 133-255) or
+            ``classic`` (Cb 77-127, Cr 133-173).
         min_skin_pixels: Fewer skin pixels than this gives ``uncertain`` (paper: 500).
         primary: Which estimate fills ``ita``, ``l_star``, ``b_star``, ``fst``.
-        exclude_lesion: Robust estimate: drop lesion-mask pixels.
+        exclude_lesion: Robust estimate: drop lesion pixels.
+        lesion_estimate: Robust estimate, images without a ground-truth mask: ``maxflow``
+            estimates the lesion with the suite's Max-Flow segmenter; ``none`` excludes
+            nothing (recorded as mask source ``none``).
+        min_lesion_fraction: An estimated lesion covering less of the field of view than this
+            is treated as no lesion found (nothing excluded, reason recorded).
+        max_lesion_fraction: An estimated lesion (grown) covering more of the field of view
+            than this leaves too little skin: the robust estimate is ``uncertain``, reason
+            recorded.
         lesion_margin: Robust estimate: grow the lesion mask by this fraction of the longer
             image side before dropping it (soft lesion borders).
         border: Robust estimate: fraction of each half-axis cut from the central ellipse.
-        center: Robust estimate: ``trimmed`` (mean of the central 80% of values: ignores
-            hair and glare tails without the quantisation bias of a median), ``median`` or
-            ``mean`` of L*, b*.
+        rim_share: Robust estimate: when the central ellipse holds less than this share of
+            the skin left after the lesion is removed (a lesion filling the view), the whole
+            field of view is used instead.
+        robust_rule: Robust estimate's skin pixels: ``fov`` (every pixel in the field of
+            view, i.e. not a near-black dermatoscope corner) or a YCbCr rule. Dermoscopic skin
+            is often pale and bluish and fails the YCbCr rule (README, "Skin tone").
+        center: Robust estimate: ``mode`` (Gaussian mean shift in (L*, b*) from the densest
+            colour: residual lesion, hair and vignette pixels far from the skin colour carry no
+            weight), ``trimmed`` (mean of the central 80% of values), ``median`` or ``mean``.
         max_side: Decode images at no less than this longer side, using JPEG DCT scaling where
             it applies (0: full resolution). ITA is a mean colour, so a reduced decode changes
             it little; see the README for the measured difference.
@@ -145,11 +167,16 @@ class SkintoneConfig:
 
     rule: SkinRule = "paper"
     min_skin_pixels: int = 500
-    primary: Literal["paper", "robust"] = "robust"
+    primary: Estimate = "robust"
     exclude_lesion: bool = True
+    lesion_estimate: Literal["maxflow", "none"] = "maxflow"
+    min_lesion_fraction: float = 0.005
+    max_lesion_fraction: float = 0.9
     lesion_margin: float = 0.02
     border: float = 0.1
-    center: Center = "trimmed"
+    rim_share: float = 0.3
+    robust_rule: RobustRule = "fov"
+    center: Center = "mode"
     max_side: int = 512
     patch_grid: int = 8
     workers: int = 0
@@ -159,6 +186,13 @@ class SkintoneConfig:
             raise ConfigError(f"skintone.min_skin_pixels must be >= 1, got {self.min_skin_pixels}")
         if not 0.0 <= self.border < 1.0 or not 0.0 <= self.lesion_margin < 0.5:
             raise ConfigError("skintone.border must be in [0, 1) and lesion_margin in [0, 0.5)")
+        if not 0.0 <= self.min_lesion_fraction < self.max_lesion_fraction <= 1.0:
+            raise ConfigError(
+                "skintone needs 0 <= min_lesion_fraction < max_lesion_fraction <= 1, got "
+                f"{self.min_lesion_fraction} and {self.max_lesion_fraction}"
+            )
+        if not 0.0 <= self.rim_share <= 1.0:
+            raise ConfigError(f"skintone.rim_share must lie in [0, 1], got {self.rim_share}")
         if self.max_side < 0 or self.patch_grid < 1 or self.workers < 0:
             raise ConfigError("skintone.max_side, patch_grid and workers must be non-negative")
 

@@ -66,7 +66,7 @@ def _features(
 
 
 def _tone(paths: list[Path], requested: pd.Series) -> pd.DataFrame:
-    cfg = SkintoneConfig(max_side=0, workers=1)
+    cfg = SkintoneConfig(max_side=0, workers=1, lesion_estimate="none")
     fst = [estimate_path(p, None, cfg)["paper"].fst for p in paths]
     order = {label: i for i, label in enumerate(FST_LABELS)}
     off = [

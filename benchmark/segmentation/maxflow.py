@@ -191,7 +191,7 @@ def _working_lab(rgb: NDArray[np.uint8], params: MaxflowParams) -> Floats:
 
 def _segment_lab(lab: Floats, params: MaxflowParams) -> Mask:
     """Binary {0, 1} lesion mask of shape (h, w) for a working-size Lab image (modified)."""
-    fov = _field_of_view(lab[..., 0], params.border_dark_l)
+    fov = field_of_view(lab[..., 0], params.border_dark_l)
     if params.shading and fov.any():
         lab[..., 0] = _remove_shading(lab[..., 0], fov)
     inside = lab[..., 0][fov]
@@ -229,8 +229,16 @@ def _grid(shape: tuple[int, ...]) -> tuple[Floats, Floats]:
     return yy[:, None], xx[None, :]
 
 
-def _field_of_view(light: Floats, dark_l: float) -> Bools:
-    """False on near-black pixels connected to the image border (dermatoscope corners)."""
+def field_of_view(light: Floats, dark_l: float = MaxflowParams.border_dark_l) -> Bools:
+    """False on near-black pixels connected to the image border (dermatoscope corners).
+
+    Args:
+        light: CIELAB L* (0..100), shape (H, W).
+        dark_l: L* below which border-connected pixels are outside the field of view.
+
+    Returns:
+        Boolean (H, W), True inside the field of view.
+    """
     _, labels = cv2.connectedComponents((light < dark_l).astype(np.uint8), connectivity=8)
     edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     return np.asarray(~np.isin(labels, edge[edge > 0]))

@@ -1,32 +1,37 @@
-"""ITA of one image: skin mask in YCbCr, true CIELAB, paper and robust estimates.
+"""ITA of one image: the paper's rule (guarded and literal) and the robust estimate.
 
 Paper rule (section 3.1): skin pixels are those with Cb in [77, 173] and Cr in [133, 255]
-(inclusive; the classic rule is Cb [77, 127], Cr [133, 173]); L* and b* are averaged over all
-of them, lesion included; fewer than ``min_skin_pixels`` gives ``uncertain``. ITA and the FST
-bins are in :mod:`benchmark.skintone.fitzpatrick` (b* <= 0 gives NaN and ``uncertain``).
-
-Robust variant: the same skin mask, minus the lesion (dilated by a margin) where a mask
-exists, minus everything outside a central ellipse (vignetting, dermoscope rims), with a
-median (or mean) as centre.
+(inclusive; the classic rule is Cb [77, 127], Cr [133, 173]), with YCbCr computed the way
+OpenCV does it: BT.601 full range from 8-bit RGB, rounded to integers before the bounds are
+tested. L* and b* are averaged over all of them, lesion included; fewer than
+``min_skin_pixels`` gives ``uncertain``. ``paper`` leaves b* <= 0 uncertain;
+``paper_literal`` applies the printed formula as it stands (see
+:mod:`benchmark.skintone.fitzpatrick`). ``lesion_excluded`` is the paper rule without the
+ground-truth lesion. The robust estimate is described in :mod:`benchmark.skintone.robust`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from benchmark.config.data import SkintoneConfig
+from benchmark.manifest import ItaMaskSource
+from benchmark.segmentation.maxflow import field_of_view
+from benchmark.skintone import robust as rb
 from benchmark.skintone.color import lightness_and_b
-from benchmark.skintone.fitzpatrick import fst_from_ita, ita_degrees
+from benchmark.skintone.fitzpatrick import fst_from_ita, ita_angle, ita_degrees, ita_literal
 
 SKIN_RULES = {"paper": ((77, 173), (133, 255)), "classic": ((77, 127), (133, 173))}
 _MIN_PATCH_PIXELS = 50
 TRIM = 0.1  # the trimmed centre drops this share of values at each end
+ItaFunction = Callable[[ArrayLike, ArrayLike], NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,12 @@ class ItaEstimate:
         ita: Individual Typology Angle in degrees (NaN when uncertain).
         l_star: Centre of L* over the pixels used (0..100).
         b_star: Centre of b* over the pixels used.
-        skin_pixels: Number of pixels used (at the analysed resolution).
+        skin_pixels: Number of pixels used, in original-resolution pixels.
         fst: ``I``..``VI`` or ``uncertain``.
         spread: Std (degrees) of ITA over skin patches: an uncertainty (NaN if < 2 patches).
+        mask_source: Which lesion mask the estimate left out: ``ground_truth``,
+            ``estimated`` or ``none``.
+        note: Why the estimate fell back or is uncertain, where a rule decided it ("").
     """
 
     ita: float
@@ -48,6 +56,8 @@ class ItaEstimate:
     skin_pixels: int
     fst: str
     spread: float
+    mask_source: str = "none"
+    note: str = ""
 
 
 def skin_mask(rgb: NDArray[np.uint8], rule: str = "paper") -> NDArray[np.bool_]:
@@ -58,7 +68,7 @@ def skin_mask(rgb: NDArray[np.uint8], rule: str = "paper") -> NDArray[np.bool_]:
     """
     (cb_lo, cb_hi), (cr_lo, cr_hi) = SKIN_RULES[rule]
     ycrcb = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YCrCb)
-    return cv2.inRange(ycrcb, (0, cr_lo, cb_lo), (255, cr_hi, cb_hi)).astype(bool)
+    return np.asarray(cv2.inRange(ycrcb, (0, cr_lo, cb_lo), (255, cr_hi, cb_hi)).astype(bool))
 
 
 @lru_cache(maxsize=16)
@@ -71,20 +81,13 @@ def central_ellipse(height: int, width: int, border: float) -> NDArray[np.bool_]
     return inside
 
 
-def _grow(lesion: NDArray[np.bool_], margin: float) -> NDArray[np.bool_]:
-    radius = round(margin * max(lesion.shape))
-    if radius < 1:
-        return lesion
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(lesion.astype(np.uint8), kernel).astype(bool)
-
-
 def _spread(
     light: NDArray[np.float32],
     yellow: NDArray[np.float32],
     where: NDArray[np.intp],
     shape: tuple[int, int],
     grid: int,
+    ita: ItaFunction,
 ) -> float:
     """Std of ITA over a grid x grid tiling; ``where`` are the pixels' flat indices."""
     height, width = shape
@@ -93,11 +96,11 @@ def _spread(
     ok = count >= _MIN_PATCH_PIXELS
     if ok.sum() < 2:
         return math.nan
-    l_sum = np.bincount(patch, weights=light, minlength=grid * grid)
-    b_sum = np.bincount(patch, weights=yellow, minlength=grid * grid)
-    ita = ita_degrees(l_sum[ok] / count[ok], b_sum[ok] / count[ok])
-    ita = ita[np.isfinite(ita)]
-    return float(np.std(ita, ddof=1)) if ita.size >= 2 else math.nan
+    l_sum = np.bincount(patch, weights=light[where], minlength=grid * grid)
+    b_sum = np.bincount(patch, weights=yellow[where], minlength=grid * grid)
+    values = ita(l_sum[ok] / count[ok], b_sum[ok] / count[ok])
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1)) if values.size >= 2 else math.nan
 
 
 def _centre(values: NDArray[np.float32], how: str) -> float:
@@ -111,30 +114,83 @@ def _centre(values: NDArray[np.float32], how: str) -> float:
 
 
 @dataclass(frozen=True)
-class _Skin:
-    """L*, b* of the skin pixels only, with their flat indices in an image of ``shape``."""
+class _Image:
+    """L*, b* of every pixel (flat), the RGB pixels and the analysis geometry."""
 
+    rgb: NDArray[np.uint8]  # (H*W, 3)
     light: NDArray[np.float32]
     yellow: NDArray[np.float32]
-    where: NDArray[np.intp]
     shape: tuple[int, int]
     area: float  # original-resolution pixels per analysed pixel
 
 
-def _estimate(
-    skin: _Skin, keep: NDArray[np.bool_] | None, cfg: SkintoneConfig, center: str, spread: bool
+def _uncertain(n: int, source: str = "none", note: str = "") -> ItaEstimate:
+    return ItaEstimate(math.nan, math.nan, math.nan, n, "uncertain", math.nan, source, note)
+
+
+def _paper(
+    image: _Image, where: NDArray[np.intp], cfg: SkintoneConfig, ita: ItaFunction, spread: bool
 ) -> ItaEstimate:
-    light, yellow, where = skin.light, skin.yellow, skin.where
-    if keep is not None:
-        light, yellow, where = light[keep], yellow[keep], where[keep]
+    """Mean L*, b* over ``where`` (flat indices), typed with ``ita``."""
     # Counted in original-resolution pixels, so the 500-pixel rule means what the paper meant.
-    n = round(light.size * skin.area)
+    n = round(where.size * image.area)
     if n < cfg.min_skin_pixels:
-        return ItaEstimate(math.nan, math.nan, math.nan, n, "uncertain", math.nan)
-    l_star, b_star = _centre(light, center), _centre(yellow, center)
-    ita = float(ita_degrees(l_star, b_star))
-    sd = _spread(light, yellow, where, skin.shape, cfg.patch_grid) if spread else math.nan
-    return ItaEstimate(ita, l_star, b_star, n, fst_from_ita(ita), sd)
+        return _uncertain(n)
+    l_star = float(image.light[where].mean(dtype=np.float64))
+    b_star = float(image.yellow[where].mean(dtype=np.float64))
+    value = float(ita(l_star, b_star))
+    sd = math.nan
+    if spread:
+        sd = _spread(image.light, image.yellow, where, image.shape, cfg.patch_grid, ita)
+    return ItaEstimate(value, l_star, b_star, n, fst_from_ita(value), sd)
+
+
+def _robust(image: _Image, lesion: rb.Lesion, cfg: SkintoneConfig, spread: bool) -> ItaEstimate:
+    """The robust estimate (see :mod:`benchmark.skintone.robust`)."""
+    height, width = image.shape
+    fov = field_of_view(image.light.reshape(height, width))
+    lesion, grown, give_up = rb.checked_lesion(lesion, fov, cfg)
+    if give_up:
+        return _uncertain(0, lesion.source, give_up)
+    if cfg.robust_rule == "fov":
+        candidates = fov
+    else:
+        candidates = skin_mask(image.rgb.reshape(height, width, 3), cfg.robust_rule) & fov
+    if grown is not None:
+        candidates = candidates & ~grown
+    chosen = rb.choose_pixels(candidates, central_ellipse(height, width, cfg.border), cfg.rim_share)
+    where = np.flatnonzero(chosen)
+    n = round(where.size * image.area)
+    if n < cfg.min_skin_pixels:
+        note = f"{n} skin pixels left outside the lesion (minimum {cfg.min_skin_pixels})"
+        return _uncertain(n, lesion.source, lesion.note or note)
+    if cfg.center == "mode":
+        l_star, b_star = rb.mode_centre(image.rgb[where])
+    else:
+        l_star = _centre(image.light[where], cfg.center)
+        b_star = _centre(image.yellow[where], cfg.center)
+    value, fst = rb.robust_ita(l_star, b_star)
+    sd = (
+        _spread(image.light, image.yellow, where, image.shape, cfg.patch_grid, ita_angle)
+        if spread
+        else math.nan
+    )
+    return ItaEstimate(value, l_star, b_star, n, fst, sd, lesion.source, lesion.note)
+
+
+def _lesion(
+    rgb: NDArray[np.uint8],
+    mask: NDArray[np.bool_] | None,
+    source: ItaMaskSource,
+    cfg: SkintoneConfig,
+) -> rb.Lesion:
+    if not cfg.exclude_lesion:
+        return rb.Lesion(None, "none", "lesion exclusion is off (skintone.exclude_lesion)")
+    if mask is not None:
+        return rb.Lesion(mask, source)
+    if cfg.lesion_estimate == "maxflow":
+        return rb.estimated_lesion(rgb)
+    return rb.Lesion(None, "none", "no lesion mask and lesion estimation is off")
 
 
 def estimate(
@@ -142,37 +198,44 @@ def estimate(
     lesion: NDArray[np.bool_] | None,
     cfg: SkintoneConfig,
     area: float = 1.0,
+    *,
+    lesion_source: ItaMaskSource = "ground_truth",
 ) -> dict[str, ItaEstimate]:
-    """Paper, lesion-excluded and robust ITA estimates of one image.
-
-    L* and b* are computed for skin pixels only (often a third of a dermoscopic image).
+    """Paper, paper-literal, lesion-excluded and robust ITA estimates of one image.
 
     Args:
         rgb: uint8 sRGB image, shape (H, W, 3).
-        lesion: Boolean lesion mask of shape (H, W), or ``None``.
-        cfg: Rule, thresholds and robust options; ``spread`` is computed for ``cfg.primary``.
+        lesion: Boolean lesion mask of shape (H, W), or ``None`` (the robust estimate then
+            estimates one, as ``cfg.lesion_estimate`` says).
+        cfg: Rules, thresholds and robust options; ``spread`` is computed for ``cfg.primary``.
         area: Original-resolution pixels per analysed pixel, when the image was decoded at
             reduced size; skin pixel counts and the minimum refer to original pixels.
+        lesion_source: What ``lesion`` is: ``ground_truth`` or ``estimated`` (made elsewhere).
 
     Returns:
-        ``{"paper": ..., "robust": ...}`` and, when ``lesion`` is given, ``"lesion_excluded"``
-        (the paper rule without the lesion pixels).
+        ``{"paper", "paper_literal", "robust"}`` and, for a ground-truth ``lesion``,
+        ``"lesion_excluded"`` (the paper rule without the lesion pixels).
+
+    Raises:
+        ValueError: ``lesion`` is not of the image's size (both sizes named).
     """
     shape = (rgb.shape[0], rgb.shape[1])
     if lesion is not None and lesion.shape != shape:
+        what = "lesion mask" if lesion_source == "ground_truth" else f"{lesion_source} lesion mask"
         raise ValueError(
-            f"lesion mask is {lesion.shape[1]}x{lesion.shape[0]} but the image is "
-            f"{shape[1]}x{shape[0]}"
+            f"{what} is {lesion.shape[1]}x{lesion.shape[0]} but the image is {shape[1]}x{shape[0]}"
         )
+    flat = np.ascontiguousarray(rgb).reshape(-1, 3)
+    light, yellow = lightness_and_b(flat)
+    image = _Image(flat, light, yellow, shape, area)
     where = np.flatnonzero(skin_mask(rgb, cfg.rule))
-    light, yellow = lightness_and_b(rgb.reshape(-1, 3)[where])
-    skin = _Skin(light, yellow, where, shape, area)
-    out = {"paper": _estimate(skin, None, cfg, "mean", cfg.primary == "paper")}
-    robust = central_ellipse(*shape, cfg.border).ravel()[where]
-    if lesion is not None:
-        outside = ~_grow(lesion, cfg.lesion_margin).ravel()[where]
-        out["lesion_excluded"] = _estimate(skin, outside, cfg, "mean", False)
-        if cfg.exclude_lesion:
-            robust = robust & outside
-    out["robust"] = _estimate(skin, robust, cfg, cfg.center, cfg.primary == "robust")
+    out = {
+        "paper": _paper(image, where, cfg, ita_degrees, cfg.primary == "paper"),
+        "paper_literal": _paper(image, where, cfg, ita_literal, cfg.primary == "paper_literal"),
+    }
+    if lesion is not None and lesion_source == "ground_truth":
+        outside = where[~rb.grow(lesion, cfg.lesion_margin).ravel()[where]]
+        out["lesion_excluded"] = _paper(image, outside, cfg, ita_degrees, False)
+    used = _lesion(rgb, lesion, lesion_source, cfg)
+    out["robust"] = _robust(image, used, cfg, cfg.primary == "robust")
     return out

@@ -8,8 +8,16 @@ goes to the darker type (ITA = 55 is II, ITA = -30 is VI). The paper prints inte
 ("41-55", "28-40") that leave gaps; this convention closes them without overlap.
 
 b* <= 0: ITA = atan((L* - 50) / b*) is undefined at b* = 0 and flips the sign of the angle
-for b* < 0 (a bluish "skin" that no real skin has). Such inputs give NaN ITA and the type
-``uncertain`` rather than a guessed type.
+for b* < 0 (a bluish "skin" that no real skin has, but that dermatoscopes' colour casts
+produce). Three conventions, each used by one estimate:
+
+- :func:`ita_degrees` (guarded; the ``paper`` estimate): NaN, so the type is ``uncertain``.
+- :func:`ita_literal` (the formula exactly as printed; ``paper_literal``): b* < 0 gives the
+  flipped angle, so a light bluish background (L* = 65, b* = -3: -78.7 degrees) is type VI.
+  This is how the paper's Table 1 can hold 1,352 type VI images against 55 type V.
+- :func:`ita_angle` (``robust``): ``atan2(L* - 50, b*)``, equal to the printed formula for
+  b* > 0 and continuing past +-90 degrees for b* <= 0, so L* > 50 stays light (type I) and
+  L* < 50 dark (type VI) whatever the colour cast.
 """
 
 from __future__ import annotations
@@ -42,6 +50,42 @@ def ita_degrees(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         ita = np.degrees(np.arctan((l_arr - 50.0) / b_arr))
     return np.where(b_arr > 0, ita, np.nan)
+
+
+def ita_literal(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
+    """ITA exactly as the paper prints it, ``atan((L* - 50) / b*)``, with no b* guard.
+
+    b* = 0 gives +90 (L* > 50), -90 (L* < 50) or NaN (L* = 50); b* < 0 flips the sign.
+
+    Args:
+        l_star: CIELAB lightness, 0..100; any shape.
+        b_star: CIELAB yellow-blue component, broadcastable with ``l_star``.
+
+    Returns:
+        ITA in degrees, same broadcast shape.
+    """
+    l_arr = np.asarray(l_star, dtype=np.float64)
+    b_arr = np.asarray(b_star, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.degrees(np.arctan((l_arr - 50.0) / b_arr)), dtype=np.float64)
+
+
+def ita_angle(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
+    """ITA as the angle of (b*, L* - 50), ``atan2``: defined for every b*, in (-180, 180].
+
+    Equal to :func:`ita_degrees` where b* > 0. For b* <= 0 the angle lies beyond +-90
+    degrees: above 55 (type I) when L* > 50, at or below -30 (type VI) when L* < 50.
+
+    Args:
+        l_star: CIELAB lightness, 0..100; any shape.
+        b_star: CIELAB yellow-blue component, broadcastable with ``l_star``.
+
+    Returns:
+        ITA in degrees, same broadcast shape.
+    """
+    l_arr = np.asarray(l_star, dtype=np.float64)
+    b_arr = np.asarray(b_star, dtype=np.float64)
+    return np.asarray(np.degrees(np.arctan2(l_arr - 50.0, b_arr)), dtype=np.float64)
 
 
 def fst_from_ita(ita: float) -> str:

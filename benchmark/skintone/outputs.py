@@ -16,12 +16,32 @@ def _notes(
     manifest: pd.DataFrame, table: pd.DataFrame, effect: pd.DataFrame, primary: str
 ) -> list[str]:
     head = tables.summary(table)
+    why = {
+        "paper": "fewer than the minimum of skin pixels, or b* <= 0",
+        "paper_literal": "fewer than the minimum of skin pixels",
+        "robust": "too little skin outside the lesion",
+    }[primary]
     notes = [
         f"FST from the {primary} ITA estimate; FST I-III {head['share_I_III']:.1%} "
         f"(paper {head['paper_share_I_III']:.1%}), V-VI {head['share_V_VI']:.1%} "
-        f"(paper {head['paper_share_V_VI']:.1%}); {head['uncertain']} uncertain "
-        "(fewer than the minimum of skin pixels, or b* <= 0).",
+        f"(paper {head['paper_share_V_VI']:.1%}); {head['uncertain']} uncertain ({why}).",
     ]
+    if sources := tables.mask_sources(manifest):
+        fell_back = int(manifest["ita_note"].notna().sum()) if "ita_note" in manifest else 0
+        notes.append(
+            "Lesion left out of the robust estimate: "
+            + ", ".join(f"{k.replace('_', ' ')} mask {v}" for k, v in sources.items())
+            + f"; {fell_back} image(s) fell back or were left uncertain by a rule "
+            "(reason per image in ita_note)."
+        )
+    moves = tables.literal_moves(manifest)
+    if "fst_paper_literal" in manifest:
+        listed = ", ".join(f"{k} -> uncertain {v}" for k, v in moves.items()) or "none"
+        notes.append(
+            f"Paper formula as printed against the guarded rule: {sum(moves.values())} "
+            f"image(s) with b* <= 0 that the literal formula types and the guard leaves "
+            f"uncertain ({listed})."
+        )
     total = effect.loc["Total"].to_dict() if len(effect) else {"with_mask": 0}
     if total["with_mask"]:
         notes.append(
@@ -79,6 +99,8 @@ def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[s
     total = effect.loc["Total"].to_dict() if len(effect) else {"changed": 0, "with_mask": 0}
     metrics["lesion_changed"] = int(total["changed"])
     metrics["with_mask"] = int(total["with_mask"])
+    metrics["ita_mask_source"] = tables.mask_sources(manifest)
+    metrics["literal_to_uncertain"] = sum(tables.literal_moves(manifest).values())
     for name, result in agreement.items():
         metrics[f"agreement_{name}"] = {
             k: result[k] for k in ("support", "exact", "within_one", "kappa_quadratic")

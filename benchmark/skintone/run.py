@@ -17,7 +17,7 @@ from benchmark.config.data import SkintoneConfig
 from benchmark.imaging import ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.skintone.estimate import ItaEstimate, estimate
 
-ESTIMATES = ("paper", "lesion_excluded", "robust")
+ESTIMATES = ("paper", "paper_literal", "lesion_excluded", "robust")
 _IN_PROCESS_BELOW = 16
 
 
@@ -140,6 +140,8 @@ def _columns(result: dict[str, ItaEstimate] | str, primary: str) -> dict[str, An
             "skin_pixels": 0,
             "fst": "uncertain",
             "ita_spread": np.nan,
+            "ita_mask_source": None,
+            "ita_note": None,
             "skintone_error": result,
         }
     main = result[primary]
@@ -150,6 +152,8 @@ def _columns(result: dict[str, ItaEstimate] | str, primary: str) -> dict[str, An
         "skin_pixels": main.skin_pixels,
         "fst": main.fst,
         "ita_spread": main.spread,
+        "ita_mask_source": result["robust"].mask_source,
+        "ita_note": result["robust"].note or None,
         "skintone_error": None,
     }
     for name in ESTIMATES:
@@ -165,8 +169,10 @@ def add_skintone(
     """Return ``manifest`` with ITA columns for every image.
 
     Adds ``ita, l_star, b_star, skin_pixels, fst, ita_spread`` (from the ``cfg.primary``
-    estimate) and ``ita_<e>``, ``fst_<e>`` for ``e`` in paper, lesion_excluded (only where a
-    mask exists) and robust. An unreadable image gets ``uncertain`` and ``skintone_error``.
+    estimate), ``ita_<e>``, ``fst_<e>`` for ``e`` in paper, paper_literal, lesion_excluded
+    (only where a mask exists) and robust, and the robust estimate's ``ita_mask_source``
+    (``ground_truth``, ``estimated``, ``none``) with ``ita_note`` (why it fell back). An
+    unreadable image gets ``uncertain`` and ``skintone_error``.
 
     Args:
         manifest: Rows with ``image_path`` and optional ``mask_path``, relative to ``root``.
@@ -186,6 +192,7 @@ def add_skintone(
 
 
 CSV_COLUMNS = ("image_id", "ita", "l_star", "b_star", "skin_pixels", "fst")
+ROBUST_COLUMNS = ("mask_source", "note")  # which lesion mask the robust estimate left out
 
 
 def find_images(paths: list[Path]) -> list[Path]:
@@ -212,10 +219,13 @@ def ita_table(
 ) -> tuple[pd.DataFrame, list[str]]:
     """ITA of loose image files, one row per image with :data:`CSV_COLUMNS`.
 
+    The robust estimate adds :data:`ROBUST_COLUMNS`.
+
     Args:
         images: Image files.
         masks: Folder of lesion masks matched by stem (``X.png``, ``X_segmentation.png``).
-        estimate_name: ``paper``, ``lesion_excluded`` or ``robust``.
+            Without it, ``robust`` leaves out the lesion that Max-Flow estimates.
+        estimate_name: ``paper``, ``paper_literal``, ``lesion_excluded`` or ``robust``.
         cfg: Estimation settings.
         progress: Show a progress bar.
 
@@ -234,8 +244,9 @@ def ita_table(
         by_stem = {k: v for k, v in loose.items() if v not in own}
         by_stem.update(image_and_mask_files(masks)[1])
     jobs = [(image, by_stem.get(image.stem)) for image in images]
+    fallback = "an estimated lesion mask" if estimate_name == "robust" else "the paper rule"
     problems = [
-        f"{image}: no mask in {masks}; paper rule used"
+        f"{image}: no mask in {masks}; {fallback} used"
         for image, mask in jobs
         if masks is not None and mask is None
     ]
@@ -254,6 +265,9 @@ def ita_table(
                 "b_star": est.b_star,
                 "skin_pixels": est.skin_pixels,
                 "fst": est.fst,
+                "mask_source": est.mask_source if estimate_name == "robust" else None,
+                "note": est.note,
             }
         )
-    return pd.DataFrame(rows, columns=list(CSV_COLUMNS)), problems
+    columns = [*CSV_COLUMNS, *(ROBUST_COLUMNS if estimate_name == "robust" else ())]
+    return pd.DataFrame(rows).reindex(columns=columns), problems

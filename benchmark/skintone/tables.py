@@ -97,6 +97,32 @@ def lesion_effect(manifest: pd.DataFrame) -> pd.DataFrame:
     return grouped.astype(int)
 
 
+def mask_sources(manifest: pd.DataFrame) -> dict[str, int]:
+    """Images per ``ita_mask_source`` (which lesion mask the robust estimate left out)."""
+    if "ita_mask_source" not in manifest:
+        return {}
+    counts = manifest["ita_mask_source"].astype(object).fillna("unreadable").value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def literal_moves(manifest: pd.DataFrame) -> dict[str, int]:
+    """Images the literal paper formula types but the guarded rule leaves uncertain (b* <= 0).
+
+    Returns:
+        ``{literal type: images}`` for images whose ``fst_paper`` is uncertain while
+        ``fst_paper_literal`` is not (in practice VI: the sign flip), sorted by type.
+    """
+    if "fst_paper_literal" not in manifest or "fst_paper" not in manifest:
+        return {}
+    moved = manifest[
+        (manifest["fst_paper"] == UNCERTAIN)
+        & manifest["fst_paper_literal"].notna()
+        & (manifest["fst_paper_literal"] != UNCERTAIN)
+    ]
+    counts = moved["fst_paper_literal"].value_counts()
+    return {label: int(counts[label]) for label in FST_LABELS if label in counts}
+
+
 def dark_note(table: pd.DataFrame) -> str | None:
     """A plain warning when the FST V-VI count is too small to support per-group numbers."""
     counts = _column(table, "total")

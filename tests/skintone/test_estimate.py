@@ -11,6 +11,7 @@ from benchmark.config.data import SkintoneConfig
 from benchmark.skintone.color import srgb_to_lab
 from benchmark.skintone.estimate import estimate, skin_mask
 from benchmark.skintone.fitzpatrick import ita_degrees
+from benchmark.skintone.robust import mode_centre
 
 SKIN = (200, 150, 120)  # Cb 102, Cr 159: skin under both rules
 CFG = SkintoneConfig(max_side=0)
@@ -64,14 +65,33 @@ def test_min_skin_pixels_is_a_parameter() -> None:
     assert got.skin_pixels == 484
 
 
-def test_non_positive_b_star_is_uncertain() -> None:
-    purple = (200, 150, 210)  # a skin-rule pixel whose b* is negative
-    assert srgb_to_lab(np.array(purple, np.uint8))[2] < 0
-    got = estimate(_flat(purple), None, CFG)["paper"]
+PURPLE = (200, 150, 210)  # a skin-rule pixel whose b* is negative (L* 67.4)
+
+
+def test_non_positive_b_star_is_uncertain_under_the_guarded_paper_rule() -> None:
+    assert srgb_to_lab(np.array(PURPLE, np.uint8))[2] < 0
+    got = estimate(_flat(PURPLE), None, CFG)["paper"]
     assert got.skin_pixels == 64 * 64
     assert got.b_star < 0
     assert got.fst == "uncertain"
     assert math.isnan(got.ita)
+
+
+def test_literal_paper_formula_turns_a_bluish_background_into_type_vi() -> None:
+    lab = srgb_to_lab(np.array(PURPLE, np.uint8))
+    got = estimate(_flat(PURPLE), None, CFG)["paper_literal"]
+    expected = math.degrees(math.atan((lab[0] - 50) / lab[2]))
+    assert got.ita == pytest.approx(expected, abs=1e-3)
+    assert got.ita < -30
+    assert got.fst == "VI"
+
+
+def test_robust_types_a_bluish_cast_by_lightness() -> None:
+    lab = srgb_to_lab(np.array(PURPLE, np.uint8))
+    got = estimate(_flat(PURPLE), None, CFG)["robust"]
+    assert got.ita == pytest.approx(math.degrees(math.atan2(lab[0] - 50, lab[2])), abs=1e-3)
+    assert got.ita > 90
+    assert got.fst == "I"
 
 
 def test_lesion_pulls_the_paper_rule_darker_and_exclusion_removes_it() -> None:
@@ -109,3 +129,78 @@ def test_spread_grows_with_uneven_skin() -> None:
 def test_lesion_mask_of_wrong_size() -> None:
     with pytest.raises(ValueError, match="lesion mask is 10x10 but the image is 64x64"):
         estimate(_flat(SKIN), np.zeros((10, 10), bool), CFG)
+    with pytest.raises(ValueError, match="estimated lesion mask is 10x10 but the image is 64x64"):
+        estimate(_flat(SKIN), np.zeros((10, 10), bool), CFG, lesion_source="estimated")
+
+
+def _with_lesion(size: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    image = _flat(SKIN, size)
+    yy, xx = np.mgrid[0:size, 0:size]
+    lesion = (yy - size / 2) ** 2 + (xx - size / 2) ** 2 <= (size / 4) ** 2
+    image[lesion] = (120, 70, 50)
+    return image, lesion
+
+
+def test_robust_without_a_mask_estimates_the_lesion_and_leaves_it_out() -> None:
+    image, _ = _with_lesion()
+    got = estimate(image, None, CFG)
+    assert got["robust"].mask_source == "estimated"
+    assert got["robust"].note == ""
+    assert got["robust"].ita == pytest.approx(_ita(SKIN), abs=1e-3)
+    assert got["paper"].ita < _ita(SKIN) - 5
+    assert "lesion_excluded" not in got  # only a ground-truth mask defines that estimate
+
+
+def test_ground_truth_mask_is_recorded_as_such() -> None:
+    image, lesion = _with_lesion()
+    assert estimate(image, lesion, CFG)["robust"].mask_source == "ground_truth"
+
+
+def test_an_estimated_lesion_covering_almost_everything_is_uncertain_with_its_reason() -> None:
+    image = _flat(SKIN, 100)
+    most = np.ones((100, 100), bool)
+    most[:3] = False
+    got = estimate(image, most, CFG, lesion_source="estimated")["robust"]
+    assert got.fst == "uncertain"
+    assert got.mask_source == "estimated"
+    assert "too little skin" in got.note
+    assert "over 90%" in got.note
+
+
+def test_no_lesion_found_excludes_nothing_and_says_so() -> None:
+    got = estimate(_flat(SKIN), None, CFG)["robust"]  # flat: Max-Flow finds no lesion
+    assert got.mask_source == "none"
+    assert "no lesion found" in got.note
+    assert got.ita == pytest.approx(_ita(SKIN), abs=1e-3)
+    tiny = np.zeros((64, 64), bool)
+    tiny[0, 0] = True
+    assert estimate(_flat(SKIN), tiny, CFG, lesion_source="estimated")["robust"].mask_source == (
+        "none"
+    )
+
+
+def test_lesion_exclusion_off_is_recorded() -> None:
+    image, lesion = _with_lesion()
+    off = SkintoneConfig(max_side=0, exclude_lesion=False, center="mean")
+    got = estimate(image, lesion, off)["robust"]
+    assert got.mask_source == "none"
+    assert got.ita < _ita(SKIN) - 1  # the lesion is in (a mean, unlike the mode, shows it)
+
+
+def test_a_lesion_filling_the_view_leaves_skin_only_at_the_rim() -> None:
+    image = _flat(SKIN, 100)
+    yy, xx = np.mgrid[0:100, 0:100]
+    lesion = (yy - 49.5) ** 2 + (xx - 49.5) ** 2 <= 47**2
+    image[lesion] = (120, 70, 50)
+    got = estimate(image, lesion, SkintoneConfig(max_side=0, lesion_margin=0.0))["robust"]
+    assert got.ita == pytest.approx(_ita(SKIN), abs=1e-3)  # measured in the corners
+
+
+def test_mode_ignores_a_minority_of_far_colours() -> None:
+    rng = np.random.default_rng(0)
+    skin = np.clip(rng.normal(SKIN, 2.0, (5000, 3)), 0, 255).astype(np.uint8)
+    light, yellow = srgb_to_lab(skin)[:, 0].mean(), srgb_to_lab(skin)[:, 2].mean()
+    dark = np.tile(np.array([[90, 50, 40]], np.uint8), (1500, 1))
+    got = mode_centre(np.concatenate([skin, dark]))
+    assert got[0] == pytest.approx(light, abs=0.3)
+    assert got[1] == pytest.approx(yellow, abs=0.3)

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from benchmark.skintone.color import lab_to_srgb, srgb_to_lab
-from benchmark.skintone.fitzpatrick import fst_from_ita, fst_interval, ita_degrees
+from benchmark.skintone.fitzpatrick import (
+    fst_from_ita,
+    fst_interval,
+    ita_angle,
+    ita_degrees,
+    ita_literal,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +65,24 @@ def test_intervals_tile_the_range() -> None:
     assert fst_interval("III") == (28.0, 41.0)
     assert fst_interval("VI") == (-60.0, -30.0)
     assert math.isclose(fst_interval("V")[0], -30.0)
+
+
+def test_literal_formula_has_no_b_star_guard() -> None:
+    # The paper's formula as printed: L* = 65, b* = -3 -> atan(-5) = -78.69 degrees, type VI.
+    value = float(ita_literal(65.0, -3.0))
+    assert value == pytest.approx(-78.690, abs=1e-3)
+    assert fst_from_ita(value) == "VI"
+    assert math.isnan(float(ita_degrees(65.0, -3.0)))
+    assert float(ita_literal(65.0, 0.0)) == 90.0
+    assert float(ita_literal(40.0, 0.0)) == -90.0
+
+
+@pytest.mark.parametrize(("l_star", "b_star"), [(65.0, 15.0), (40.0, 20.0), (50.0, 5.0)])
+def test_angle_equals_the_formula_for_positive_b_star(l_star: float, b_star: float) -> None:
+    assert float(ita_angle(l_star, b_star)) == pytest.approx(float(ita_degrees(l_star, b_star)))
+
+
+def test_angle_types_a_bluish_cast_by_lightness() -> None:
+    assert float(ita_angle(65.0, -3.0)) == pytest.approx(180 - 78.690, abs=1e-3)
+    assert fst_from_ita(float(ita_angle(65.0, -3.0))) == "I"
+    assert fst_from_ita(float(ita_angle(40.0, -3.0))) == "VI"

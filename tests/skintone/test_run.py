@@ -27,14 +27,19 @@ from benchmark.skintone.run import (
 from benchmark.skintone.tables import lesion_effect
 
 
-@pytest.fixture(scope="module")
-def phantom_ita(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=["ground truth", "estimated"])
+def phantom_ita(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """300 phantoms with ITA, lesion left out by its true mask or by an estimated one."""
     root = tmp_path_factory.mktemp("ph")
     manifest = generate_phantoms(PhantomConfig(n=300, seed=21), root, progress=False)
+    if request.param == "estimated":
+        manifest = manifest.assign(mask_path=None)
     return add_skintone(manifest, root, SkintoneConfig(workers=1), progress=False)
 
 
 def test_phantom_ita_within_one_degree_with_lesion_excluded(phantom_ita) -> None:
+    assert phantom_ita["ita_mask_source"].nunique() == 1
+    assert phantom_ita["ita_mask_source"].iloc[0] in ("ground_truth", "estimated")
     error = (phantom_ita["ita_robust"] - phantom_ita["true_ita"]).abs()
     assert (error <= 1.0).mean() >= 0.99
     match = phantom_ita["fst_robust"] == phantom_ita["fst_label"]
@@ -43,6 +48,45 @@ def test_phantom_ita_within_one_degree_with_lesion_excluded(phantom_ita) -> None
     missed = phantom_ita.loc[~match, "true_ita"].to_numpy()
     distance = np.abs(missed[:, None] - np.array(FST_LOWER_BOUNDS)).min(axis=1)
     assert (distance < 1.0).all()
+
+
+def _real_pairs(realdata: Path) -> list[tuple[Path, Path]]:
+    pairs = [
+        (image, image.with_name(f"{image.stem}_Segmentation.png"))
+        for image in sorted((realdata / "isic2016_seg").glob("*.jpg"))
+    ]
+    pairs += [
+        (image, realdata / "ham10000_seg" / "masks" / f"{image.stem}.png")
+        for image in sorted((realdata / "ham10000_seg" / "images").glob("*.jpg"))
+    ]
+    assert len(pairs) == 26
+    return pairs
+
+
+def test_robust_without_masks_agrees_with_ground_truth_masks(realdata: Path) -> None:
+    cfg = SkintoneConfig(workers=1)
+    truth = [estimate_path(image, mask, cfg)["robust"] for image, mask in _real_pairs(realdata)]
+    guess = [estimate_path(image, None, cfg)["robust"] for image, _ in _real_pairs(realdata)]
+    assert {e.mask_source for e in truth} == {"ground_truth"}
+    assert {e.mask_source for e in guess} == {"estimated"}
+    same = np.mean([a.fst == b.fst for a, b in zip(truth, guess, strict=True)])
+    close = np.mean([abs(a.ita - b.ita) <= 3 for a, b in zip(truth, guess, strict=True)])
+    assert same >= 0.9
+    assert close >= 0.9
+    for estimates in (truth, guess):
+        assert np.mean([e.fst == "uncertain" for e in estimates]) <= 0.1
+
+
+def test_robust_without_masks_calls_no_light_skin_image_dark(realdata: Path) -> None:
+    # Every real image here is FST I-II (README of the sample); the paper rule calls some VI.
+    images = find_images([realdata])
+    assert len(images) == 30
+    table, problems = ita_table(images, None, "robust", SkintoneConfig(workers=1), False)
+    assert problems == []
+    assert not table["fst"].isin(["V", "VI"]).any()
+    assert (table["fst"] == "uncertain").mean() <= 0.05
+    paper, _ = ita_table(images, None, "paper", SkintoneConfig(workers=1), False)
+    assert paper["fst"].isin(["V", "VI"]).sum() >= 3
 
 
 def test_paper_rule_is_biased_dark_by_the_lesion(phantom_ita) -> None:
