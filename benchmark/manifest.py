@@ -92,6 +92,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("ita_note", "str"),
     Column("skintone_error", "str"),
     Column("split", "str", allowed=SPLITS),
+    # The unit a split keeps whole: patients joined through shared lesion ids.
+    Column("split_group", "str"),
     Column("generator", "str"),
     Column("prompt", "str"),
     Column("seed", "int"),
@@ -318,6 +320,11 @@ def write_manifest(
     out = conform(frame)
     with atomic_path(path) as tmp:
         out.to_parquet(tmp, index=False)
+
+
+def empty_manifest() -> pd.DataFrame:
+    """A manifest with every schema column and no row (what a branch that did not run writes)."""
+    return conform(pd.DataFrame(columns=[c.name for c in COLUMNS]))
 
 
 def rebase(frame: pd.DataFrame, old_root: Path, new_root: Path) -> pd.DataFrame:

@@ -1,21 +1,32 @@
-"""Patient-level train/val/test splits, stratified, seeded, with a leakage check.
+"""Patient-level train/val/test splits of real rows, stratified, seeded, leak-checked.
 
-Assignment is a greedy balanced partition: patients are visited largest first (ties in a
-seeded random order) and each goes, whole, to the split whose per-stratum image counts it
-brings closest to the target fractions (squared relative error, every stratum weighted by
-1/its size, plus the overall size). Unlike k-fold stratification it balances image shares and
-strata at once, and it is deterministic for a seed.
+The unit kept whole is a *split group*: the connected component of patient ids and lesion
+ids, so that an image with a patient id and a lesion id and another image with only the same
+lesion id land in the same split (:func:`split_groups`). Assignment is a greedy balanced
+partition: groups are visited largest first (ties in a seeded random order) and each goes,
+whole, to the split whose per-stratum image counts it brings closest to the target fractions
+(squared relative error, every stratum weighted by 1/its size, plus the overall size). Unlike
+k-fold stratification it balances image shares and strata at once, and it is deterministic
+for a seed.
+
+Only real rows are split (:func:`make_splits`), before anything is generated; validated
+synthetic rows join afterwards (:func:`merge_synthetic`), so no generation setting can move
+a real image between splits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from benchmark.config.data import SplitConfig
+from benchmark.io import atomic_path
 
 SPLIT_NAMES = ("train", "val", "test")
 TONE_GROUPS = {
@@ -97,18 +108,53 @@ def _greedy(counts: np.ndarray, fractions: np.ndarray, seed: int) -> np.ndarray:
     return chosen
 
 
+def split_groups(frame: pd.DataFrame) -> pd.Series:
+    """The unit a split keeps whole: connected components of patient ids and lesion ids.
+
+    Rows are joined when they share a patient id or a lesion id (missing lesion ids join
+    nothing; a missing patient id is replaced by the image id). Each component is named by its
+    smallest member id, so the result does not depend on row order.
+
+    Args:
+        frame: Rows with ``image_id`` and ``patient_id``, optionally ``lesion_id``.
+
+    Returns:
+        A group name per row, indexed like ``frame``.
+    """
+    patients = (
+        frame["patient_id"].astype(object).where(frame["patient_id"].notna(), frame["image_id"])
+    )
+    keys = ["p:" + patients.astype(str)]
+    if "lesion_id" in frame:
+        lesions = frame["lesion_id"].astype(object)
+        keys.append(("l:" + lesions.astype(str)).where(lesions.notna()))
+    nodes = pd.concat(keys, axis=1).to_numpy()
+    codes, names = pd.factorize(pd.Series(nodes.ravel()).dropna(), sort=True)
+    rows = np.repeat(np.arange(len(frame)), nodes.shape[1])[pd.notna(nodes.ravel())]
+    n = len(frame) + len(names)
+    edges = coo_matrix((np.ones(len(rows)), (rows, len(frame) + codes)), shape=(n, n))
+    _, label = connected_components(edges, directed=False)
+    # Name a component by its smallest node name (node codes are sorted by name).
+    first = pd.Series(np.arange(len(names))).groupby(label[len(frame) :]).min()
+    return pd.Series(np.asarray(names)[first[label[: len(frame)]].to_numpy()], index=frame.index)
+
+
 def check_splits(frame: pd.DataFrame) -> None:
-    """Refuse leakage: a patient in two splits, or a synthetic image in test.
+    """Refuse leakage: a patient or a lesion in two splits, or a synthetic image in test.
 
     Raises:
-        SplitError: Naming up to ten offending patients or images.
+        SplitError: Naming up to ten offending patients, lesions or images.
     """
-    spread = frame.groupby("patient_id")["split"].nunique()
-    leaked = spread[spread > 1]
-    if len(leaked):
-        raise SplitError(
-            f"{len(leaked)} patient(s) in more than one split: {leaked.index.tolist()[:10]}"
-        )
+    units = [("patient_id", "patient(s)")]
+    if "lesion_id" in frame:
+        units.append(("lesion_id", "lesion(s)"))
+    for column, what in units:
+        spread = frame.dropna(subset=[column]).groupby(column)["split"].nunique()
+        leaked = spread[spread > 1]
+        if len(leaked):
+            raise SplitError(
+                f"{len(leaked)} {what} in more than one split: {leaked.index.tolist()[:10]}"
+            )
     bad = frame[(frame["split"] == "test") & (frame["source"] != "real")]
     if len(bad):
         raise SplitError(
@@ -116,38 +162,87 @@ def check_splits(frame: pd.DataFrame) -> None:
         )
 
 
-def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
-    """Split real rows 70/15/15 by patient; synthetic rows go to train (or train/val).
+def check_training_ids(manifest: pd.DataFrame, ids: Sequence[str], what: str) -> None:
+    """Refuse a training or reference list that names an image outside the train split.
 
     Args:
-        manifest: Real and synthetic rows (``source``), with ``patient_id`` and the strata
-            columns (``tone_group`` is derived from ``fst`` when absent).
-        cfg: Fractions, seed, strata and ``paper_mode``.
+        manifest: The split manifest (``image_id``, ``split``).
+        ids: Image ids the list names.
+        what: What the list is, for the message (e.g. "models/finetune/finetune.json LoRA").
+
+    Raises:
+        SplitError: Naming up to ten ids outside train or unknown to the split.
+    """
+    split = manifest.set_index("image_id")["split"]
+    unknown = [i for i in ids if i not in split.index]
+    outside = [i for i in ids if i in split.index and split[i] != "train"]
+    if unknown or outside:
+        raise SplitError(
+            f"{what} training list names {len(outside)} image(s) outside the train split "
+            f"{outside[:10]} and {len(unknown)} not in the split manifest {unknown[:10]}: "
+            "only train patients may train the generator or serve as its references"
+        )
+
+
+def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
+    """Split real rows 70/15/15 by split group (patients joined through shared lesions).
+
+    Args:
+        manifest: Real rows with ``image_id``, ``patient_id`` (``lesion_id`` optional) and the
+            strata columns (``tone_group`` is derived from ``fst`` when absent).
+        cfg: Fractions, seed and strata.
 
     Returns:
         The manifest with ``split`` (and ``tone_group``), checked by :func:`check_splits`.
+
+    Raises:
+        SplitError: A synthetic row was given (they join later, see :func:`merge_synthetic`).
     """
     frame = manifest.copy()
+    synthetic = frame[frame["source"] != "real"]
+    if len(synthetic):
+        raise SplitError(
+            f"{len(synthetic)} synthetic row(s) given to the split (e.g. "
+            f"{synthetic['image_id'].tolist()[:3]}): real rows are split first; validated "
+            "synthetic rows join train afterwards (merge stage)"
+        )
     if "tone_group" in cfg.strata and "tone_group" not in frame:
         frame["tone_group"] = tone_group(frame["fst"]) if "fst" in frame else "unknown"
-    real = frame["source"] == "real"
-    frame.loc[real, "split"] = assign(
-        frame[real], "patient_id", cfg.strata, cfg.fractions, cfg.seed
-    )
-    synthetic = ~real
-    if synthetic.any():
-        if cfg.paper_mode:
-            train, val, _ = cfg.fractions
-            frame.loc[synthetic, "split"] = assign(
-                frame[synthetic],
-                "patient_id",
-                cfg.strata,
-                (train / (train + val), val / (train + val)),
-                cfg.seed,
-                names=("train", "val"),
-            )
-        else:
-            frame.loc[synthetic, "split"] = "train"
+    frame["split_group"] = split_groups(frame)
+    frame["split"] = assign(frame, "split_group", cfg.strata, cfg.fractions, cfg.seed)
+    check_splits(frame)
+    return frame
+
+
+def merge_synthetic(split: pd.DataFrame, synthetic: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
+    """Add validated synthetic rows to a real split: train, or train and val in ``paper_mode``.
+
+    Args:
+        split: Real rows with ``split`` (from :func:`make_splits`); unchanged.
+        synthetic: Validated synthetic rows (may be empty).
+        cfg: ``paper_mode``, fractions and seed (for the train/val share of synthetic rows).
+
+    Returns:
+        Both, real rows first, checked by :func:`check_splits` (test stays real).
+    """
+    rows = synthetic.copy()
+    if len(rows) and cfg.paper_mode:
+        train, val, _ = cfg.fractions
+        if "tone_group" in cfg.strata and "tone_group" not in rows:
+            rows["tone_group"] = tone_group(rows["fst"]) if "fst" in rows else "unknown"
+        rows["split"] = assign(
+            rows,
+            "patient_id",
+            cfg.strata,
+            (train / (train + val), val / (train + val)),
+            cfg.seed,
+            names=("train", "val"),
+        )
+    elif len(rows):
+        rows["split"] = "train"
+    if "tone_group" in split and "tone_group" not in rows:
+        rows["tone_group"] = tone_group(rows["fst"]) if "fst" in rows else "unknown"
+    frame = pd.concat([split, rows], ignore_index=True) if len(rows) else split.copy()
     check_splits(frame)
     return frame
 
@@ -201,3 +296,16 @@ def composition_markdown(frame: pd.DataFrame) -> str:
         notes.append("All images are phantoms; 'real' means not generated by the diffusion model.")
     lines = [composition(frame).to_markdown(index=False), ""]
     return "\n".join(lines + [f"- {n}" for n in notes]) + "\n"
+
+
+def write_composition(frame: pd.DataFrame, out_dir: Path) -> dict[str, Any]:
+    """Write ``composition.csv`` and ``composition.md`` into ``out_dir`` (replaced atomically).
+
+    Returns:
+        :func:`summary` of ``frame`` (the stage metrics).
+    """
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        composition(frame).to_csv(tmp / "composition.csv", index=False)
+        (tmp / "composition.md").write_text(composition_markdown(frame))
+    return summary(frame)

@@ -77,3 +77,10 @@ def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
     mlflow.log_metrics(prov.flatten_numeric(metrics))
     for path in files:
         mlflow.log_artifact(str(path))
+
+
+def log_not_run(reason: str) -> None:
+    """Tag the active run as not run, with the reason (shown and filterable in the UI)."""
+    import mlflow
+
+    mlflow.set_tags({"status": "not run", "not_run_reason": reason[:5000]})

@@ -1,4 +1,4 @@
-"""DVC stage ``finetune_lora``: LoRA on the FST V-VI subset (tiny base pre-trained first)."""
+"""DVC stage ``finetune_lora``: LoRA on the train split's FST V-VI images (tiny base first)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from benchmark.generative.finetune import finetune
 from benchmark.io import write_json_atomic
 from benchmark.manifest import read_manifest
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -19,13 +19,13 @@ _PATH = click.Path(path_type=Path)
 @click.command()
 @click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
 @click.option("--data-root", required=True, type=_PATH)
-@click.option("--manifest", "manifest_in", required=True, type=_PATH, help="Skintone manifest.")
+@click.option("--manifest", "manifest_in", required=True, type=_PATH, help="Split manifest.")
 @click.option("--out-dir", required=True, type=_PATH, help="base/, lora/, samples/, checkpoints/.")
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
 def main(
     params_file: Path, data_root: Path, manifest_in: Path, out_dir: Path, metrics_file: Path
 ) -> None:
-    """Fine-tune LoRA on the dark-skin subset and save it in the diffusers format."""
+    """Fine-tune LoRA on the dark-skin train images and save it in the diffusers format."""
     import mlflow
 
     cfg = load_section(params_file, "finetune_lora", FinetuneConfig)
@@ -36,23 +36,19 @@ def main(
         inputs=(manifest_in,),
         tags={"model": cfg.base_model},
     ):
-        result = finetune(
-            read_manifest(manifest_in, data_root),
-            data_root,
-            cfg,
-            out_dir,
-            log=_log,
-        )
-        metrics = {
-            "final_loss": result.losses[-1],
-            "subset": result.subset,
-            "steps": len(result.losses),
-        }
+        result = finetune(read_manifest(manifest_in, data_root), data_root, cfg, out_dir, log=_log)
+        metrics = result.metrics()
         write_json_atomic(metrics_file, metrics)
-        mlflow.set_tag("lora_sha256", result.lora_sha256)
-        log_outputs(metrics, result.lora, *result.samples.values())
+        record = result.record
+        if record.not_run is not None:
+            log_not_run(record.reason)
+            log_outputs({}, out_dir / "finetune.json")
+            click.echo(f"finetune_lora not run: {record.reason}")
+            return
+        mlflow.set_tag("lora_sha256", record.lora_sha256)
+        log_outputs(metrics, Path(record.lora), *result.samples.values())
     click.echo(
-        f"LoRA {result.lora} (sha256 {result.lora_sha256[:12]}), loss {result.losses[-1]:.4f}"
+        f"LoRA {record.lora} (sha256 {record.lora_sha256[:12]}), loss {metrics['final_loss']:.4f}"
     )
 
 

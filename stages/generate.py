@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from benchmark.config.generative import GenerateConfig
-from benchmark.generative.generate import generate, load_generation_pipeline
+from benchmark.generative.generate import generate, load_generation_pipeline, not_generated
+from benchmark.generative.record import RECORD_FILE, FinetuneRecord
 from benchmark.io import write_json_atomic
 from benchmark.manifest import write_manifest
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -25,22 +25,19 @@ _PATH = click.Path(path_type=Path)
 def main(params_file: Path, finetune_dir: Path, out_dir: Path, metrics_file: Path) -> None:
     """Generate the synthetic set; rerunning completes only missing batches."""
     cfg = load_section(params_file, "generate", GenerateConfig)
-    info = json.loads((finetune_dir / "finetune.json").read_text())
-    with stage_run(
-        "generate",
-        params_file,
-        ("generate",),
-        inputs=(finetune_dir / "lora",),
-        tags={"model": info["base_model"], "lora_sha256": info["lora_sha256"]},
-    ):
-        pipe = load_generation_pipeline(info["base_model"], Path(info["lora"]), cfg.dtype)
+    info = FinetuneRecord.read(finetune_dir / RECORD_FILE)
+    tags = {"model": info.base_model, "lora_sha256": info.lora_sha256}
+    with stage_run("generate", params_file, ("generate",), inputs=(finetune_dir,), tags=tags):
+        if (why := info.not_run) is not None:
+            why = why.downstream("finetune_lora")
+            write_manifest(not_generated(out_dir, why), out_dir / "manifest.parquet", out_dir)
+            write_json_atomic(metrics_file, {"images": 0, **why.metrics()})
+            log_not_run(why.reason)
+            click.echo(f"generate not run: {why.reason}")
+            return
+        pipe = load_generation_pipeline(info.base_model, Path(info.lora), cfg.dtype)
         result = generate(
-            pipe,
-            cfg,
-            out_dir,
-            info["base_model"],
-            info["lora_sha256"],
-            base_digest=info["base_digest"],
+            pipe, cfg, out_dir, info.base_model, info.lora_sha256, base_digest=info.base_digest
         )
         write_manifest(result.manifest, out_dir / "manifest.parquet", data_root=out_dir)
         metrics = {"images": len(result.manifest)}

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from benchmark.config.generative import ValidateSyntheticConfig
-from benchmark.generative.data import dark_subset
-from benchmark.generative.report import write_outputs
-from benchmark.generative.validate import validate
+from benchmark.generative.record import RECORD_FILE, FinetuneRecord
+from benchmark.generative.report import write_not_run, write_outputs
+from benchmark.generative.validate import reference_rows, validate
 from benchmark.io import write_json_atomic
-from benchmark.manifest import read_manifest, write_manifest
+from benchmark.manifest import empty_manifest, read_manifest, write_manifest
+from benchmark.status import NotRun
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
 
 @click.command()
 @click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
-@click.option("--real", "real_manifest", required=True, type=_PATH)
+@click.option("--real", "real_manifest", required=True, type=_PATH, help="Split manifest.")
 @click.option("--real-root", required=True, type=_PATH)
 @click.option("--finetune-dir", required=True, type=_PATH)
 @click.option("--synthetic-root", required=True, type=_PATH, help="generate output folder.")
@@ -38,22 +38,31 @@ def main(
     out_dir: Path,
     metrics_file: Path,
 ) -> None:
-    """Validate synthetic images against the real dark-skin images."""
+    """Validate synthetic images against the LoRA's own (train-split) dark-skin images."""
     cfg = load_section(params_file, "validate_synthetic", ValidateSyntheticConfig)
-    types = tuple(json.loads((finetune_dir / "finetune.json").read_text())["fst_types"])
-    with stage_run(
-        "validate_synthetic",
-        params_file,
-        ("validate_synthetic",),
-        inputs=(synthetic_root / "manifest.parquet",),
-    ):
+    record = FinetuneRecord.read(finetune_dir / RECORD_FILE)
+    inputs = (synthetic_root / "manifest.parquet",)
+    with stage_run("validate_synthetic", params_file, ("validate_synthetic",), inputs=inputs):
         real = read_manifest(real_manifest, real_root)
         synthetic = read_manifest(synthetic_root / "manifest.parquet", synthetic_root)
-        dark = dark_subset(real, types)
+        why = record.not_run
+        if why is not None:
+            why = why.downstream("finetune_lora")
+        elif synthetic.empty:
+            why = NotRun("the generate stage produced no image")
+        if why is not None:
+            write_manifest(empty_manifest(), out_manifest, data_root=synthetic_root)
+            metrics = write_not_run(out_dir, why)
+            write_json_atomic(metrics_file, metrics)
+            log_not_run(why.reason)
+            click.echo(f"validate_synthetic not run: {why.reason}")
+            return
+        record.check_train_only(real, finetune_dir / RECORD_FILE)
+        dark = reference_rows(real, record.lora_training.image_ids)
         result = validate(synthetic, synthetic_root, dark, real_root, cfg)
         write_manifest(result.validated, out_manifest, data_root=synthetic_root)
         metrics = write_outputs(
-            result, synthetic, real, dark, (synthetic_root, real_root), types, out_dir
+            result, synthetic, real, dark, (synthetic_root, real_root), record.fst_types, out_dir
         )
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.iterdir()))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -48,7 +47,7 @@ def write_mask(
 
 
 def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4) -> Path:
-    """Phantoms ingested under ``root/data``, some copied as synthetic rows, then split.
+    """Phantoms ingested under ``root/data`` and split, then some copied in as synthetic rows.
 
     The synthetic copies have no mask (as generated images) and go to train. Returns the
     split manifest's path (``root/data/split/manifest.parquet``, paths relative to
@@ -57,7 +56,7 @@ def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4)
     from benchmark.config.data import IngestConfig, PhantomConfig, SplitConfig
     from benchmark.ingest.run import ingest_from_config
     from benchmark.manifest import read_manifest, rebase, write_manifest
-    from benchmark.splits import make_splits
+    from benchmark.splits import make_splits, merge_synthetic
 
     data = root / "data"
     cfg = IngestConfig(phantoms=PhantomConfig(n=n, size=size), workers=1, link="copy")
@@ -66,7 +65,7 @@ def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4)
     real["fst"] = real["fst_label"]  # as if the skintone stage had estimated it exactly
     fake = real.head(synthetic).copy()
     fake["image_id"] = [f"SYN_{i}" for i in range(synthetic)]
-    fake["patient_id"] = fake["image_id"]
+    fake["patient_id"], fake["lesion_id"] = fake["image_id"], None
     fake["source"], fake["mask_path"] = "synthetic", None
     (data / "synthetic" / "images").mkdir(parents=True)
     for old, new in zip(real.head(synthetic).image_path, fake.image_id, strict=True):
@@ -74,8 +73,9 @@ def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4)
             (data / "ingested" / old).read_bytes()
         )
     fake["image_path"] = [f"images/{i}.png" for i in fake.image_id]
-    frames = [rebase(real, data / "ingested", data), rebase(fake, data / "synthetic", data)]
-    split = make_splits(pd.concat(frames, ignore_index=True), SplitConfig(seed=3))
+    cfg = SplitConfig(seed=3)
+    real_split = make_splits(rebase(real, data / "ingested", data), cfg)
+    split = merge_synthetic(real_split, rebase(fake, data / "synthetic", data), cfg)
     out = data / "split" / "manifest.parquet"
     write_manifest(split, out, data_root=data)
     return out

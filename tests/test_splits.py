@@ -13,6 +13,8 @@ from benchmark.splits import (
     composition,
     composition_markdown,
     make_splits,
+    merge_synthetic,
+    split_groups,
     tone_group,
 )
 
@@ -90,19 +92,69 @@ def _synthetic(n: int) -> pd.DataFrame:
 
 
 def test_synthetic_rows_go_to_train_only() -> None:
-    frame = make_splits(pd.concat([_manifest(), _synthetic(40)], ignore_index=True), SplitConfig())
+    real = make_splits(_manifest(), SplitConfig())
+    frame = merge_synthetic(real, _synthetic(40), SplitConfig())
     assert set(frame.loc[frame.source == "synthetic", "split"]) == {"train"}
     assert (frame.loc[frame.split == "test", "source"] == "real").all()
     assert set(frame["tone_group"]) <= {"I-II", "III-IV", "V-VI"}
+    # The real rows keep their split whatever is merged.
+    pd.testing.assert_frame_equal(frame.iloc[: len(real)], real)
 
 
 def test_paper_mode_lets_synthetic_into_val_not_test() -> None:
-    frame = make_splits(
-        pd.concat([_manifest(), _synthetic(40)], ignore_index=True), SplitConfig(paper_mode=True)
-    )
+    real = make_splits(_manifest(), SplitConfig(paper_mode=True))
+    frame = merge_synthetic(real, _synthetic(40), SplitConfig(paper_mode=True))
     synthetic = frame.loc[frame.source == "synthetic", "split"].value_counts()
     assert set(synthetic.index) == {"train", "val"}
     assert synthetic["val"] == pytest.approx(40 * 0.15 / 0.85, abs=1.5)
+
+
+def test_merging_nothing_leaves_the_split() -> None:
+    real = make_splits(_manifest(), SplitConfig())
+    pd.testing.assert_frame_equal(merge_synthetic(real, _synthetic(0), SplitConfig()), real)
+
+
+def test_the_split_refuses_synthetic_rows() -> None:
+    with pytest.raises(SplitError, match="real rows are split first"):
+        make_splits(pd.concat([_manifest(), _synthetic(2)], ignore_index=True), SplitConfig())
+
+
+def test_patients_joined_through_a_shared_lesion_form_one_group() -> None:
+    frame = pd.DataFrame(
+        {
+            "image_id": ["a", "b", "c", "d", "e"],
+            # b has no patient id: its lesion id stands in (as ingest writes it)
+            "patient_id": ["P1", "L1", "P2", "P3", None],
+            "lesion_id": ["L1", "L1", None, "L3", "L3"],
+        }
+    )
+    groups = split_groups(frame)
+    assert groups.tolist() == ["l:L1", "l:L1", "p:P2", "l:L3", "l:L3"]
+    assert split_groups(frame.iloc[::-1]).sort_index().tolist() == groups.tolist()
+
+
+def test_images_sharing_a_lesion_land_in_the_same_split() -> None:
+    frame = _manifest()
+    # Image 0 has a patient and a lesion id; image "X" only the same lesion id.
+    frame["lesion_id"] = None
+    frame.loc[0, "lesion_id"] = "L-shared"
+    lone = frame.iloc[[0]].assign(
+        image_id="X", patient_id="L-shared", patient_id_source="lesion_id"
+    )
+    for seed in range(10):
+        split = make_splits(pd.concat([frame, lone], ignore_index=True), SplitConfig(seed=seed))
+        assert split.loc[split.image_id == "X", "split"].item() == split.loc[0, "split"]
+
+
+def test_a_lesion_in_two_splits_is_refused() -> None:
+    frame = _manifest()
+    frame["split"] = "train"
+    frame["lesion_id"] = None
+    frame.loc[frame.index[:2], "lesion_id"] = "L9"
+    frame.loc[frame.index[:2], "patient_id"] = ["A", "B"]
+    frame.loc[frame.index[0], "split"] = "test"
+    with pytest.raises(SplitError, match=r"1 lesion\(s\) in more than one split: \['L9'\]"):
+        check_splits(frame)
 
 
 def test_leakage_is_refused() -> None:

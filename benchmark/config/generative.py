@@ -15,6 +15,8 @@ class FinetuneConfig:
     Attributes:
         base_model: Hugging Face id, local diffusers folder, or ``tiny`` (built from configs).
         fst_types: Fitzpatrick types of the fine-tuning subset (paper: V and VI).
+        min_images: Fewer labelled train-split images of those types than this and the
+            generative branch does not run (recorded with the reason; baselines still run).
         resolution: Training image side in pixels (paper: 512).
         rank: LoRA rank.
         alpha: LoRA alpha.
@@ -27,14 +29,15 @@ class FinetuneConfig:
         sample_every: Steps between grids of seeded validation samples.
         sample_steps: Inference steps of those samples.
         pretrain_steps: Tiny base only: steps of VAE reconstruction training, then as many
-            of full UNet training, on every labelled real image first, so that LoRA adapts
-            a base that knows "skin lesion" (the paper's setting in miniature).
+            of full UNet training, on every labelled real train-split image first, so that
+            LoRA adapts a base that knows "skin lesion" (the paper's setting in miniature).
         pretrain_learning_rate: Learning rate of that pre-training.
         seed: Seed of weights (tiny), batches, noise and samples.
     """
 
     base_model: str = "tiny"
     fst_types: tuple[str, ...] = ("V", "VI")
+    min_images: int = 20
     resolution: int = 32
     rank: int = 4
     alpha: int = 4
@@ -51,8 +54,8 @@ class FinetuneConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1 or self.rank < 1:
-            raise ConfigError("finetune_lora.steps, batch_size and rank must be >= 1")
+        if self.steps < 1 or self.batch_size < 1 or self.rank < 1 or self.min_images < 1:
+            raise ConfigError("finetune_lora.steps, batch_size, rank and min_images must be >= 1")
         if self.resolution % 8:
             raise ConfigError(
                 f"finetune_lora.resolution must be a multiple of 8: {self.resolution}"

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from benchmark.imaging import open_image, to_rgb8
+from benchmark.skintone.fitzpatrick import FST_LABELS
 
 TONE_WORDS = {
     "I": "very light",
@@ -23,30 +24,51 @@ LESION_WORDS = {"melanocytic": "melanocytic", "non_melanocytic": "non-melanocyti
 PROMPT = "dermoscopic image of a {lesion} lesion on {tone} skin, Fitzpatrick {fst}"
 
 
-class EmptySubsetError(ValueError):
-    """The subset to fine-tune on has no image."""
-
-
 def prompt_for(superclass: str, fst: str) -> str:
     """The one prompt template: lesion type and skin tone (paper section 3.2)."""
     return PROMPT.format(lesion=LESION_WORDS[superclass], tone=TONE_WORDS[fst], fst=fst)
 
 
-def dark_subset(manifest: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
-    """Labelled real rows whose estimated FST is in ``types`` (paper: V and VI).
-
-    Raises:
-        EmptySubsetError: Naming how many images each FST has, and how to proceed.
-    """
-    labelled = manifest[(manifest["source"] == "real") & manifest["superclass"].notna()]
-    subset = labelled[labelled["fst"].isin(types)]
-    if subset.empty:
-        counts = labelled["fst"].value_counts().sort_index().to_dict()
-        raise EmptySubsetError(
-            f"no labelled real image has FST {'/'.join(types)}; images per FST: {counts}. "
-            "Ingest data with dark-skin images, or change finetune_lora.fst_types."
+def _train_rows(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Labelled real rows of the train split: the only images the generator may learn from."""
+    if "split" not in manifest:
+        raise ValueError(
+            "the generative branch needs the split manifest (a 'split' column): the LoRA, the "
+            "tiny base and the synthetic-image references may see train patients only"
         )
-    return subset
+    return manifest[
+        (manifest["source"] == "real")
+        & manifest["superclass"].notna()
+        & (manifest["split"] == "train")
+    ]
+
+
+def base_rows(manifest: pd.DataFrame) -> pd.DataFrame:
+    """The tiny base's pre-training images: every labelled real train-split row."""
+    return _train_rows(manifest)
+
+
+def dark_subset(manifest: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
+    """Labelled real train-split rows whose estimated FST is in ``types`` (paper: V and VI).
+
+    May be empty; :func:`subset_counts` says what each type holds.
+    """
+    train = _train_rows(manifest)
+    return train[train["fst"].isin(types)]
+
+
+def subset_counts(manifest: pd.DataFrame) -> dict[str, int]:
+    """Labelled real train-split images per estimated FST (for a not-run reason)."""
+    counts = _train_rows(manifest)["fst"].astype(object).fillna("missing").value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def tone_span(types: tuple[str, ...]) -> str:
+    """``V–VI`` for consecutive types, else ``I/III``."""
+    order = [FST_LABELS.index(t) for t in types if t in FST_LABELS]
+    if len(order) == len(types) > 1 and order == list(range(order[0], order[0] + len(order))):
+        return f"{types[0]}–{types[-1]}"
+    return "/".join(types)
 
 
 def load_images(rows: pd.DataFrame, root: Path, resolution: int) -> torch.Tensor:

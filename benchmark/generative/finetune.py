@@ -1,11 +1,18 @@
-"""The ``finetune_lora`` stage's work: base model, optional tiny pre-training, LoRA, samples."""
+"""The ``finetune_lora`` stage's work: base model, optional tiny pre-training, LoRA, samples.
+
+Everything here learns from train-split rows only: the LoRA from the labelled FST V–VI train
+images, the tiny base from every labelled train image. ``finetune.json``
+(:class:`~benchmark.generative.record.FinetuneRecord`) lists both sets by image and patient,
+and the stage refuses a list that names an image outside train. With fewer than
+``min_images`` dark-skin train images the branch does not run and the record says why.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +22,16 @@ import torch
 from PIL import Image
 
 from benchmark.config.generative import FinetuneConfig
-from benchmark.generative.data import dark_subset, load_images, prompt_for
+from benchmark.generative.data import (
+    base_rows,
+    dark_subset,
+    load_images,
+    prompt_for,
+    subset_counts,
+    tone_span,
+)
 from benchmark.generative.model import TINY, build_tiny, load_pipeline
+from benchmark.generative.record import RAN, RECORD_FILE, FinetuneRecord, TrainingSet
 from benchmark.generative.train import (
     TrainResult,
     TrainSettings,
@@ -25,6 +40,7 @@ from benchmark.generative.train import (
     train_vae,
 )
 from benchmark.provenance import content_digest, data_digest, file_sha256
+from benchmark.status import NOT_RUN
 
 SAMPLE_SEEDS = (0, 1, 2, 3)
 
@@ -34,22 +50,26 @@ class FinetuneResult:
     """What fine-tuning produced.
 
     Attributes:
-        base_model: What ``generate`` loads: the saved tiny base folder, or the id/path given.
-        lora: The ``pytorch_lora_weights.safetensors`` file.
-        lora_sha256: Its SHA-256.
-        losses: LoRA loss per step.
+        record: What ``finetune.json`` holds.
+        losses: LoRA loss per step (empty when not run).
         pretrain_losses: Tiny-base pre-training loss per step (empty otherwise).
         samples: Sample grids written, by step.
-        subset: Images in the fine-tuning subset by superclass.
     """
 
-    base_model: str
-    lora: Path
-    lora_sha256: str
-    losses: list[float]
-    pretrain_losses: list[float]
-    samples: dict[int, Path]
-    subset: dict[str, int]
+    record: FinetuneRecord
+    losses: list[float] = field(default_factory=list)
+    pretrain_losses: list[float] = field(default_factory=list)
+    samples: dict[int, Path] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, Any]:
+        """The stage metrics: final loss, subset, steps; or status and reason."""
+        if (why := self.record.not_run) is not None:
+            return why.metrics()
+        return {
+            "final_loss": self.losses[-1],
+            "subset": self.record.subset,
+            "steps": len(self.losses),
+        }
 
 
 def sample_grid(pipe: Any, prompts: list[str], steps: int, path: Path) -> Path:
@@ -79,18 +99,18 @@ def sample_grid(pipe: Any, prompts: list[str], steps: int, path: Path) -> Path:
 
 def _prepare_base(
     cfg: FinetuneConfig,
-    manifest: pd.DataFrame,
+    labelled: pd.DataFrame,
     root: Path,
     out_dir: Path,
     log: Callable[[str, int, float], None],
 ) -> tuple[str, list[float]]:
+    """The base to adapt; a tiny base is built and pre-trained on ``labelled`` (train rows)."""
     if cfg.base_model != TINY:
         return cfg.base_model, []
     base = out_dir / "base"
     build_tiny(base, cfg.resolution, cfg.seed)
     if not cfg.pretrain_steps:
         return str(base), []
-    labelled = manifest[(manifest["source"] == "real") & manifest["superclass"].notna()]
     pipe = load_pipeline(str(base))
     images = load_images(labelled, root, cfg.resolution)
     for step, loss in enumerate(
@@ -145,40 +165,26 @@ def _fresh_if_changed(out_dir: Path, key: dict[str, Any]) -> None:
     stamp.write_text(text)
 
 
-def finetune(
-    manifest: pd.DataFrame,
+def _not_run(out_dir: Path, cfg: FinetuneConfig, reason: str) -> FinetuneResult:
+    """Record why the branch did not run; drop an earlier run's base, LoRA and checkpoints."""
+    for name in ("base", "lora", "samples", "checkpoints"):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    record = FinetuneRecord(NOT_RUN, reason, tuple(cfg.fst_types))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record.write(out_dir / RECORD_FILE)
+    return FinetuneResult(record)
+
+
+def _train_lora(
+    subset: pd.DataFrame,
+    base: str,
     root: Path,
     cfg: FinetuneConfig,
     out_dir: Path,
-    log: Callable[[str, int, float], None] = lambda name, step, value: None,
-) -> FinetuneResult:
-    """Fine-tune LoRA on the FST ``cfg.fst_types`` subset; write base, LoRA and samples.
-
-    Args:
-        manifest: The skintone manifest (``fst``, ``superclass``, ``source``).
-        root: Data root of its paths.
-        cfg: Stage config.
-        out_dir: Output folder: ``base/`` (tiny only), ``lora/``, ``samples/``,
-            ``checkpoints/`` and ``finetune.json``. Rerunning resumes from its checkpoints.
-        log: Called with (metric name, step, value) for loss curves.
-
-    Raises:
-        benchmark.generative.data.EmptySubsetError: No image of the requested types.
-        benchmark.generative.train.NonFiniteLossError: NaN loss (step and checkpoint named).
-    """
-    subset = dark_subset(manifest, cfg.fst_types)
+    log: Callable[[str, int, float], None],
+) -> tuple[Any, TrainResult, dict[int, Path]]:
+    """LoRA on ``subset`` over ``base``; returns the pipeline, the losses and sample grids."""
     prompts = [prompt_for(s, f) for s, f in zip(subset["superclass"], subset["fst"], strict=True)]
-    base, pretrain_losses = _prepare_base(cfg, manifest, root, out_dir, log)
-    base_digest = content_digest([Path(base)]) if Path(base).exists() else base
-    # Checkpoints are reused only by the same config, subset, base and training code.
-    code = data_digest([Path(__file__).parent / n for n in ("data.py", "finetune.py", "train.py")])
-    key = {
-        "config": asdict(cfg),
-        "images": content_digest([root / str(p) for p in subset["image_path"]]),
-        "base": base_digest,
-        "code": code,
-    }
-    _fresh_if_changed(out_dir, key)
     pipe = load_pipeline(base)
     samples: dict[int, Path] = {}
     probe = sorted(set(prompts))[: len(SAMPLE_SEEDS)]
@@ -201,14 +207,58 @@ def finetune(
         mixed_precision=cfg.mixed_precision,
         gradient_checkpointing=cfg.gradient_checkpointing,
     )
-    result: TrainResult = train_unet(
-        pipe,
-        load_images(subset, root, cfg.resolution),
-        prompts,
-        settings,
-        out_dir / "checkpoints" / "lora",
-        on_step=on_step,
+    images = load_images(subset, root, cfg.resolution)
+    result = train_unet(pipe, images, prompts, settings, out_dir / "checkpoints" / "lora", on_step)
+    return pipe, result, samples
+
+
+def finetune(
+    manifest: pd.DataFrame,
+    root: Path,
+    cfg: FinetuneConfig,
+    out_dir: Path,
+    log: Callable[[str, int, float], None] = lambda name, step, value: None,
+) -> FinetuneResult:
+    """Fine-tune LoRA on the train split's FST ``cfg.fst_types`` images; write base and LoRA.
+
+    Args:
+        manifest: The split manifest (``split``, ``fst``, ``superclass``, ``source``).
+        root: Data root of its paths.
+        cfg: Stage config.
+        out_dir: Output folder: ``base/`` (tiny only), ``lora/``, ``samples/``,
+            ``checkpoints/`` and ``finetune.json``. Rerunning resumes from its checkpoints.
+        log: Called with (metric name, step, value) for loss curves.
+
+    Returns:
+        The result; with fewer than ``cfg.min_images`` dark-skin train images, a record of
+        why the branch did not run (and nothing else in ``out_dir``).
+
+    Raises:
+        benchmark.splits.SplitError: A training list names an image outside train.
+        benchmark.generative.train.NonFiniteLossError: NaN loss (step and checkpoint named).
+    """
+    subset, labelled = dark_subset(manifest, cfg.fst_types), base_rows(manifest)
+    if len(subset) < cfg.min_images:
+        return _not_run(
+            out_dir,
+            cfg,
+            f"{len(subset)} FST {tone_span(cfg.fst_types)} training images (min "
+            f"{cfg.min_images}); labelled train images per FST: {subset_counts(manifest)}",
+        )
+    pretrained = cfg.base_model == TINY and cfg.pretrain_steps > 0
+    lora_set = TrainingSet.of(subset)
+    base_set = TrainingSet.of(labelled) if pretrained else TrainingSet()
+    planned = FinetuneRecord(RAN, "", tuple(cfg.fst_types), lora_set, base_set)
+    planned.check_train_only(manifest, out_dir / RECORD_FILE)
+    base, pretrain_losses = _prepare_base(cfg, labelled, root, out_dir, log)
+    base_digest = content_digest([Path(base)]) if Path(base).exists() else base
+    # Checkpoints are reused only by the same config, subset, base and training code.
+    code = data_digest([Path(__file__).parent / n for n in ("data.py", "finetune.py", "train.py")])
+    images = content_digest([root / str(p) for p in subset["image_path"]])
+    _fresh_if_changed(
+        out_dir, {"config": asdict(cfg), "images": images, "base": base_digest, "code": code}
     )
+    pipe, result, samples = _train_lora(subset, base, root, cfg, out_dir, log)
     from accelerate import PartialState
 
     state = PartialState()  # under `accelerate launch`, one process writes the outputs
@@ -218,24 +268,17 @@ def finetune(
         save_lora(pipe, lora_dir)
     state.wait_for_everyone()
     lora = lora_dir / "pytorch_lora_weights.safetensors"
-    counts = {str(k): int(v) for k, v in subset["superclass"].value_counts().items()}
-    out = FinetuneResult(
-        base, lora, file_sha256(lora), result.losses, pretrain_losses, samples, counts
+    counts = {str(k): int(v) for k, v in sorted(subset["superclass"].value_counts().items())}
+    record = replace(
+        planned,
+        base_model=base,
+        base_digest=base_digest,
+        lora=str(lora),
+        lora_sha256=file_sha256(lora),
+        subset=counts,
+        resolution=cfg.resolution,
+        final_loss=result.losses[-1],
     )
     if state.is_main_process:
-        (out_dir / "finetune.json").write_text(
-            json.dumps(
-                {
-                    "base_model": base,
-                    "base_digest": base_digest,
-                    "lora": str(lora),
-                    "lora_sha256": out.lora_sha256,
-                    "subset": counts,
-                    "fst_types": list(cfg.fst_types),
-                    "resolution": cfg.resolution,
-                    "final_loss": result.losses[-1],
-                },
-                indent=2,
-            )
-        )
-    return out
+        record.write(out_dir / RECORD_FILE)
+    return FinetuneResult(record, result.losses, pretrain_losses, samples)

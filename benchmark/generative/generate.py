@@ -17,7 +17,9 @@ from tqdm import tqdm
 
 from benchmark.config.generative import GenerateConfig
 from benchmark.generative.data import prompt_for
+from benchmark.manifest import empty_manifest
 from benchmark.provenance import data_digest
+from benchmark.status import NOT_RUN_FILE, NotRun
 
 GENERATOR_NAMES = {"melanocytic": "Generator-1", "non_melanocytic": "Generator-2"}
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -113,6 +115,7 @@ def generate(
     size = pipe.unet.config.sample_size * pipe.vae_scale_factor
     rows = plan(cfg)
     images = Path(out_dir) / "images"
+    (Path(out_dir) / NOT_RUN_FILE).unlink(missing_ok=True)
     _fresh_if_changed(Path(out_dir), rows, cfg, f"{base_model}@{base_digest}", lora_sha256)
     images.mkdir(parents=True, exist_ok=True)
     batches = [rows.iloc[i : i + cfg.batch_size] for i in range(0, len(rows), cfg.batch_size)]
@@ -161,6 +164,17 @@ def generate(
         len(rows) - generated,
         seconds / generated if generated else float("nan"),
     )
+
+
+def not_generated(out_dir: Path, why: NotRun) -> pd.DataFrame:
+    """Empty ``out_dir`` but for ``not_run.json``; returns the empty synthetic manifest.
+
+    Images of an earlier run are removed: they came from a LoRA that no longer exists.
+    """
+    shutil.rmtree(out_dir / "images", ignore_errors=True)
+    (Path(out_dir) / "plan.json").unlink(missing_ok=True)
+    why.write(out_dir)
+    return empty_manifest()
 
 
 def load_generation_pipeline(base_model: str, lora: Path, dtype: str) -> Any:

@@ -9,6 +9,9 @@ import pandas as pd
 
 from benchmark.generative.validate import ValidationResult, load_resized, table2
 from benchmark.io import atomic_path, write_json_atomic
+from benchmark.status import NotRun
+
+REFERENCE_COLUMNS = ("image_id", "patient_id", "split")
 
 
 def figure3(rows: dict[str, list[Path]], path: Path, size: int = 96) -> None:
@@ -67,7 +70,8 @@ def write_outputs(
         result: The validation result.
         synthetic: All synthetic rows.
         real: The real manifest (for Table 2's original counts).
-        dark: The real dark-skin rows the LoRA was trained on.
+        dark: The real dark-skin rows the LoRA was trained on (train split): the references,
+            listed in ``reference.csv``.
         roots: ``(synthetic_root, real_root)``.
         dark_types: The FST types of the dark subset.
         out_dir: Folder to write (replaced atomically).
@@ -80,6 +84,9 @@ def write_outputs(
         tmp.mkdir(parents=True)
         result.metrics.to_csv(tmp / "validation.csv", index=False)
         result.rejected.to_csv(tmp / "rejected.csv", index=False)
+        dark[list(REFERENCE_COLUMNS)].sort_values("image_id").to_csv(
+            tmp / "reference.csv", index=False
+        )
         write_json_atomic(tmp / "distribution.json", result.distribution)
         table.to_csv(tmp / "table2.csv", index_label="class")
         (tmp / "table2.md").write_text(table.to_markdown() + "\n")
@@ -88,7 +95,15 @@ def write_outputs(
         "synthetic": len(synthetic),
         "validated": len(result.validated),
         "rejected": len(result.rejected),
+        "reference_images": len(dark),
         "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
         "fid": result.distribution["fid"],
         "kid": result.distribution["kid"],
     }
+
+
+def write_not_run(out_dir: Path, why: NotRun) -> dict[str, Any]:
+    """Replace ``out_dir`` by one holding only ``not_run.json``; returns the stage metrics."""
+    with atomic_path(out_dir) as tmp:
+        why.write(tmp)
+    return {"synthetic": 0, "validated": 0, **why.metrics()}

@@ -11,6 +11,7 @@ more than one type from the requested one. Every rejection lists all its reasons
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,19 @@ def _reasons(
     return reasons
 
 
+def reference_rows(split: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
+    """The LoRA's training images, which are also the references: rows of ``split`` by id.
+
+    Raises:
+        ValueError: An id is not in ``split`` (check the record against the split first).
+    """
+    rows = split[split["image_id"].isin(list(ids))].sort_values("image_id")
+    if len(rows) != len(set(ids)):
+        missing = sorted(set(ids) - set(rows["image_id"]))
+        raise ValueError(f"LoRA training image(s) {missing[:10]} not in the split manifest")
+    return rows.reset_index(drop=True)
+
+
 def validate(
     synthetic: pd.DataFrame,
     synthetic_root: Path,
@@ -119,7 +133,8 @@ def validate(
     Args:
         synthetic: Synthetic manifest rows (``fst_label`` is the requested type).
         synthetic_root: Root of their paths.
-        real: The real dark-skin rows the LoRA was trained on.
+        real: The real dark-skin rows the LoRA was trained on (train split only): the
+            reference distribution and the memorisation check's training images.
         real_root: Root of their paths.
         cfg: Sizes, bins and the outlier rule.
 

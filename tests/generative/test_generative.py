@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.config.generative import GenerateConfig
-from benchmark.generative.data import EmptySubsetError, dark_subset, prompt_for
+from benchmark.config.generative import FinetuneConfig, GenerateConfig
+from benchmark.generative.data import base_rows, dark_subset, prompt_for, tone_span
+from benchmark.generative.finetune import finetune
 from benchmark.generative.generate import generate, load_generation_pipeline, plan
 from benchmark.generative.model import BaseModelError, build_tiny, load_pipeline
+from benchmark.generative.record import FinetuneRecord
 from benchmark.generative.train import (
     NonFiniteLossError,
     TrainSettings,
@@ -149,12 +151,40 @@ def test_plan_counts_and_class_balance() -> None:
     }
 
 
-def test_empty_dark_subset_names_counts() -> None:
-    manifest = pd.DataFrame(
-        {"source": "real", "superclass": "melanocytic", "fst": ["I", "I", "III"]}
+def _split_manifest() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "image_id": [f"I{i}" for i in range(8)],
+            "patient_id": [f"P{i}" for i in range(8)],
+            "source": "real",
+            "superclass": ["melanocytic"] * 7 + [None],
+            "fst": ["I", "I", "III", "V", "VI", "V", "VI", "V"],
+            "split": ["train", "train", "train", "train", "train", "val", "test", "train"],
+        }
     )
-    with pytest.raises(EmptySubsetError, match=r"images per FST: \{'I': 2, 'III': 1\}"):
-        dark_subset(manifest, ("V", "VI"))
+
+
+def test_generator_subsets_hold_labelled_train_rows_only() -> None:
+    manifest = _split_manifest()
+    assert dark_subset(manifest, ("V", "VI"))["image_id"].tolist() == ["I3", "I4"]
+    assert base_rows(manifest)["image_id"].tolist() == ["I0", "I1", "I2", "I3", "I4"]
+    with pytest.raises(ValueError, match="needs the split manifest"):
+        dark_subset(manifest.drop(columns="split"), ("V", "VI"))
+
+
+def test_too_few_dark_train_images_is_recorded_not_raised(tmp_path: Path) -> None:
+    out = tmp_path / "finetune"
+    (out / "lora").mkdir(parents=True)  # an earlier run's LoRA must not survive
+    result = finetune(_split_manifest(), tmp_path, FinetuneConfig(min_images=3), out)
+    record = FinetuneRecord.read(out / "finetune.json")
+    assert record == result.record
+    assert record.not_run is not None
+    assert record.reason.startswith("2 FST V–VI training images (min 3)")
+    assert "{'I': 2, 'III': 1, 'V': 1, 'VI': 1}" in record.reason
+    assert result.metrics() == {"status": "not run", "reason": record.reason}
+    assert sorted(p.name for p in out.iterdir()) == ["finetune.json"]
+    assert tone_span(("V", "VI")) == "V–VI"
+    assert tone_span(("I", "III")) == "I/III"
 
 
 def test_base_model_that_is_not_a_diffusers_folder(tmp_path: Path) -> None:

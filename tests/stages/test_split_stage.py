@@ -1,4 +1,4 @@
-"""The split stage end to end: real phantom rows plus synthetic rows from another root."""
+"""The split and merge stages end to end: real rows split first, synthetic rows join train."""
 
 from __future__ import annotations
 
@@ -13,57 +13,65 @@ from click.testing import CliRunner
 from benchmark.config.data import IngestConfig, PhantomConfig
 from benchmark.ingest.run import ingest_from_config
 from benchmark.manifest import read_manifest, write_manifest
-from stages import split as stage
+from stages import merge, split
 
 
-def test_split_stage_merges_roots_and_keeps_test_real(
+def _invoke(command, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+
+
+SPLIT = ["--manifest", "data/ingested/manifest.parquet", "--data-root", "data/ingested"]
+SPLIT += ["--out-manifest", "data/split/manifest.parquet", "--out-dir", "reports/split"]
+SPLIT += ["--metrics", "metrics/split.json"]
+MERGE = ["--split", "data/split/manifest.parquet", "--split-root", "data/ingested"]
+MERGE += ["--synthetic", "data/synthetic/manifest.parquet", "--synthetic-root", "data/synthetic"]
+MERGE += ["--data-root", "data", "--out-manifest", "data/merged/manifest.parquet"]
+MERGE += ["--out-dir", "reports/merge", "--metrics", "metrics/merge.json"]
+
+
+def _synthetic(real: pd.DataFrame, n: int) -> None:
+    synthetic = real.head(n).copy()
+    synthetic["image_id"] = [f"SYN_{i}" for i in range(n)]
+    synthetic["patient_id"], synthetic["lesion_id"] = synthetic["image_id"], None
+    synthetic["source"] = "synthetic"
+    synthetic["mask_path"] = None
+    Path("data/synthetic/images").mkdir(parents=True, exist_ok=True)
+    for old, new in zip(real.head(n).image_path, synthetic.image_id, strict=True):
+        (Path("data/synthetic/images") / f"{new}.png").write_bytes(
+            (Path("data/ingested") / old).read_bytes()
+        )
+    synthetic["image_path"] = [f"images/{i}.png" for i in synthetic.image_id]
+    write_manifest(synthetic, Path("data/synthetic/manifest.parquet"), Path("data/synthetic"))
+
+
+def test_split_then_merge_keeps_the_real_split_and_test_real(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cfg = IngestConfig(phantoms=PhantomConfig(n=40, size=48), workers=1, link="copy")
     ingest_from_config(cfg, tmp_path, Path("data/ingested"), progress=False)
     real = read_manifest(Path("data/ingested/manifest.parquet"))
-    synthetic = real.head(6).copy()
-    synthetic["image_id"] = [f"SYN_{i}" for i in range(6)]
-    synthetic["patient_id"] = synthetic["image_id"]
-    synthetic["source"] = "synthetic"
-    synthetic["mask_path"] = None
-    Path("data/synthetic/images").mkdir(parents=True)
-    for old, new in zip(real.head(6).image_path, synthetic.image_id, strict=True):
-        (Path("data/synthetic/images") / f"{new}.png").write_bytes(
-            (Path("data/ingested") / old).read_bytes()
-        )
-    synthetic["image_path"] = [f"images/{i}.png" for i in synthetic.image_id]
-    write_manifest(synthetic, Path("data/synthetic/manifest.parquet"), Path("data/synthetic"))
     Path("params.yaml").write_text(yaml.safe_dump({"profile": "tiny", "split": {"seed": 1}}))
-    result = CliRunner().invoke(
-        stage.main,
-        [
-            "--data-root",
-            "data",
-            "--real",
-            "data/ingested/manifest.parquet",
-            "--real-root",
-            "data/ingested",
-            "--synthetic",
-            "data/synthetic/manifest.parquet",
-            "--synthetic-root",
-            "data/synthetic",
-            "--out-manifest",
-            "data/split/manifest.parquet",
-            "--out-dir",
-            "reports/split",
-            "--metrics",
-            "metrics/split.json",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    split = read_manifest(Path("data/split/manifest.parquet"), Path("data"), check_files=True)
-    assert len(split) == 46
-    assert split.image_path.str.startswith(("ingested/", "synthetic/")).all()
-    assert set(split.loc[split.source == "synthetic", "split"]) == {"train"}
+    _invoke(split.main, SPLIT)
+    first = Path("data/split/manifest.parquet").read_bytes()
+    splitted = read_manifest(Path("data/split/manifest.parquet"), Path("data/ingested"))
+    assert len(splitted) == 40
+    assert set(splitted["source"]) == {"real"}
     metrics = json.loads(Path("metrics/split.json").read_text())
+    assert metrics["train"]["synthetic"] == 0
+    _synthetic(real, 6)
+    _invoke(merge.main, MERGE)
+    merged = read_manifest(Path("data/merged/manifest.parquet"), Path("data"), check_files=True)
+    assert len(merged) == 46
+    assert merged.image_path.str.startswith(("ingested/", "synthetic/")).all()
+    assert set(merged.loc[merged.source == "synthetic", "split"]) == {"train"}
+    by_id = merged.set_index("image_id")["split"]
+    assert (by_id[splitted["image_id"]].to_numpy() == splitted["split"].to_numpy()).all()
+    metrics = json.loads(Path("metrics/merge.json").read_text())
     assert metrics["test"]["synthetic"] == 0
     assert metrics["train"]["synthetic"] == 6
-    table = pd.read_csv("reports/split/composition.csv")
-    assert table["images"].sum() == 46
+    assert pd.read_csv("reports/merge/composition.csv")["images"].sum() == 46
+    # Splitting again after synthetic rows exist changes nothing: they are not its input.
+    _invoke(split.main, SPLIT)
+    assert Path("data/split/manifest.parquet").read_bytes() == first

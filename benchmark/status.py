@@ -1,0 +1,63 @@
+"""A stage, branch or variant that could not run on these data, and why: one typed record.
+
+Data without dark-skin images cannot train the LoRA; data without lesion masks cannot train
+or score a segmenter; a one-class validation split cannot choose a checkpoint by AUC. The
+stage that meets such data still exits 0 and writes its declared outputs: a ``not_run.json``
+holding the reason (read back by downstream stages and the report) and metrics saying
+``status: not run``, so no table shows a number that was never measured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark.io import FileContentError, write_json_atomic
+
+NOT_RUN_FILE = "not_run.json"
+NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """Why something did not run.
+
+    Attributes:
+        reason: One sentence, e.g. ``0 FST V–VI training images (min 20)``.
+    """
+
+    reason: str
+
+    def metrics(self) -> dict[str, str]:
+        """The metrics of a stage that did not run (``status`` and ``reason``)."""
+        return {"status": NOT_RUN, "reason": self.reason}
+
+    def write(self, folder: Path) -> Path:
+        """Write ``folder/not_run.json`` atomically (the folder is created)."""
+        path = Path(folder) / NOT_RUN_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, self.metrics())
+        return path
+
+    def downstream(self, stage: str) -> NotRun:
+        """The same reason, as seen from a later stage (``<stage> not run: <reason>``)."""
+        return NotRun(f"{stage} not run: {self.reason}")
+
+
+def read_not_run(folder: Path) -> NotRun | None:
+    """The record in ``folder/not_run.json``, or ``None`` when the file is absent.
+
+    Raises:
+        FileContentError: The file exists but is not such a record.
+    """
+    path = Path(folder) / NOT_RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileContentError(path, f"not a readable JSON file: {exc}") from exc
+    if not isinstance(data, dict) or data.get("status") != NOT_RUN or "reason" not in data:
+        raise FileContentError(path, f"expected {{'status': '{NOT_RUN}', 'reason': ...}}")
+    return NotRun(str(data["reason"]))
