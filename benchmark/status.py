@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.io import FileContentError, write_json_atomic
+from benchmark.io import FileContentError, atomic_path, write_json_atomic
 
 NOT_RUN_FILE = "not_run.json"
 NOT_RUN = "not run"
@@ -61,3 +61,14 @@ def read_not_run(folder: Path) -> NotRun | None:
     if not isinstance(data, dict) or data.get("status") != NOT_RUN or "reason" not in data:
         raise FileContentError(path, f"expected {{'status': '{NOT_RUN}', 'reason': ...}}")
     return NotRun(str(data["reason"]))
+
+
+def write_not_run(why: NotRun, *folders: Path) -> dict[str, str]:
+    """Replace each folder by one holding only ``not_run.json``; returns the stage metrics.
+
+    What a stage writes for its declared output folders when it cannot run at all.
+    """
+    for folder in folders:
+        with atomic_path(Path(folder)) as tmp:
+            why.write(tmp)
+    return why.metrics()

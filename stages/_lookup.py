@@ -32,11 +32,32 @@ def stage_run_ids(runs: list[Any]) -> dict[str, str]:
     return ids
 
 
-def runtime(runs: list[Any], stage: str, metric: str, **tags: str) -> tuple[float, str] | None:
-    """The newest value of ``metric`` logged by a run of ``stage`` with ``tags``, and its id."""
+def latest_runtime(runs: list[Any], stage: str, metric: str) -> tuple[float, str] | None:
+    """``metric`` of the newest top-level ``stage`` run, and its id (None if it lacks it).
+
+    A stage that did not run this time logs no such metric, so no older number stands in.
+    """
+    top = stage_run_ids(runs).get(stage)
     for run in runs:
-        have = run.data.tags
-        wanted = have.get("stage") == stage and all(have.get(k) == v for k, v in tags.items())
-        if wanted and metric in run.data.metrics:
+        if run.info.run_id == top and metric in run.data.metrics:
             return float(run.data.metrics[metric]), run.info.run_id
+    return None
+
+
+def latest_variant_runtime(
+    runs: list[Any], stage: str, metric: str, variants: tuple[str, ...]
+) -> tuple[float, str] | None:
+    """``metric`` from the newest ``stage`` run's children: the first of ``variants`` found.
+
+    Only the latest stage run counts, so a variant that did not run this time is not
+    represented by an older run's number.
+    """
+    top = stage_run_ids(runs).get(stage)
+    parents = {r.info.run_id: r for r in runs if r.data.tags.get("mlflow.parentRunId") == top}
+    for variant in variants:
+        for run in runs:  # newest first
+            parent = parents.get(run.data.tags.get("mlflow.parentRunId", ""))
+            ours = parent is not None and parent.data.tags.get("variant") == variant
+            if ours and metric in run.data.metrics:
+                return float(run.data.metrics[metric]), run.info.run_id
     return None

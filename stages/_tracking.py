@@ -79,8 +79,11 @@ def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
         mlflow.log_artifact(str(path))
 
 
-def log_not_run(reason: str) -> None:
-    """Tag the active run as not run, with the reason (shown and filterable in the UI)."""
+def log_not_run(reason: str, part: str | None = None) -> None:
+    """Tag the active run as not run, or one ``part`` of it (a model, a variant), with why."""
     import mlflow
 
-    mlflow.set_tags({"status": "not run", "not_run_reason": reason[:5000]})
+    if part is None:
+        mlflow.set_tags({"status": "not run", "not_run_reason": reason[:5000]})
+    else:
+        mlflow.set_tag(f"not_run.{part}", reason[:5000])

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from benchmark.classification.report import write_outputs
-from benchmark.classification.run import run_classification, write_predictions
+from benchmark.classification.run import run_classification, unavailable, write_predictions
 from benchmark.config.downstream import ClassifyConfig
 from benchmark.io import write_json_atomic
 from benchmark.preprocess.cache import read_info
+from benchmark.status import NotRun, write_not_run
 from stages._nested import child_run, log_history, log_torch_model
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -37,12 +38,23 @@ def main(
     cfg = load_section(params_file, "classify", ClassifyConfig)
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("classify", params_file, ("classify",), inputs=inputs):
-        results = run_classification(cache_dir, cfg, models_dir)
+        skip = unavailable(cache_dir, cfg.variants)
+        for variant, why_not in skip.items():
+            log_not_run(why_not, variant)
+        if set(skip) >= set(cfg.variants):
+            why = NotRun("; ".join(f"{v}: {r}" for v, r in skip.items()))
+            folders = (models_dir, predictions_dir, out_dir)
+            parts = {v: NotRun(r).metrics() for v, r in skip.items()}
+            write_json_atomic(metrics_file, {**parts, **write_not_run(why, *folders)})
+            log_not_run(why.reason)
+            click.echo(f"classify not run: {why.reason}")
+            return
+        results = run_classification(cache_dir, cfg, models_dir, skip)
         files = write_predictions(results, predictions_dir)
-        metrics = write_outputs(results, cfg.class_weights, out_dir)
+        metrics = write_outputs(results, cfg.class_weights, out_dir, skip)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.iterdir()))
-        for variant in cfg.variants:
+        for variant in (v for v in cfg.variants if v not in skip):
             with child_run("classify", variant, {"model": "efficientnet_b0", "variant": variant}):
                 for r in (r for r in results if r.variant == variant):
                     with child_run("classify", r.name, {"seed": str(r.seed)}):
@@ -53,7 +65,9 @@ def main(
                             *(f for f in files if f.name.startswith(f"{r.name}_")),
                         )
                         log_torch_model(r.fit.model, read_info(cache_dir)["size"])
-    click.echo(", ".join(f"{k} test AUC {v['test']['auc']:.3f}" for k, v in metrics.items()))
+    click.echo(
+        ", ".join(f"{r.name} test AUC {metrics[r.variant]['test']['auc']:.3f}" for r in results)
+    )
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ import click
 from benchmark.config.downstream import FairnessConfig
 from benchmark.fairness.run import audit_runs
 from benchmark.io import write_json_atomic
+from benchmark.status import read_not_run, write_not_run
 from stages._nested import child_run
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -25,6 +26,12 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
     """Audit each (variant, seed) with its validation-chosen threshold."""
     cfg = load_section(params_file, "fairness", FairnessConfig)
     with stage_run("fairness", params_file, ("fairness",), inputs=(predictions_dir,)):
+        if (upstream := read_not_run(predictions_dir)) is not None:
+            why = upstream.downstream("classify")
+            write_json_atomic(metrics_file, write_not_run(why, out_dir))
+            log_not_run(why.reason)
+            click.echo(f"fairness not run: {why.reason}")
+            return
         metrics = audit_runs(predictions_dir, cfg, out_dir)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")

@@ -11,7 +11,7 @@ from benchmark import provenance as prov
 from benchmark.io import write_json_atomic
 from benchmark.report.collect import Runtime
 from benchmark.report.render import write_report
-from stages._lookup import latest_runs, runtime, stage_run_ids
+from stages._lookup import latest_runs, latest_runtime, latest_variant_runtime, stage_run_ids
 from stages._params import read_params
 from stages._tracking import log_outputs, stage_run
 
@@ -53,9 +53,13 @@ def main(
     """Compile paper Tables 1-5, figures and the fairness audit into one page."""
     runs = latest_runs(str(read_params(params_file).get("profile", "embedded")))
     times = {}
+    # The paper times the augmented model; the baseline stands in where it did not run.
+    classification = latest_variant_runtime(
+        runs, "classify", "ms_per_image", ("augmented", "baseline")
+    )
     for key, found in (
-        ("generation", runtime(runs, "generate", "seconds_per_image")),
-        ("classification", runtime(runs, "classify", "ms_per_image", variant="augmented")),
+        ("generation", latest_runtime(runs, "generate", "seconds_per_image")),
+        ("classification", classification),
     ):
         if found is not None:
             times[key] = Runtime(found[0], f"MLflow run {found[1]}")

@@ -10,10 +10,11 @@ from benchmark.config.downstream import SegmentConfig
 from benchmark.io import write_json_atomic
 from benchmark.preprocess.cache import load_split
 from benchmark.segmentation.report import write_outputs
-from benchmark.segmentation.run import run_segmentation
+from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
+from benchmark.status import NotRun, write_not_run
 from stages._nested import child_run, log_history
 from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages._tracking import log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -41,9 +42,18 @@ def main(
     cfg = load_section(params_file, "segment", SegmentConfig)
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("segment", params_file, ("segment",), inputs=inputs):
-        outcomes = run_segmentation(cache_dir, cfg, models_dir, data_root)
+        skip = unavailable(cache_dir)
+        if set(skip) == set(MODELS):
+            why = NotRun(skip["maxflow"])
+            write_json_atomic(metrics_file, write_not_run(why, out_dir, models_dir))
+            log_not_run(why.reason)
+            click.echo(f"segment not run: {why.reason}")
+            return
+        for name, why_not in skip.items():
+            log_not_run(why_not, name)
+        outcomes = run_segmentation(cache_dir, cfg, models_dir, data_root, skip)
         test = load_split(cache_dir, "test")
-        metrics = write_outputs(outcomes, test, out_dir, cfg.overlays, cfg.maxflow_input)
+        metrics = write_outputs(outcomes, test, out_dir, cfg.overlays, cfg.maxflow_input, skip)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(out_dir.glob("table3.*")), out_dir / "by_fst.png")
         for outcome in outcomes:
@@ -54,7 +64,7 @@ def main(
                     out_dir / "overlays.png",
                     *filter(None, [outcome.model_file]),
                 )
-    click.echo(", ".join(f"{k} Dice {v['mean']['dice']:.3f}" for k, v in metrics.items()))
+    click.echo(", ".join(f"{o.name} Dice {o.summary['mean']['dice']:.3f}" for o in outcomes))
 
 
 if __name__ == "__main__":

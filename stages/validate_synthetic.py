@@ -8,11 +8,11 @@ import click
 
 from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.generative.record import RECORD_FILE, FinetuneRecord
-from benchmark.generative.report import write_not_run, write_outputs
+from benchmark.generative.report import write_outputs
 from benchmark.generative.validate import reference_rows, validate
 from benchmark.io import write_json_atomic
 from benchmark.manifest import empty_manifest, read_manifest, write_manifest
-from benchmark.status import NotRun
+from benchmark.status import NotRun, write_not_run
 from stages._params import load_section
 from stages._tracking import log_not_run, log_outputs, stage_run
 
@@ -52,7 +52,7 @@ def main(
             why = NotRun("the generate stage produced no image")
         if why is not None:
             write_manifest(empty_manifest(), out_manifest, data_root=synthetic_root)
-            metrics = write_not_run(out_dir, why)
+            metrics = {"synthetic": 0, "validated": 0, **write_not_run(why, out_dir)}
             write_json_atomic(metrics_file, metrics)
             log_not_run(why.reason)
             click.echo(f"validate_synthetic not run: {why.reason}")

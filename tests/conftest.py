@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -46,12 +48,18 @@ def write_mask(
     return path
 
 
-def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4) -> Path:
+def make_split_data(
+    root: Path,
+    n: int = 40,
+    size: int = 64,
+    synthetic: int = 4,
+    edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> Path:
     """Phantoms ingested under ``root/data`` and split, then some copied in as synthetic rows.
 
-    The synthetic copies have no mask (as generated images) and go to train. Returns the
-    split manifest's path (``root/data/split/manifest.parquet``, paths relative to
-    ``root/data``).
+    The synthetic copies have no mask (as generated images) and go to train. ``edit`` changes
+    the real rows before the split (drop masks, relabel). Returns the split manifest's path
+    (``root/data/split/manifest.parquet``, paths relative to ``root/data``).
     """
     from benchmark.config.data import IngestConfig, PhantomConfig, SplitConfig
     from benchmark.ingest.run import ingest_from_config
@@ -63,6 +71,8 @@ def make_split_data(root: Path, n: int = 40, size: int = 64, synthetic: int = 4)
     ingest_from_config(cfg, root, data / "ingested", progress=False)
     real = read_manifest(data / "ingested" / "manifest.parquet")
     real["fst"] = real["fst_label"]  # as if the skintone stage had estimated it exactly
+    if edit is not None:
+        real = edit(real)
     fake = real.head(synthetic).copy()
     fake["image_id"] = [f"SYN_{i}" for i in range(synthetic)]
     fake["patient_id"], fake["lesion_id"] = fake["image_id"], None
@@ -89,7 +99,14 @@ def invoke_ok(command: object, args: list[str]) -> None:
     assert result.exit_code == 0, result.output + repr(result.exception)
 
 
-def preprocessed_split(root: Path, params: dict[str, object], n: int, size: int) -> None:
+def preprocessed_split(
+    root: Path,
+    params: dict[str, object],
+    n: int,
+    size: int,
+    synthetic: int = 4,
+    edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> None:
     """In ``root`` (the working folder): phantom split data, params.yaml, the preprocess stage.
 
     Leaves ``data/preprocessed`` and ``metrics/preprocess.json`` for a downstream stage test.
@@ -98,7 +115,7 @@ def preprocessed_split(root: Path, params: dict[str, object], n: int, size: int)
 
     from stages import preprocess as preprocess_stage
 
-    make_split_data(root, n=n, size=size)
+    make_split_data(root, n=n, size=size, synthetic=synthetic, edit=edit)
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     invoke_ok(
         preprocess_stage.main,

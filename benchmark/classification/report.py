@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from scipy import stats
 from benchmark.classification.run import RunResult
 from benchmark.io import atomic_path, write_json_atomic
 from benchmark.metrics.classification import binary_summary
+from benchmark.status import NotRun
 
 METRICS = {
     "loss": "Loss",
@@ -160,17 +162,25 @@ def _markdown(table: pd.DataFrame, lines: list[str]) -> str:
 
 
 def write_outputs(
-    results: list[RunResult], class_weights: tuple[float, float], out_dir: Path
+    results: list[RunResult],
+    class_weights: tuple[float, float],
+    out_dir: Path,
+    not_run: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write Table 5 (CSV/JSON/Markdown), per-seed metrics, training history and Figure 5.
 
+    Variants in ``not_run`` have no column; their reasons go into the notes, ``table5.json``
+    (``not_run``) and the metrics (``status: not run``).
+
     Returns:
         The stage metrics: per variant, the test metrics' mean over seeds and each seed's
-        kept epoch.
+        kept epoch; or its status and reason.
     """
+    skipped = dict(not_run or {})
     per_seed = seed_metrics(results, class_weights)
     table, intervals = table5(per_seed)
-    lines = notes(results)
+    lines = [f"{LABELS.get(v, v)}: not run ({why})." for v, why in skipped.items()]
+    lines += notes(results)
     history = pd.concat(
         [pd.DataFrame(r.fit.history).assign(variant=r.variant, seed=r.seed) for r in results]
     )
@@ -182,12 +192,14 @@ def write_outputs(
             "best_epoch": {str(r.seed): r.fit.best_epoch for r in runs},
             "train_synthetic": runs[0].train_synthetic,
         }
+    metrics |= {variant: NotRun(why).metrics() for variant, why in skipped.items()}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table5.csv")
         (tmp / "table5.md").write_text(_markdown(table, lines))
         write_json_atomic(
-            tmp / "table5.json", {"paper": PAPER_TABLE5, "ours": intervals, "notes": lines}
+            tmp / "table5.json",
+            {"paper": PAPER_TABLE5, "ours": intervals, "not_run": skipped, "notes": lines},
         )
         per_seed.to_csv(tmp / "per_seed.csv", index=False)
         history.to_csv(tmp / "history.csv", index=False)

@@ -1,14 +1,17 @@
 """Baseline and augmented classifiers for every seed, and their predictions per split.
 
 Baseline trains on the real labelled training images, augmented adds the validated synthetic
-ones; both run the same protocol with the same seeds. Validation is what the split stage
-made (real only by default; with synthetic rows in ``split.paper_mode``). Test is strictly
-real: this is the column the paper lacked.
+ones; both run the same protocol with the same seeds. Baseline validation (which chooses
+the checkpoint and, later, the audit threshold) is real only; with ``split.paper_mode`` the
+augmented variant's validation also holds synthetic rows, as in the paper. Test is strictly
+real: this is the column the paper lacked. A variant that cannot run on these data (no
+synthetic image, one class) is skipped with its reason (:func:`unavailable`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,26 +83,74 @@ def _predictions(
     )
 
 
-def run_classification(cache_dir: Path, cfg: ClassifyConfig, models_dir: Path) -> list[RunResult]:
-    """Train every (variant, seed) and predict train, val and test.
+def variant_rows(
+    splits: dict[str, CachedSplit], variant: str
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Train and validation rows of a variant: synthetic rows only for ``augmented``."""
+    synthetic = variant == "augmented"
+    return (
+        labelled_rows(splits["train"], synthetic=synthetic),
+        labelled_rows(splits["val"], synthetic=synthetic),
+    )
+
+
+def _classes(split: CachedSplit, rows: NDArray[np.int64]) -> str:
+    positive = int(labels(split.index, rows).sum())
+    return f"melanocytic {positive}, non_melanocytic {len(rows) - positive}"
+
+
+def _why_not(splits: dict[str, CachedSplit], variant: str) -> str | None:
+    train_rows, val_rows = variant_rows(splits, variant)
+    train, val = splits["train"], splits["val"]
+    if variant == "augmented" and (train.index["source"].to_numpy()[train_rows] == "real").all():
+        return (
+            "no synthetic training image: the generative branch added none (see "
+            "finetune_lora, generate and validate_synthetic)"
+        )
+    if len(set(labels(train.index, train_rows))) < 2:
+        return f"the training images hold one class only ({_classes(train, train_rows)})"
+    if len(set(labels(val.index, val_rows))) < 2:
+        return (
+            f"validation holds one class only ({_classes(val, val_rows)}): its AUC, which "
+            "chooses the checkpoint and the audit threshold, is undefined"
+        )
+    if not len(labelled_rows(splits["test"], synthetic=False)):
+        return "no labelled real test image"
+    return None
+
+
+def unavailable(cache_dir: Path, variants: tuple[str, ...]) -> dict[str, str]:
+    """Variants that cannot be trained or evaluated on this cache, with the reason."""
+    splits = {name: load_split(cache_dir, name) for name in SPLIT_NAMES}
+    found = {variant: _why_not(splits, variant) for variant in variants}
+    return {variant: why for variant, why in found.items() if why is not None}
+
+
+def run_classification(
+    cache_dir: Path,
+    cfg: ClassifyConfig,
+    models_dir: Path,
+    skip: Mapping[str, str] | None = None,
+) -> list[RunResult]:
+    """Train every (variant, seed) not in ``skip`` and predict train, val and test.
 
     Args:
         cache_dir: The ``preprocess`` stage's cache folder.
         cfg: The protocol, variants and seeds.
         models_dir: Where ``<variant>_seed<k>.safetensors`` go (one folder, atomically).
+        skip: Variants not to run, with the reason (see :func:`unavailable`).
 
     Returns:
         One :class:`RunResult` per variant and seed, variants outermost.
     """
     splits = {name: load_split(cache_dir, name) for name in SPLIT_NAMES}
-    val_rows = labelled_rows(splits["val"], synthetic=True)
     test_rows = labelled_rows(splits["test"], synthetic=False)
-    val = _data(splits["val"], val_rows)
     results = []
     with atomic_path(models_dir) as tmp:
         tmp.mkdir(parents=True)
-        for variant in cfg.variants:
-            rows = labelled_rows(splits["train"], synthetic=variant == "augmented")
+        for variant in (v for v in cfg.variants if v not in (skip or {})):
+            rows, val_rows = variant_rows(splits, variant)
+            val = _data(splits["val"], val_rows)
             synthetic = int((splits["train"].index["source"].to_numpy()[rows] != "real").sum())
             for seed in cfg.seeds:
                 fit = train_classifier(

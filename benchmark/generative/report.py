@@ -9,7 +9,6 @@ import pandas as pd
 
 from benchmark.generative.validate import ValidationResult, load_resized, table2
 from benchmark.io import atomic_path, write_json_atomic
-from benchmark.status import NotRun
 
 REFERENCE_COLUMNS = ("image_id", "patient_id", "split")
 
@@ -100,10 +99,3 @@ def write_outputs(
         "fid": result.distribution["fid"],
         "kid": result.distribution["kid"],
     }
-
-
-def write_not_run(out_dir: Path, why: NotRun) -> dict[str, Any]:
-    """Replace ``out_dir`` by one holding only ``not_run.json``; returns the stage metrics."""
-    with atomic_path(out_dir) as tmp:
-        why.write(tmp)
-    return {"synthetic": 0, "validated": 0, **why.metrics()}

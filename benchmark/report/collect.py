@@ -17,18 +17,22 @@ from typing import Any
 
 from benchmark.io import FileContentError
 from benchmark.report import schema as s
+from benchmark.status import NOT_RUN, NOT_RUN_FILE, read_not_run
 
-# Stage -> the file whose presence means the stage ran.
+# Stage -> the file whose presence means the stage ran (``not_run.json`` says why it did not).
 STAGE_FILES = {
     "skintone": "table1.json",
     "synthetic": "table2.csv",
     "split": "composition.csv",
+    "merge": "composition.csv",
     "segment": "table3.json",
     "classify": "table5.json",
     "fairness": "*.json",
 }
 SEG_LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
 SEG_TIME_ROW = "Execution time (ms/image)"
+# Stages without a report folder: their metrics file says whether they ran.
+METRICS_ONLY = ("finetune_lora", "generate")
 RUNTIME_KEYS = ("segmentation", "generation", "classification")
 
 _NOTES = s.ListOf(s.STR)
@@ -59,6 +63,9 @@ AGREEMENT = s.MapOf(
         optional={"reason": s.OPT_STR, "uncertain": s.NUM},
     )
 )
+_NOT_RUN_PARTS: dict[str, s.Spec] = {
+    "not_run": s.MapOf(s.STR)
+}  # model or variant -> why it did not run
 TABLE3 = s.Keys(
     {
         "models": s.MapOf(s.Keys({"mean": s.MapOf(s.OPT_NUM)}, optional={"test_images": s.NUM})),
@@ -67,14 +74,16 @@ TABLE3 = s.Keys(
         "by_fst": s.ListOf(
             s.Keys({"model": s.STR, "fst": s.STR, "support": s.NUM}, rest=s.OPT_NUM)
         ),
-    }
+    },
+    optional=_NOT_RUN_PARTS,
 )
 TABLE5 = s.Keys(
     {
         "paper": s.MapOf(s.MapOf(s.ListOf(s.NUM, length=2))),
         "ours": s.MapOf(s.MapOf(s.MapOf(s.ListOf(s.OPT_NUM, length=3)))),
         "notes": _NOTES,
-    }
+    },
+    optional=_NOT_RUN_PARTS,
 )
 _CI = s.Keys({"low": s.OPT_NUM, "high": s.OPT_NUM})
 FAIRNESS = s.Keys(
@@ -123,9 +132,11 @@ class ReportData:
     Attributes:
         reports_dir: The stage reports folder (``reports/``).
         metrics_dir: The stage metrics folder (``metrics/``).
-        not_run: Stage -> why it counts as not run (its folder or main file is absent).
+        not_run: Stage -> why it did not run: the reason it recorded (``not_run.json``, or
+            ``status: not run`` in its metrics), else which file is absent.
         table1: ``skintone/table1.json``; ``agreement``: ``skintone/agreement.json``.
-        table2: Rows of ``synthetic/table2.csv``; ``composition``: ``split/composition.csv``.
+        table2: Rows of ``synthetic/table2.csv``; ``composition``: ``merge/composition.csv``
+            (real and synthetic rows), else ``split/composition.csv``.
         table3: ``segment/table3.json``; ``seg_ms``: model -> our ms/image (``table3.csv``).
         table5: ``classify/table5.json``; ``per_seed``: rows of ``classify/per_seed.csv``.
         fairness: Run name -> its audit JSON (``fairness/<run>.json``).
@@ -186,14 +197,21 @@ def collect(
     seg_ms = _seg_ms(read.csv("segment", "table3.csv", {"metric": False}))
     metrics = _metrics(metrics_dir)
     found = _runtimes(reports_dir.name, metrics_dir.name, seg_ms, metrics)
+    recorded = {
+        stage: str(metrics[stage].get("reason", "not recorded"))
+        for stage in METRICS_ONLY
+        if metrics.get(stage, {}).get("status") == NOT_RUN
+    }
+    real_split = read.csv("split", "composition.csv", _COMPOSITION_COLUMNS)
+    merged = read.csv("merge", "composition.csv", _COMPOSITION_COLUMNS)
     return ReportData(
         reports_dir=reports_dir,
         metrics_dir=metrics_dir,
-        not_run=read.not_run,
+        not_run={**recorded, **read.not_run},
         table1=read.json("skintone", "table1.json", TABLE1),
         agreement=read.json("skintone", "agreement.json", AGREEMENT),
         table2=read.csv("synthetic", "table2.csv", _TABLE2_COLUMNS),
-        composition=read.csv("split", "composition.csv", _COMPOSITION_COLUMNS),
+        composition=merged if merged is not None else real_split,
         table3=read.json("segment", "table3.json", TABLE3),
         seg_ms=seg_ms,
         table5=read.json("classify", "table5.json", TABLE5),
@@ -251,9 +269,11 @@ def _not_run(reports_dir: Path, stage: str) -> str | None:
     folder = reports_dir / stage
     if not folder.is_dir():
         return f"{reports_dir.name}/{stage}/ does not exist"
+    if (recorded := read_not_run(folder)) is not None:
+        return recorded.reason
     main = STAGE_FILES[stage]
     if main.startswith("*"):
-        found = any(folder.glob(main))
+        found = any(p.name != NOT_RUN_FILE for p in folder.glob(main))
         return None if found else f"{reports_dir.name}/{stage}/ holds no {main} file"
     found = (folder / main).is_file()
     return None if found else f"{reports_dir.name}/{stage}/{main} does not exist"
@@ -310,7 +330,8 @@ def _is_number(text: str) -> bool:
 
 
 def _fairness(folder: Path) -> dict[str, dict[str, Any]]:
-    return {p.stem: read_json(p, FAIRNESS) for p in sorted(folder.glob("*.json"))}
+    runs = (p for p in sorted(folder.glob("*.json")) if p.name != NOT_RUN_FILE)
+    return {p.stem: read_json(p, FAIRNESS) for p in runs}
 
 
 def _metrics(folder: Path) -> dict[str, dict[str, Any]]:
@@ -337,10 +358,13 @@ def _runtimes(
     reports: str, metrics_name: str, seg_ms: dict[str, float], metrics: dict[str, dict[str, Any]]
 ) -> dict[str, Runtime]:
     out: dict[str, Runtime] = {}
-    if "augmented" in seg_ms:
+    # The paper times the augmented CNN; the baseline stands in where augmented did not run.
+    model = next((m for m in ("augmented", "baseline") if m in seg_ms), None)
+    if model is not None:
         out["segmentation"] = Runtime(
-            seg_ms["augmented"],
-            f"{reports}/segment/table3.csv, row '{SEG_TIME_ROW}', column Augmented CNN (ours)",
+            seg_ms[model],
+            f"{reports}/segment/table3.csv, row '{SEG_TIME_ROW}', column "
+            f"{SEG_LABELS[model]} (ours)",
         )
     for key, stage, name in (
         ("generation", "generate", "seconds_per_image"),

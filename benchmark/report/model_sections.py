@@ -45,6 +45,7 @@ CLS_ROWS = {
 }
 CLS_LABELS = {"baseline": "Baseline", "augmented": "Augmented"}
 NOT_RECORDED = "not recorded"
+NOT_RUN_CELL = "not run"
 UNDEFINED_SEEDS = "undefined (not defined in any seed)"
 
 
@@ -85,8 +86,18 @@ def table3_section(data: ReportData, ctx: Context) -> Section:
         warnings(ctx.phantom_warning()),
         stage_notes(t3["notes"]),
     )
-    blocks: list[Block] = [table, _by_fst(t3["by_fst"], models, ctx), *_seg_figures(data)]
+    blocks: list[Block] = [
+        table,
+        *_not_run_paras(t3.get("not_run", {}), SEG_LABELS),
+        _by_fst(t3["by_fst"], models, ctx),
+        *_seg_figures(data),
+    ]
     return Section("sec-table3", title, tuple(blocks))
+
+
+def _not_run_paras(skipped: dict[str, str], labels: dict[str, str]) -> list[Para]:
+    """One line per model or variant that did not run: it has no number, only this reason."""
+    return [Para(f"{labels.get(k, k)}: not run ({why}).", "notrun") for k, why in skipped.items()]
 
 
 def _seg_figures(data: ReportData) -> tuple[Block, ...]:
@@ -201,7 +212,8 @@ def table5_section(data: ReportData, ctx: Context) -> Section:
         return not_run("sec-table5", title, data.not_run.get("classify", "no table5.json"))
     t5 = data.table5
     variants = _ordered({**t5["paper"], **t5["ours"]}, tuple(CLS_LABELS))
-    body = [row for v in variants for row in _table5_rows(t5, v)]
+    skipped: dict[str, str] = t5.get("not_run", {})
+    body = [row for v in variants for row in _table5_rows(t5, v, v in skipped)]
     table = Table(
         "table5",
         "Threshold 0.5; ours are means over seeds (intervals in the Seeds table); "
@@ -222,7 +234,12 @@ def table5_section(data: ReportData, ctx: Context) -> Section:
         warnings(dark_warning(ctx.test_dark, "test image"), ctx.phantom_warning()),
         stage_notes(t5["notes"]),
     )
-    blocks: list[Block] = [table, seeds_section(data, t5["ours"], variants)]
+    ran = [v for v in variants if v not in skipped]
+    blocks: list[Block] = [
+        table,
+        *_not_run_paras(skipped, CLS_LABELS),
+        seeds_section(data, t5["ours"], ran),
+    ]
     blocks.append(
         figure(
             data.reports_dir,
@@ -235,7 +252,8 @@ def table5_section(data: ReportData, ctx: Context) -> Section:
     return Section("sec-table5", title, tuple(blocks))
 
 
-def _table5_rows(t5: dict[str, Any], variant: str) -> list[tuple[str, ...]]:
+def _table5_rows(t5: dict[str, Any], variant: str, skipped: bool) -> list[tuple[str, ...]]:
+    """A variant's rows: the paper's values, ours (or "not run": no number stands in)."""
     paper, ours = t5["paper"].get(variant, {}), t5["ours"].get(variant, {})
     body = []
     for key, label in CLS_ROWS.items():
@@ -243,11 +261,12 @@ def _table5_rows(t5: dict[str, Any], variant: str) -> list[tuple[str, ...]]:
         row = [CLS_LABELS.get(variant, variant), label]
         for k, split in enumerate(("train", "val")):
             p = paper[key][k] if key in paper else None
-            o = _mean(ours, split, key)
-            row += [fmt(p, digits), fmt(o, digits, _undefined(ours, split, key))]
-            row.append(diff(o, p, digits))
-        test = _mean(ours, "test", key)
-        body.append((*row, fmt(test, digits, _undefined(ours, "test", key))))
+            o = None if skipped else _mean(ours, split, key)
+            missing = NOT_RUN_CELL if skipped else _undefined(ours, split, key)
+            row += [fmt(p, digits), fmt(o, digits, missing), diff(o, p, digits)]
+        test = None if skipped else _mean(ours, "test", key)
+        missing = NOT_RUN_CELL if skipped else _undefined(ours, "test", key)
+        body.append((*row, fmt(test, digits, missing)))
     return body
 
 

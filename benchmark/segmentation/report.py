@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from benchmark.metrics.segmentation import METRICS
 from benchmark.preprocess.cache import CachedSplit
 from benchmark.segmentation.run import Outcome, per_image_table
 from benchmark.skintone.tables import FEW_DARK
+from benchmark.status import NotRun
 
 LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
 ROWS = {
@@ -90,15 +92,21 @@ def _empty(outcome: Outcome) -> str:
     return ", ".join(f"{k} {v}" for k, v in cases.items()) or "none"
 
 
-def notes(outcomes: list[Outcome], test: CachedSplit, maxflow_input: str) -> list[str]:
-    """Plain statements a reader needs beside the numbers."""
+def notes(
+    outcomes: list[Outcome],
+    test: CachedSplit,
+    maxflow_input: str,
+    not_run: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Plain statements a reader needs beside the numbers (models not run first)."""
     n = len(outcomes[0].per_image)
     fst = test.index.loc[
         test.index["image_id"].isin([r["image_id"] for r in outcomes[0].per_image]), "fst"
     ]
     dark = int(fst.isin(["V", "VI"]).sum())
     size = test.images.shape[1]
-    out = [
+    out = [f"{LABELS[m]}: not run ({why})." for m, why in (not_run or {}).items()]
+    out += [
         f"Evaluated on {n} real test images with ground-truth masks (no synthetic image), at "
         f"{size}x{size} px; Hausdorff and HD95 are in pixels at that size.",
         "Empty masks (a metric they leave undefined is NaN and out of its mean): "
@@ -207,18 +215,27 @@ def _history(outcomes: list[Outcome]) -> pd.DataFrame:
 
 
 def write_outputs(
-    outcomes: list[Outcome], test: CachedSplit, out_dir: Path, overlays: int, maxflow_input: str
+    outcomes: list[Outcome],
+    test: CachedSplit,
+    out_dir: Path,
+    overlays: int,
+    maxflow_input: str,
+    not_run: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write Table 3 (CSV/JSON/Markdown), per-image and per-FST tables, and the figures.
 
+    Models in ``not_run`` get no column; their reasons go into the notes, ``table3.json``
+    (``not_run``) and the metrics (``status: not run``).
+
     Returns:
         The stage metrics: for each model the means, ``n_defined``, ``empty_cases``,
-        ``ms_per_image`` and training-set sizes.
+        ``ms_per_image`` and training-set sizes; or its status and reason.
     """
+    skipped = dict(not_run or {})
     table, fst, lines = (
         table3(outcomes),
         by_fst_table(outcomes),
-        notes(outcomes, test, maxflow_input),
+        notes(outcomes, test, maxflow_input, skipped),
     )
     metrics = {
         o.name: {
@@ -231,6 +248,7 @@ def write_outputs(
         }
         for o in outcomes
     }
+    metrics |= {name: NotRun(why).metrics() for name, why in skipped.items()}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table3.csv")
@@ -238,7 +256,8 @@ def write_outputs(
         write_json_atomic(
             tmp / "table3.json",
             {
-                "models": metrics,
+                "models": {o.name: metrics[o.name] for o in outcomes},
+                "not_run": skipped,
                 "notes": lines,
                 "paper": PAPER_TABLE3,
                 "by_fst": fst.to_dict(orient="records"),

@@ -8,6 +8,7 @@ protocol. All three are evaluated on the real test images only, overall and per 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from benchmark.preprocess.steps import resize
 from benchmark.segmentation.fcn import predict, save_fcn
 from benchmark.segmentation.maxflow import MaxflowParams, segment
 from benchmark.segmentation.train import FitResult, train_fcn
+from benchmark.status import NotRun
 
 U8 = NDArray[np.uint8]
 MODELS = ("maxflow", "baseline", "augmented")
@@ -115,21 +117,52 @@ def _fcn(
     return fit, len(rows), synthetic
 
 
+def unavailable(cache_dir: Path) -> dict[str, str]:
+    """Models that cannot run on this cache, with the reason (empty when all can).
+
+    Scoring needs real test images with ground-truth masks; the FCNs need real training
+    images with them; the augmented FCN needs synthetic training images with pseudo-masks.
+    """
+    train, test = load_split(cache_dir, "train"), load_split(cache_dir, "test")
+    real = _TRAIN_ROWS["baseline"]
+    if not len(_rows(test, real)):
+        why = (
+            f"no real test image with a ground-truth lesion mask ({len(test.index)} test "
+            "images; the data have no masks)"
+        )
+        return dict.fromkeys(MODELS, why)
+    out: dict[str, str] = {}
+    if not len(_rows(train, real)):
+        out |= dict.fromkeys(MODELS[1:], "no real training image with a ground-truth lesion mask")
+    elif not len(_rows(train, _TRAIN_ROWS["augmented"] - real)):
+        out["augmented"] = (
+            "no synthetic training image with a Max-Flow pseudo-mask: the generative branch "
+            "added none (see finetune_lora, generate and validate_synthetic)"
+        )
+    return out
+
+
 def run_segmentation(
-    cache_dir: Path, cfg: SegmentConfig, models_dir: Path, data_root: Path
+    cache_dir: Path,
+    cfg: SegmentConfig,
+    models_dir: Path,
+    data_root: Path,
+    skip: Mapping[str, str] | None = None,
 ) -> list[Outcome]:
-    """Train both FCN variants, run Max-Flow, and evaluate all three on real test images.
+    """Train the FCN variants, run Max-Flow, and evaluate them on real test images.
 
     Args:
         cache_dir: The ``preprocess`` stage's cache folder.
         cfg: Training protocol and the fixed probability threshold.
         models_dir: Where ``baseline.safetensors`` and ``augmented.safetensors`` go
-            (written atomically as one folder).
+            (written atomically as one folder; ``not_run.json`` when no FCN trains).
         data_root: Root of the index's image paths (for ``maxflow_input: raw``).
+        skip: Models not to run, with the reason (see :func:`unavailable`).
 
     Returns:
-        One :class:`Outcome` per model, in :data:`MODELS` order.
+        One :class:`Outcome` per model that ran, in :data:`MODELS` order.
     """
+    skip = dict(skip or {})
     train, val, test = (load_split(cache_dir, s) for s in ("train", "val", "test"))
     real = _TRAIN_ROWS["baseline"]
     val_data, test_rows = _arrays(val, _rows(val, real)), _rows(test, real)
@@ -140,9 +173,12 @@ def run_segmentation(
     pred, ms = _maxflow(raw_images(test, test_rows, data_root) if raw else test_images)
     scored = _evaluate("maxflow", test, test_rows, pred, ms)
     outcomes = [Outcome("maxflow", pred, *scored, [], 0, 0, None)]
+    learned = [name for name in MODELS[1:] if name not in skip]
     with atomic_path(models_dir) as tmp:
         tmp.mkdir(parents=True)
-        for name in MODELS[1:]:
+        if not learned:
+            NotRun("; ".join(f"{m}: {skip[m]}" for m in MODELS[1:])).write(tmp)
+        for name in learned:
             fit, n_train, n_synthetic = _fcn(name, train, val_data, cfg)
             save_fcn(fit.model, tmp / f"{name}.safetensors")
             start = time.perf_counter()

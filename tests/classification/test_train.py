@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -126,3 +127,28 @@ def test_a_small_last_batch_joins_the_one_before() -> None:
     parts = batches(np.arange(9)[::-1], 4)
     assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(9))
     assert all((np.diff(p) > 0).all() for p in parts)
+
+
+def test_paper_mode_synthetic_validation_rows_reach_the_augmented_variant_only() -> None:
+    from benchmark.classification.run import variant_rows
+    from benchmark.preprocess.cache import CachedSplit
+
+    def split(sources: list[str]) -> CachedSplit:
+        index = pd.DataFrame(
+            {
+                "cache_row": range(len(sources)),
+                "source": sources,
+                "superclass": ["melanocytic", "non_melanocytic"] * (len(sources) // 2),
+            }
+        )
+        empty = np.zeros((len(sources), 2, 2, 3), np.uint8)
+        return CachedSplit(empty, empty[..., 0], index)
+
+    splits = {
+        "train": split(["real", "real", "synthetic", "synthetic"]),
+        "val": split(["real", "real", "synthetic", "synthetic"]),  # as split.paper_mode makes
+    }
+    base_train, base_val = variant_rows(splits, "baseline")
+    aug_train, aug_val = variant_rows(splits, "augmented")
+    assert base_train.tolist() == base_val.tolist() == [0, 1]  # real only: checkpoint, threshold
+    assert aug_train.tolist() == aug_val.tolist() == [0, 1, 2, 3]

@@ -123,9 +123,14 @@ def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path
     header += "paper_original,paper_synthetic,paper_augmented"
     row = ("Total", 120 + dark, dark, 13, 133 + dark, 17728, 808, 18536)
     _csv(reports / "synthetic/table2.csv", header, [row])
-    rows = [("test", "melanocytic", "I", "real", 40), ("train", "melanocytic", "V", "synthetic", 9)]
-    rows += [("test", "non_melanocytic", "V", "real", dark)]
-    _csv(reports / "split/composition.csv", "split,superclass,fst,source,images", rows)
+    rows = [
+        ("test", "melanocytic", "I", "real", 40),
+        ("test", "non_melanocytic", "V", "real", dark),
+    ]
+    columns = "split,superclass,fst,source,images"
+    _csv(reports / "split/composition.csv", columns, rows)
+    rows += [("train", "melanocytic", "V", "synthetic", 9)]
+    _csv(reports / "merge/composition.csv", columns, rows)
     _segment(reports, dark)
     _classify(reports)
     _fairness(reports, dark)
@@ -396,3 +401,30 @@ def test_real_pipeline_reports(tmp_path: Path) -> None:
     for src in re.findall(r'<img src="([^"]+)"', page):
         assert (reports / src).is_file()
     assert summary["tables"][:2] == ["run-info", "table1"]
+
+
+def test_what_did_not_run_shows_its_recorded_reason_and_no_number(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    no_dark = "0 FST V–VI training images (min 20)"
+    _json(metrics / "finetune_lora.json", {"status": "not run", "reason": no_dark})
+    _json(metrics / "generate.json", {"status": "not run", "reason": f"finetune_lora: {no_dark}"})
+    shutil.rmtree(reports / "segment")
+    no_masks = "no real test image with a ground-truth lesion mask"
+    _json(reports / "segment/not_run.json", {"status": "not run", "reason": no_masks})
+    table5 = json.loads((reports / "classify/table5.json").read_text())
+    table5["paper"]["augmented"] = T5_PAPER
+    table5["not_run"] = {"augmented": "no synthetic training image"}
+    _json(reports / "classify/table5.json", table5)
+    data = collect(reports, metrics)
+    assert data.not_run["finetune_lora"] == no_dark
+    assert data.not_run["segment"] == no_masks
+    page = render_html(data, {}, reports)
+    assert f"Not run: {no_masks}." in page
+    assert "Augmented: not run (no synthetic training image)." in page
+    auc = [r for r in table_rows(page, "table5") if r[:2] == ["Augmented", "AUC"]]
+    assert auc == [
+        ["Augmented", "AUC", "0.9880", "not run", "—", "0.9765", "not run", "—", "not run"]
+    ]
+    assert "finetune_lora (" + no_dark + ")" in page
+    seeds = {r[0] for r in table_rows(page, "seeds")[1:]}
+    assert seeds == {"Baseline"}
