@@ -167,15 +167,8 @@ def ita_cmd(
     if sum((robust, literal, exclude_lesion)) > 1:
         raise click.UsageError("choose one of --robust, --literal and --exclude-lesion")
     cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
-    name = (
-        "robust"
-        if robust
-        else "paper_literal"
-        if literal
-        else "lesion_excluded"
-        if exclude_lesion
-        else "paper"
-    )
+    chosen = [n for n, on in (("robust", robust), ("paper_literal", literal)) if on]
+    name = (chosen or ["lesion_excluded" if exclude_lesion else "paper"])[0]
     try:
         table, problems = ita_table(
             find_images(list(paths)), masks, name, cfg, progress=csv_out is not None

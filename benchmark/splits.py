@@ -44,9 +44,21 @@ class SplitError(ValueError):
     """A split violates a rule (patient leakage, synthetic rows in test)."""
 
 
+# Synthetic rows have no diagnosis code: in paper_mode they are balanced by class and tone.
+SYNTHETIC_STRATA = ("superclass", "tone_group")
+
+
 def tone_group(fst: pd.Series) -> pd.Series:
     """Coarse skin-tone group for stratification: I-II, III-IV, V-VI, uncertain/unknown."""
     return fst.map(TONE_GROUPS).fillna("unknown").astype(str)
+
+
+def with_tone_group(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with ``tone_group`` derived from ``fst`` where it is absent."""
+    out = frame.copy()
+    if "tone_group" not in out:
+        out["tone_group"] = tone_group(out["fst"]) if "fst" in out else "unknown"
+    return out
 
 
 def assign(
@@ -198,6 +210,8 @@ def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
     Raises:
         SplitError: A synthetic row was given (they join later, see :func:`merge_synthetic`).
     """
+    if manifest.empty:
+        raise SplitError("no image to split: the manifest is empty")
     frame = manifest.copy()
     synthetic = frame[frame["source"] != "real"]
     if len(synthetic):
@@ -206,8 +220,8 @@ def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
             f"{synthetic['image_id'].tolist()[:3]}): real rows are split first; validated "
             "synthetic rows join train afterwards (merge stage)"
         )
-    if "tone_group" in cfg.strata and "tone_group" not in frame:
-        frame["tone_group"] = tone_group(frame["fst"]) if "fst" in frame else "unknown"
+    if "tone_group" in cfg.strata:
+        frame = with_tone_group(frame)
     frame["split_group"] = split_groups(frame)
     frame["split"] = assign(frame, "split_group", cfg.strata, cfg.fractions, cfg.seed)
     check_splits(frame)
@@ -225,23 +239,19 @@ def merge_synthetic(split: pd.DataFrame, synthetic: pd.DataFrame, cfg: SplitConf
     Returns:
         Both, real rows first, checked by :func:`check_splits` (test stays real).
     """
-    rows = synthetic.copy()
+    rows = with_tone_group(synthetic) if "tone_group" in split else synthetic.copy()
     if len(rows) and cfg.paper_mode:
         train, val, _ = cfg.fractions
-        if "tone_group" in cfg.strata and "tone_group" not in rows:
-            rows["tone_group"] = tone_group(rows["fst"]) if "fst" in rows else "unknown"
         rows["split"] = assign(
-            rows,
+            with_tone_group(rows),
             "patient_id",
-            cfg.strata,
+            SYNTHETIC_STRATA,
             (train / (train + val), val / (train + val)),
             cfg.seed,
             names=("train", "val"),
         )
     elif len(rows):
         rows["split"] = "train"
-    if "tone_group" in split and "tone_group" not in rows:
-        rows["tone_group"] = tone_group(rows["fst"]) if "fst" in rows else "unknown"
     frame = pd.concat([split, rows], ignore_index=True) if len(rows) else split.copy()
     check_splits(frame)
     return frame
@@ -256,29 +266,32 @@ def composition(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(frame: pd.DataFrame) -> dict[str, Any]:
-    """Per split: images, share, patients, melanocytic share, synthetic count."""
+    """Per split: images, share, real patients, melanocytic share, synthetic count."""
     out: dict[str, Any] = {}
+    real = frame["source"] == "real"
     for name in SPLIT_NAMES:
         part = frame[frame["split"] == name]
         out[name] = {
             "images": len(part),
             "share": len(part) / max(len(frame), 1),
-            "patients": int(part["patient_id"].nunique()),
+            "patients": int(part.loc[part["source"] == "real", "patient_id"].nunique()),
             "melanocytic_share": float((part["superclass"] == "melanocytic").mean())
             if len(part)
             else float("nan"),
             "synthetic": int((part["source"] == "synthetic").sum()),
         }
     if "patient_id_source" in frame:
-        out["images_without_patient_id"] = int((frame["patient_id_source"] == "image_id").sum())
+        stand_in = (frame["patient_id_source"] == "image_id") & real
+        out["images_without_patient_id"] = int(stand_in.sum())
     return out
 
 
 def composition_markdown(frame: pd.DataFrame) -> str:
     """The composition table as Markdown, with notes on what limits the split's guarantees."""
     notes = []
+    real = frame[frame["source"] == "real"]  # a synthetic image has no patient to leak
     stand_in = (
-        int((frame["patient_id_source"] == "image_id").sum()) if "patient_id_source" in frame else 0
+        int((real["patient_id_source"] == "image_id").sum()) if "patient_id_source" in real else 0
     )
     if stand_in:
         notes.append(
@@ -286,13 +299,11 @@ def composition_markdown(frame: pd.DataFrame) -> str:
             "images of one patient may fall into different splits."
         )
     lesion = (
-        int((frame["patient_id_source"] == "lesion_id").sum())
-        if "patient_id_source" in frame
-        else 0
+        int((real["patient_id_source"] == "lesion_id").sum()) if "patient_id_source" in real else 0
     )
     if lesion:
         notes.append(f"{lesion} image(s) have no patient id; their lesion id stands in.")
-    if "dataset" in frame and bool((frame["dataset"] == "phantoms").all()):
+    if "dataset" in real and len(real) and bool((real["dataset"] == "phantoms").all()):
         notes.append("All images are phantoms; 'real' means not generated by the diffusion model.")
     lines = [composition(frame).to_markdown(index=False), ""]
     return "\n".join(lines + [f"- {n}" for n in notes]) + "\n"

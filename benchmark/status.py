@@ -40,6 +40,10 @@ class NotRun:
         write_json_atomic(path, self.metrics())
         return path
 
+    def sentence(self, label: str) -> str:
+        """``<label>: not run (<reason>).``, the line a table's notes give a missing column."""
+        return f"{label}: not run ({self.reason})."
+
     def downstream(self, stage: str) -> NotRun:
         """The same reason, as seen from a later stage (``<stage> not run: <reason>``)."""
         return NotRun(f"{stage} not run: {self.reason}")

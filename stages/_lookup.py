@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from stages._tracking import EXPERIMENT_PREFIX, tracking_uri
@@ -39,7 +40,7 @@ def latest_runtime(runs: list[Any], stage: str, metric: str) -> tuple[float, str
     """
     top = stage_run_ids(runs).get(stage)
     for run in runs:
-        if run.info.run_id == top and metric in run.data.metrics:
+        if run.info.run_id == top and math.isfinite(run.data.metrics.get(metric, math.nan)):
             return float(run.data.metrics[metric]), run.info.run_id
     return None
 
@@ -58,6 +59,6 @@ def latest_variant_runtime(
         for run in runs:  # newest first
             parent = parents.get(run.data.tags.get("mlflow.parentRunId", ""))
             ours = parent is not None and parent.data.tags.get("variant") == variant
-            if ours and metric in run.data.metrics:
+            if ours and math.isfinite(run.data.metrics.get(metric, math.nan)):
                 return float(run.data.metrics[metric]), run.info.run_id
     return None

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import provenance as prov
+from benchmark.io import write_json_atomic
+from benchmark.status import NotRun
 from stages._params import read_params
 
 EXPERIMENT_PREFIX = "skintone-bench"
@@ -87,3 +89,14 @@ def log_not_run(reason: str, part: str | None = None) -> None:
         mlflow.set_tags({"status": "not run", "not_run_reason": reason[:5000]})
     else:
         mlflow.set_tag(f"not_run.{part}", reason[:5000])
+
+
+def finish_not_run(
+    stage: str, why: NotRun, metrics_file: Path, metrics: Mapping[str, Any] | None = None
+) -> None:
+    """For a stage that cannot run: write its metrics with the reason, tag its run, say so."""
+    import click
+
+    write_json_atomic(metrics_file, {**(metrics or {}), **why.metrics()})
+    log_not_run(why.reason)
+    click.echo(f"{stage} not run: {why.reason}")

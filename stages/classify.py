@@ -14,7 +14,7 @@ from benchmark.preprocess.cache import read_info
 from benchmark.status import NotRun, write_not_run
 from stages._nested import child_run, log_history, log_torch_model
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -44,10 +44,9 @@ def main(
         if set(skip) >= set(cfg.variants):
             why = NotRun("; ".join(f"{v}: {r}" for v, r in skip.items()))
             folders = (models_dir, predictions_dir, out_dir)
+            write_not_run(why, *folders)
             parts = {v: NotRun(r).metrics() for v, r in skip.items()}
-            write_json_atomic(metrics_file, {**parts, **write_not_run(why, *folders)})
-            log_not_run(why.reason)
-            click.echo(f"classify not run: {why.reason}")
+            finish_not_run("classify", why, metrics_file, parts)
             return
         results = run_classification(cache_dir, cfg, models_dir, skip)
         files = write_predictions(results, predictions_dir)

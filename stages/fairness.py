@@ -12,7 +12,7 @@ from benchmark.io import write_json_atomic
 from benchmark.status import read_not_run, write_not_run
 from stages._nested import child_run
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -28,9 +28,8 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
     with stage_run("fairness", params_file, ("fairness",), inputs=(predictions_dir,)):
         if (upstream := read_not_run(predictions_dir)) is not None:
             why = upstream.downstream("classify")
-            write_json_atomic(metrics_file, write_not_run(why, out_dir))
-            log_not_run(why.reason)
-            click.echo(f"fairness not run: {why.reason}")
+            write_not_run(why, out_dir)
+            finish_not_run("fairness", why, metrics_file)
             return
         metrics = audit_runs(predictions_dir, cfg, out_dir)
         write_json_atomic(metrics_file, metrics)

@@ -11,7 +11,7 @@ from benchmark.generative.finetune import finetune
 from benchmark.io import write_json_atomic
 from benchmark.manifest import read_manifest
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -37,14 +37,13 @@ def main(
         tags={"model": cfg.base_model},
     ):
         result = finetune(read_manifest(manifest_in, data_root), data_root, cfg, out_dir, log=_log)
-        metrics = result.metrics()
-        write_json_atomic(metrics_file, metrics)
         record = result.record
         if record.not_run is not None:
-            log_not_run(record.reason)
+            finish_not_run("finetune_lora", record.not_run, metrics_file)
             log_outputs({}, out_dir / "finetune.json")
-            click.echo(f"finetune_lora not run: {record.reason}")
             return
+        metrics = result.metrics()
+        write_json_atomic(metrics_file, metrics)
         mlflow.set_tag("lora_sha256", record.lora_sha256)
         log_outputs(metrics, Path(record.lora), *result.samples.values())
     click.echo(

@@ -12,7 +12,7 @@ from benchmark.generative.record import RECORD_FILE, FinetuneRecord
 from benchmark.io import write_json_atomic
 from benchmark.manifest import write_manifest
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -31,9 +31,7 @@ def main(params_file: Path, finetune_dir: Path, out_dir: Path, metrics_file: Pat
         if (why := info.not_run) is not None:
             why = why.downstream("finetune_lora")
             write_manifest(not_generated(out_dir, why), out_dir / "manifest.parquet", out_dir)
-            write_json_atomic(metrics_file, {"images": 0, **why.metrics()})
-            log_not_run(why.reason)
-            click.echo(f"generate not run: {why.reason}")
+            finish_not_run("generate", why, metrics_file, {"images": 0})
             return
         pipe = load_generation_pipeline(info.base_model, Path(info.lora), cfg.dtype)
         result = generate(
@@ -44,14 +42,9 @@ def main(params_file: Path, finetune_dir: Path, out_dir: Path, metrics_file: Pat
         write_json_atomic(metrics_file, metrics)
         # Timing and resume counts go to MLflow only: in the DVC metrics file they would
         # change dvc.lock between otherwise identical reproductions.
-        log_outputs(
-            {
-                **metrics,
-                "seconds_per_image": result.seconds_per_image,
-                "generated": result.generated,
-                "kept_from_earlier_run": result.skipped,
-            }
-        )
+        timing = {"seconds_per_image": result.seconds_per_image} if result.generated else {}
+        counts = {"generated": result.generated, "kept_from_earlier_run": result.skipped}
+        log_outputs({**metrics, **timing, **counts})
     click.echo(f"{len(result.manifest)} synthetic images, {result.seconds_per_image:.3f} s/img")
 
 

@@ -14,7 +14,7 @@ from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
 from benchmark.status import NotRun, write_not_run
 from stages._nested import child_run, log_history
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -45,9 +45,8 @@ def main(
         skip = unavailable(cache_dir)
         if set(skip) == set(MODELS):
             why = NotRun(skip["maxflow"])
-            write_json_atomic(metrics_file, write_not_run(why, out_dir, models_dir))
-            log_not_run(why.reason)
-            click.echo(f"segment not run: {why.reason}")
+            write_not_run(why, out_dir, models_dir)
+            finish_not_run("segment", why, metrics_file)
             return
         for name, why_not in skip.items():
             log_not_run(why_not, name)

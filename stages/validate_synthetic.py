@@ -14,7 +14,7 @@ from benchmark.io import write_json_atomic
 from benchmark.manifest import empty_manifest, read_manifest, write_manifest
 from benchmark.status import NotRun, write_not_run
 from stages._params import load_section
-from stages._tracking import log_not_run, log_outputs, stage_run
+from stages._tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -52,10 +52,10 @@ def main(
             why = NotRun("the generate stage produced no image")
         if why is not None:
             write_manifest(empty_manifest(), out_manifest, data_root=synthetic_root)
-            metrics = {"synthetic": 0, "validated": 0, **write_not_run(why, out_dir)}
-            write_json_atomic(metrics_file, metrics)
-            log_not_run(why.reason)
-            click.echo(f"validate_synthetic not run: {why.reason}")
+            write_not_run(why, out_dir)
+            finish_not_run(
+                "validate_synthetic", why, metrics_file, {"synthetic": 0, "validated": 0}
+            )
             return
         record.check_train_only(real, finetune_dir / RECORD_FILE)
         dark = reference_rows(real, record.lora_training.image_ids)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,19 @@ COPIED = (
 )
 
 
-def _make_scratch(root: Path) -> Path:
+def tiny_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The embedded profile shrunk to seconds per stage (the data are left as they are)."""
+    params["finetune_lora"].update(steps=4, pretrain_steps=3, sample_every=0, batch_size=4)
+    params["generate"].update(melanocytic=2, non_melanocytic=2, steps=3)
+    params["preprocess"].update(size=32)
+    params["segment"].update(epochs=2, batch_size=8)
+    params["classify"].update(max_epochs=1, freeze_epochs=1, batch_size=8)
+    params["fairness"].update(bootstrap=10)
+    return params
+
+
+def make_scratch(root: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """A git + DVC repo with the suite's code and the tiny params, ``edit`` applied to them."""
     root.mkdir()
     for name in COPIED:
         src = REPO / name
@@ -39,14 +52,14 @@ def _make_scratch(root: Path) -> Path:
             shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, root / name)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["ingest"]["phantoms"].update(n=30, size=48, fst_mix=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
-    params["finetune_lora"].update(steps=4, pretrain_steps=3, sample_every=0, batch_size=4)
-    params["generate"].update(melanocytic=2, non_melanocytic=2, steps=3)
-    params["preprocess"].update(size=32)
-    params["segment"].update(epochs=2, batch_size=8)
-    params["classify"].update(max_epochs=1, freeze_epochs=1, batch_size=8)
-    params["fairness"].update(bootstrap=10)
+    params = tiny_params(yaml.safe_load((root / "params.yaml").read_text()))
+    if edit is None:
+        params["ingest"]["phantoms"].update(n=30, size=48, fst_mix=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
+        params["finetune_lora"]["min_images"] = 2  # about 4 FST V-VI phantoms land in train
+        # Three-step generation makes noise that the fences reject; both variants must run.
+        params["validate_synthetic"]["iqr_factor"] = 1000.0
+    else:
+        edit(params)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for cmd in (
         ["git", "init", "-q"],
@@ -60,14 +73,14 @@ def _make_scratch(root: Path) -> Path:
 
 @pytest.fixture
 def scratch_repo(tmp_path: Path) -> Path:
-    return _make_scratch(tmp_path / "repo")
+    return make_scratch(tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A scratch repo after one ``dvc repro``, and what that run printed."""
-    root = _make_scratch(tmp_path_factory.mktemp("pipeline") / "repo")
-    return root, _dvc(root, "repro")
+    root = make_scratch(tmp_path_factory.mktemp("pipeline") / "repo")
+    return root, dvc(root, "repro")
 
 
 def _env() -> dict[str, str]:
@@ -76,7 +89,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _dvc(root: Path, *args: str) -> str:
+def dvc(root: Path, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "dvc", *args],
         cwd=root,
@@ -97,11 +110,11 @@ def test_repro_runs_then_changes_nothing(reproduced: tuple[Path, str]) -> None:
     assert (scratch_repo / "data" / "ingested" / "manifest.parquet").is_file()
     assert (scratch_repo / "metrics" / "ingest.json").is_file()
     lock = (scratch_repo / "dvc.lock").read_text()
-    second = _dvc(scratch_repo, "repro")
+    second = dvc(scratch_repo, "repro")
     assert "Running stage" not in second
     assert "didn't change" in second
     assert (scratch_repo / "dvc.lock").read_text() == lock
-    shown = _dvc(scratch_repo, "metrics", "show")
+    shown = dvc(scratch_repo, "metrics", "show")
     assert "ingest.json" in shown
     assert "segment.json" in shown
     assert (scratch_repo / "reports" / "segment" / "table3.md").is_file()
@@ -214,7 +227,7 @@ def _check_through_rest_api(root: Path, uri: str) -> None:
 @pytest.mark.slow
 def test_plots_show_renders_curves_and_fst_distribution(reproduced: tuple[Path, str]) -> None:
     root, _ = reproduced
-    shown = json.loads(_dvc(root, "plots", "show", "--json"))["data"]
+    shown = json.loads(dvc(root, "plots", "show", "--json"))["data"]
     for name in ("segmentation_loss", "classification_curves", "fst_distribution"):
         (plot,) = shown[name]
         assert plot["type"] == "vega"
@@ -264,3 +277,44 @@ def test_report_opens_in_headless_chromium(reproduced: tuple[Path, str], tmp_pat
     assert {"table1", "table2", "table3", "table4", "table5"} <= tables
     assert any(t.startswith("fairness-") for t in tables)
     assert shot.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_the_generator_learns_from_train_patients_only(reproduced: tuple[Path, str]) -> None:
+    import pandas as pd
+
+    from benchmark.generative.record import FinetuneRecord
+
+    root, _ = reproduced
+    split = pd.read_parquet(root / "data" / "split" / "manifest.parquet")
+    held_out = split[split["split"] != "train"]
+    record = FinetuneRecord.read(root / "models" / "finetune" / "finetune.json")
+    assert record.not_run is None
+    reference = pd.read_csv(root / "reports" / "synthetic" / "reference.csv")
+    for ids, patients in (
+        (record.lora_training.image_ids, record.lora_training.patients),
+        (record.base_training.image_ids, record.base_training.patients),
+        (tuple(reference["image_id"]), tuple(reference["patient_id"])),
+    ):
+        assert ids
+        assert not set(ids) & set(held_out["image_id"])
+        assert not set(patients) & set(held_out["patient_id"])
+    merged = pd.read_parquet(root / "data" / "merged" / "manifest.parquet")
+    assert set(merged.loc[merged["split"] == "test", "source"]) == {"real"}
+
+
+@pytest.mark.slow
+def test_changing_generation_leaves_the_split(reproduced: tuple[Path, str], tmp_path: Path) -> None:
+    source, _ = reproduced
+    root = tmp_path / "copy"
+    shutil.copytree(source, root, symlinks=True)
+    before = (root / "data" / "split" / "manifest.parquet").read_bytes()
+    lock = yaml.safe_load((root / "dvc.lock").read_text())["stages"]["split"]
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["generate"]["melanocytic"] = 3
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = dvc(root, "repro")
+    assert "Running stage 'generate'" in out
+    assert "Stage 'split' didn't change" in out
+    assert (root / "data" / "split" / "manifest.parquet").read_bytes() == before
+    assert yaml.safe_load((root / "dvc.lock").read_text())["stages"]["split"] == lock

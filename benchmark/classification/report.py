@@ -169,8 +169,8 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write Table 5 (CSV/JSON/Markdown), per-seed metrics, training history and Figure 5.
 
-    Variants in ``not_run`` have no column; their reasons go into the notes, ``table5.json``
-    (``not_run``) and the metrics (``status: not run``).
+    Variants in ``not_run`` have no column; their reasons go into ``table5.md``'s notes,
+    ``table5.json`` (``not_run``) and the metrics (``status: not run``).
 
     Returns:
         The stage metrics: per variant, the test metrics' mean over seeds and each seed's
@@ -179,8 +179,8 @@ def write_outputs(
     skipped = dict(not_run or {})
     per_seed = seed_metrics(results, class_weights)
     table, intervals = table5(per_seed)
-    lines = [f"{LABELS.get(v, v)}: not run ({why})." for v, why in skipped.items()]
-    lines += notes(results)
+    lines = notes(results)
+    not_run_lines = [NotRun(why).sentence(LABELS.get(v, v)) for v, why in skipped.items()]
     history = pd.concat(
         [pd.DataFrame(r.fit.history).assign(variant=r.variant, seed=r.seed) for r in results]
     )
@@ -196,7 +196,7 @@ def write_outputs(
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table5.csv")
-        (tmp / "table5.md").write_text(_markdown(table, lines))
+        (tmp / "table5.md").write_text(_markdown(table, not_run_lines + lines))
         write_json_atomic(
             tmp / "table5.json",
             {"paper": PAPER_TABLE5, "ours": intervals, "not_run": skipped, "notes": lines},

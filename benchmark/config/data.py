@@ -199,15 +199,16 @@ class SkintoneConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """The ``split`` stage: patient-level train/val/test.
+    """The ``split`` and ``merge`` stages: patient-level train/val/test of the real rows.
 
     Attributes:
         fractions: Target image shares of train, val and test (sum to 1).
         seed: Seed of the patient order.
         strata: Manifest columns whose combination is balanced across splits. The diagnosis
             code (not just the superclass) keeps the melanoma share equal across splits.
-        paper_mode: Let synthetic rows into validation too, as the paper did (default: train
-            only). Test is strictly real either way.
+        paper_mode: The merge stage lets synthetic rows into validation too, as the paper did
+            (default: train only); only the augmented variant validates on them, the
+            baseline's validation stays real. Test is strictly real either way.
     """
 
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)

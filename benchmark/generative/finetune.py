@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -105,25 +106,32 @@ def _prepare_base(
     log: Callable[[str, int, float], None],
 ) -> tuple[str, list[float]]:
     """The base to adapt; a tiny base is built and pre-trained on ``labelled`` (train rows)."""
-    if cfg.base_model != TINY:
-        return cfg.base_model, []
     base = out_dir / "base"
+    if cfg.base_model != TINY:
+        shutil.rmtree(base, ignore_errors=True)  # an earlier tiny base is no output of this run
+        return cfg.base_model, []
     build_tiny(base, cfg.resolution, cfg.seed)
     if not cfg.pretrain_steps:
         return str(base), []
     pipe = load_pipeline(str(base))
-    images = load_images(labelled, root, cfg.resolution)
-    for step, loss in enumerate(
-        train_vae(
-            pipe.vae,
-            images,
-            cfg.pretrain_steps,
-            cfg.pretrain_learning_rate,
-            cfg.seed + 2,
-            cfg.batch_size,
-        ),
-        start=1,
-    ):
+    losses = _pretrain(pipe, load_images(labelled, root, cfg.resolution), labelled, cfg, log)
+    pipe.save_pretrained(str(base))
+    return str(base), losses
+
+
+def _pretrain(
+    pipe: Any,
+    images: torch.Tensor,
+    labelled: pd.DataFrame,
+    cfg: FinetuneConfig,
+    log: Callable[[str, int, float], None],
+) -> list[float]:
+    """VAE, then full UNet training of the tiny base on (N, 3, R, R) ``images``; UNet losses."""
+    vae_steps = train_vae(
+        pipe.vae, images, cfg.pretrain_steps, cfg.pretrain_learning_rate, cfg.seed + 2,
+        cfg.batch_size,
+    )  # fmt: skip
+    for step, loss in enumerate(vae_steps, start=1):
         log("vae_loss", step, loss)
     with torch.no_grad():
         # As SD's 0.18215: scale latents to unit variance for this VAE.
@@ -140,17 +148,18 @@ def _prepare_base(
     prompts = [
         prompt_for(s, f) for s, f in zip(labelled["superclass"], labelled["fst"], strict=True)
     ]
-    result = train_unet(
-        pipe,
-        images,
-        prompts,
-        settings,
-        out_dir / "checkpoints" / "pretrain",
-        on_step=lambda step, loss: log("pretrain_loss", step, loss),
-        resume=False,
-    )
-    pipe.save_pretrained(str(base))
-    return str(base), result.losses
+    # Pre-training never resumes: its checkpoints stay out of the (DVC-hashed) output.
+    with tempfile.TemporaryDirectory(prefix="skinbench-pretrain-") as scratch:
+        result = train_unet(
+            pipe,
+            images,
+            prompts,
+            settings,
+            Path(scratch),
+            on_step=lambda step, loss: log("pretrain_loss", step, loss),
+            resume=False,
+        )
+    return result.losses
 
 
 def _fresh_if_changed(out_dir: Path, key: dict[str, Any]) -> None:
@@ -259,6 +268,21 @@ def finetune(
         out_dir, {"config": asdict(cfg), "images": images, "base": base_digest, "code": code}
     )
     pipe, result, samples = _train_lora(subset, base, root, cfg, out_dir, log)
+    counts = {str(k): int(v) for k, v in sorted(subset["superclass"].value_counts().items())}
+    planned = replace(
+        planned,
+        base_model=base,
+        base_digest=base_digest,
+        subset=counts,
+        resolution=cfg.resolution,
+        final_loss=result.losses[-1],
+    )
+    record = _save(pipe, planned, out_dir)
+    return FinetuneResult(record, result.losses, pretrain_losses, samples)
+
+
+def _save(pipe: Any, record: FinetuneRecord, out_dir: Path) -> FinetuneRecord:
+    """Write the LoRA and ``finetune.json`` (main process only); the record with its hash."""
     from accelerate import PartialState
 
     state = PartialState()  # under `accelerate launch`, one process writes the outputs
@@ -268,17 +292,7 @@ def finetune(
         save_lora(pipe, lora_dir)
     state.wait_for_everyone()
     lora = lora_dir / "pytorch_lora_weights.safetensors"
-    counts = {str(k): int(v) for k, v in sorted(subset["superclass"].value_counts().items())}
-    record = replace(
-        planned,
-        base_model=base,
-        base_digest=base_digest,
-        lora=str(lora),
-        lora_sha256=file_sha256(lora),
-        subset=counts,
-        resolution=cfg.resolution,
-        final_loss=result.losses[-1],
-    )
+    record = replace(record, lora=str(lora), lora_sha256=file_sha256(lora))
     if state.is_main_process:
         record.write(out_dir / RECORD_FILE)
-    return FinetuneResult(record, result.losses, pretrain_losses, samples)
+    return record

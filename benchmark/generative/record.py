@@ -97,7 +97,9 @@ class FinetuneRecord:
         """
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            sets = {k: TrainingSet(*map(tuple, data.pop(k).values())) for k in _SETS}
+            sets = {
+                k: TrainingSet(**{name: tuple(v) for name, v in data.pop(k).items()}) for k in _SETS
+            }
             record = cls(**{**data, **sets, "fst_types": tuple(data["fst_types"])})
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise FileContentError(path, f"not a finetune_lora record: {exc}") from exc

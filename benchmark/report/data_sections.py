@@ -205,10 +205,17 @@ def _validation_notes(data: ReportData) -> tuple[str, ...]:
     m = data.metrics.get("validate_synthetic", {})
     if not {"synthetic", "rejected", "validated"} <= set(m):
         return ()
-    return (
+    notes = [
         f"{count(m['synthetic'])} synthetic images generated, {count(m['rejected'])} rejected "
         f"by validation, {count(m['validated'])} kept (synthetic/rejected.csv lists reasons).",
-    )
+    ]
+    if "reference_images" in m:
+        notes.append(
+            f"The LoRA trained on the {count(m['reference_images'])} labelled FST V–VI images "
+            "of the train split, which are also validation's references "
+            "(synthetic/reference.csv); the original FST V–VI column counts every split."
+        )
+    return tuple(notes)
 
 
 def composition_section(data: ReportData) -> Section:

@@ -23,6 +23,7 @@ from benchmark.report.model import (
     warnings,
     with_interval,
 )
+from benchmark.status import NotRun
 
 SEG_ROWS = {
     "iou": "Mean IoU",
@@ -97,7 +98,7 @@ def table3_section(data: ReportData, ctx: Context) -> Section:
 
 def _not_run_paras(skipped: dict[str, str], labels: dict[str, str]) -> list[Para]:
     """One line per model or variant that did not run: it has no number, only this reason."""
-    return [Para(f"{labels.get(k, k)}: not run ({why}).", "notrun") for k, why in skipped.items()]
+    return [Para(NotRun(why).sentence(labels.get(k, k)), "notrun") for k, why in skipped.items()]
 
 
 def _seg_figures(data: ReportData) -> tuple[Block, ...]:

@@ -230,15 +230,7 @@ def _grid(shape: tuple[int, ...]) -> tuple[Floats, Floats]:
 
 
 def field_of_view(light: Floats, dark_l: float = MaxflowParams.border_dark_l) -> Bools:
-    """False on near-black pixels connected to the image border (dermatoscope corners).
-
-    Args:
-        light: CIELAB L* (0..100), shape (H, W).
-        dark_l: L* below which border-connected pixels are outside the field of view.
-
-    Returns:
-        Boolean (H, W), True inside the field of view.
-    """
+    """Boolean (H, W): False on pixels of L* (0..100) below ``dark_l`` joined to the border."""
     _, labels = cv2.connectedComponents((light < dark_l).astype(np.uint8), connectivity=8)
     edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     return np.asarray(~np.isin(labels, edge[edge > 0]))

@@ -92,21 +92,15 @@ def _empty(outcome: Outcome) -> str:
     return ", ".join(f"{k} {v}" for k, v in cases.items()) or "none"
 
 
-def notes(
-    outcomes: list[Outcome],
-    test: CachedSplit,
-    maxflow_input: str,
-    not_run: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Plain statements a reader needs beside the numbers (models not run first)."""
+def notes(outcomes: list[Outcome], test: CachedSplit, maxflow_input: str) -> list[str]:
+    """Plain statements a reader needs beside the numbers."""
     n = len(outcomes[0].per_image)
     fst = test.index.loc[
         test.index["image_id"].isin([r["image_id"] for r in outcomes[0].per_image]), "fst"
     ]
     dark = int(fst.isin(["V", "VI"]).sum())
     size = test.images.shape[1]
-    out = [f"{LABELS[m]}: not run ({why})." for m, why in (not_run or {}).items()]
-    out += [
+    out = [
         f"Evaluated on {n} real test images with ground-truth masks (no synthetic image), at "
         f"{size}x{size} px; Hausdorff and HD95 are in pixels at that size.",
         "Empty masks (a metric they leave undefined is NaN and out of its mean): "
@@ -214,6 +208,17 @@ def _history(outcomes: list[Outcome]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _model_metrics(o: Outcome) -> dict[str, Any]:
+    return {
+        "mean": o.summary["mean"],
+        "n_defined": o.summary["n_defined"],
+        "empty_cases": o.summary["empty_cases"],
+        "test_images": o.summary["n_images"],
+        "train_images": o.train_images,
+        "train_synthetic": o.train_synthetic,
+    }
+
+
 def write_outputs(
     outcomes: list[Outcome],
     test: CachedSplit,
@@ -224,8 +229,8 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write Table 3 (CSV/JSON/Markdown), per-image and per-FST tables, and the figures.
 
-    Models in ``not_run`` get no column; their reasons go into the notes, ``table3.json``
-    (``not_run``) and the metrics (``status: not run``).
+    Models in ``not_run`` get no column; their reasons go into ``table3.md``'s notes,
+    ``table3.json`` (``not_run``) and the metrics (``status: not run``).
 
     Returns:
         The stage metrics: for each model the means, ``n_defined``, ``empty_cases``,
@@ -235,24 +240,15 @@ def write_outputs(
     table, fst, lines = (
         table3(outcomes),
         by_fst_table(outcomes),
-        notes(outcomes, test, maxflow_input, skipped),
+        notes(outcomes, test, maxflow_input),
     )
-    metrics = {
-        o.name: {
-            "mean": o.summary["mean"],
-            "n_defined": o.summary["n_defined"],
-            "empty_cases": o.summary["empty_cases"],
-            "test_images": o.summary["n_images"],
-            "train_images": o.train_images,
-            "train_synthetic": o.train_synthetic,
-        }
-        for o in outcomes
-    }
+    not_run_lines = [NotRun(why).sentence(LABELS[m]) for m, why in skipped.items()]
+    metrics = {o.name: _model_metrics(o) for o in outcomes}
     metrics |= {name: NotRun(why).metrics() for name, why in skipped.items()}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table3.csv")
-        (tmp / "table3.md").write_text(_markdown(table, fst, lines))
+        (tmp / "table3.md").write_text(_markdown(table, fst, not_run_lines + lines))
         write_json_atomic(
             tmp / "table3.json",
             {

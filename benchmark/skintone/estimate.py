@@ -163,7 +163,7 @@ def _robust(image: _Image, lesion: rb.Lesion, cfg: SkintoneConfig, spread: bool)
     n = round(where.size * image.area)
     if n < cfg.min_skin_pixels:
         note = f"{n} skin pixels left outside the lesion (minimum {cfg.min_skin_pixels})"
-        return _uncertain(n, lesion.source, lesion.note or note)
+        return _uncertain(n, lesion.source, "; ".join(filter(None, (lesion.note, note))))
     if cfg.center == "mode":
         l_star, b_star = rb.mode_centre(image.rgb[where])
     else:
