@@ -41,6 +41,7 @@ def test_isic2016_sample_reaches_the_report(realdata: Path, tmp_path: Path) -> N
     def real(params: dict[str, Any]) -> None:
         params["data"]["raw_dir"] = "raw/isic2016"
         params["ingest"].update(source="segmentation-folder", metadata="labels.csv")
+        params["finetune_lora"]["min_images"] = 20  # the paper profile's threshold
 
     root = make_scratch(tmp_path / "repo", real)
     _real_data(root / "raw" / "isic2016", realdata)
