@@ -73,8 +73,9 @@ def lesion_effect(manifest: pd.DataFrame) -> pd.DataFrame:
     else:
         rows = manifest[manifest["fst_lesion_excluded"].notna()]
     order = {label: i for i, label in enumerate(ROWS)}
-    before = rows["fst_paper"].map(order)
-    after = rows["fst_lesion_excluded"].map(order)
+    # float: mapping an empty string column (no image has a mask) keeps the string dtype
+    before = rows["fst_paper"].astype(object).map(order).astype(float)
+    after = rows["fst_lesion_excluded"].astype(object).map(order).astype(float)
     unc = order[UNCERTAIN]
     frame = pd.DataFrame(
         {

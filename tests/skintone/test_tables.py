@@ -73,3 +73,10 @@ def test_outputs_written(tmp_path: Path) -> None:
     assert metrics["agreement_primary"]["support"] == 5  # i4 has no label
     assert metrics["agreement_primary"]["exact"] == 0.8  # i2: III estimated II
     assert metrics["lesion_changed"] == 3
+
+
+def test_lesion_effect_without_any_mask_is_empty_not_an_error() -> None:
+    # As add_skintone builds the columns when no image has a mask.
+    manifest = pd.DataFrame([{"fst_paper": f, "fst_lesion_excluded": None} for f in ("I", "VI")])
+    effect = tables.lesion_effect(manifest)
+    assert effect.loc["Total"].tolist() == [0, 0, 0, 0, 0]
