@@ -35,23 +35,6 @@ FST_LOWER_BOUNDS: tuple[float, ...] = (55.0, 41.0, 28.0, 10.0, -30.0)
 ITA_RANGE = (-60.0, 80.0)
 
 
-def ita_degrees(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
-    """Individual Typology Angle in degrees, NaN where ``b_star <= 0``.
-
-    Args:
-        l_star: CIELAB lightness, 0..100; any shape.
-        b_star: CIELAB yellow-blue component, broadcastable with ``l_star``.
-
-    Returns:
-        ITA in degrees, same broadcast shape, NaN where undefined.
-    """
-    l_arr = np.asarray(l_star, dtype=np.float64)
-    b_arr = np.asarray(b_star, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ita = np.degrees(np.arctan((l_arr - 50.0) / b_arr))
-    return np.where(b_arr > 0, ita, np.nan)
-
-
 def ita_literal(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
     """ITA exactly as the paper prints it, ``atan((L* - 50) / b*)``, with no b* guard.
 
@@ -70,22 +53,19 @@ def ita_literal(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
         return np.asarray(np.degrees(np.arctan((l_arr - 50.0) / b_arr)), dtype=np.float64)
 
 
+def ita_degrees(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
+    """:func:`ita_literal` with NaN where ``b_star <= 0`` (the guarded rule); same shapes."""
+    return np.where(np.asarray(b_star, dtype=np.float64) > 0, ita_literal(l_star, b_star), np.nan)
+
+
 def ita_angle(l_star: ArrayLike, b_star: ArrayLike) -> NDArray[np.float64]:
-    """ITA as the angle of (b*, L* - 50), ``atan2``: defined for every b*, in (-180, 180].
+    """ITA as the angle of (b*, L* - 50), ``atan2``, in (-180, 180]; same shapes as above.
 
     Equal to :func:`ita_degrees` where b* > 0. For b* <= 0 the angle lies beyond +-90
     degrees: above 55 (type I) when L* > 50, at or below -30 (type VI) when L* < 50.
-
-    Args:
-        l_star: CIELAB lightness, 0..100; any shape.
-        b_star: CIELAB yellow-blue component, broadcastable with ``l_star``.
-
-    Returns:
-        ITA in degrees, same broadcast shape.
     """
     l_arr = np.asarray(l_star, dtype=np.float64)
-    b_arr = np.asarray(b_star, dtype=np.float64)
-    return np.asarray(np.degrees(np.arctan2(l_arr - 50.0, b_arr)), dtype=np.float64)
+    return np.asarray(np.degrees(np.arctan2(l_arr - 50.0, b_star)), dtype=np.float64)
 
 
 def fst_from_ita(ita: float) -> str:
