@@ -98,3 +98,19 @@ def _nan_to_none(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _nan_to_none(value.item())
     return value
+
+
+def stable_safetensors(path: Path) -> Path:
+    """Rewrite a safetensors header with sorted keys, so equal content gives equal bytes.
+
+    The safetensors writer orders metadata entries by a per-process random hash, so two
+    identical saves can differ byte for byte (and in sha256, and in dvc.lock). The data
+    section and the offsets in it are untouched; only the JSON header is re-serialised.
+    """
+    raw = Path(path).read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    Path(path).write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size :])
+    return Path(path)

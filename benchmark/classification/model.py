@@ -23,6 +23,8 @@ from torch import nn
 from torch.hub import load_state_dict_from_url
 from torchvision.models import EfficientNet_B0_Weights, efficientnet_b0
 
+from benchmark.io import stable_safetensors
+
 log = logging.getLogger(__name__)
 
 FEATURES = 1280  # efficientnet_b0's pooled feature width
@@ -233,6 +235,7 @@ def save_checkpoint(model: nn.Module, path: Path) -> None:
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
+    stable_safetensors(path)  # the metadata order is random per process
 
 
 def load_checkpoint(path: Path, weights: str = "none") -> nn.Module:

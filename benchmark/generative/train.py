@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from safetensors.torch import load_file, save_file
 
+from benchmark.io import stable_safetensors
 from benchmark.training import NonFiniteLossError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -301,19 +302,3 @@ def train_vae(
     vae.requires_grad_(False)
     vae.eval()
     return losses
-
-
-def stable_safetensors(path: Path) -> Path:
-    """Rewrite a safetensors header with sorted keys, so equal content gives equal bytes.
-
-    The safetensors writer orders metadata entries by a per-process random hash, so two
-    identical saves can differ byte for byte (and in sha256, and in dvc.lock). The data
-    section and the offsets in it are untouched; only the JSON header is re-serialised.
-    """
-    raw = Path(path).read_bytes()
-    size = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + size])
-    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    Path(path).write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size :])
-    return Path(path)

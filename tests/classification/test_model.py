@@ -193,6 +193,12 @@ def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     path = tmp_path / "ckpt" / "model.safetensors"
     save_checkpoint(model.to(memory_format=torch.channels_last), path)
     loaded = load_checkpoint(path).eval()
+    # The writer orders metadata by a per-process random hash; the saved header is sorted,
+    # so two runs give the same bytes (and the same dvc.lock hash).
+    raw = path.read_bytes()
+    header = raw[8 : 8 + int.from_bytes(raw[:8], "little")].decode()
+    assert header.index('"architecture"') < header.index('"dropout"')
+    assert header.index('"__metadata__"') < header.index('"classifier.')
     assert loaded.classifier[0].out_features == 128
     assert loaded.classifier[2].p == pytest.approx(0.4)
     saved, back = model.state_dict(), loaded.state_dict()
