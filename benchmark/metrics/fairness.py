@@ -23,14 +23,23 @@ F1 is NaN without positives even when FP > 0 (where the formula gives 0): a grou
 melanocytic lesions has no detection performance to rank, and a 0 would make it the worst
 group. All metrics are shares in [0, 1].
 
-Between groups, only groups with a defined value take part: the gap is max - min and the
-worst group the lowest value (ties: the first in :func:`group_order`). The equalized-odds
-difference is max(TPR gap, FPR gap) and the demographic-parity difference the selection-rate
-gap, as fairlearn's ``equalized_odds_difference`` / ``demographic_parity_difference``
-("between_groups") define them, except that fairlearn scores a group without positives as
-TPR 0 while here it is left out. The FPR gap equals the specificity gap, so ``gaps`` holds
-both EO components. A gap is NaN with fewer than two defined groups; EO is NaN when either
-of its components is (a max over one of them would understate it).
+Between groups, only the *compared* groups take part (:func:`compared_groups`): skin types
+(not ``uncertain`` or ``missing``) with at least ``min_positives`` positives and
+``min_negatives`` negatives in the audited labels. A group below the rule is shown with its
+own numbers and exact intervals, flagged, and left out of worst group, gaps, EO and DP: with
+one positive its sensitivity is 0 or 1, and it would decide every headline. The set depends
+on labels only, so two runs on the same test images compare the same groups. The gap is
+max - min over the compared groups and the worst group the lowest value (ties: the first in
+:func:`group_order`); a gap is NaN with fewer than two compared groups or when one of them
+leaves the metric undefined. The equalized-odds difference is max(TPR gap, FPR gap) and the
+demographic-parity difference the selection-rate gap, as fairlearn's
+``equalized_odds_difference`` / ``demographic_parity_difference`` ("between_groups") define
+them, except that fairlearn scores a group without positives as TPR 0. The FPR gap equals the
+specificity gap, so ``gaps`` holds both EO components; EO is NaN when either is.
+
+Intervals: a patient-level bootstrap (:mod:`benchmark.metrics.bootstrap`) for every value,
+and exact Clopper-Pearson intervals (:mod:`benchmark.metrics.intervals`) for the per-group
+rates that are binomial proportions.
 """
 
 from __future__ import annotations
@@ -46,6 +55,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
+from benchmark.metrics.bootstrap import PATIENT, Resampling, interval, nest, resampled_metrics
+from benchmark.metrics.inputs import check_clusters, check_inputs
+from benchmark.metrics.intervals import EXACT_METHOD, clopper_pearson
 from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f1", "auc", "selection_rate")
@@ -56,70 +68,11 @@ NOT_COMPARED = ("uncertain", "missing")
 SMALL_GROUP = 30  # groups with fewer images are listed in ``small_groups``
 NO_POS, NO_NEG = "no positives", "no negatives"
 NO_PRED, ONE_CLASS = "no predicted positives", "one class only"
-FEW_GROUPS = "fewer than two groups with a defined value"
+FEW_GROUPS = "fewer than two compared groups (see the rule)"
 CROSS = ("equalized_odds_difference", "demographic_parity_difference")
 
 Values = dict[str, float]
 Reasons = dict[str, str]
-_Data = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_]]  # y_true, score, pred
-
-
-class FairnessInputError(ValueError):
-    """Bad input; ``argument`` (y_true, y_score, groups) and ``index`` locate the problem."""
-
-    def __init__(self, message: str, *, argument: str | None = None, index: int | None = None):
-        super().__init__(message if index is None else f"{message} (row {index})")
-        self.reason, self.argument, self.index = message, argument, index
-
-
-def check_inputs(
-    y_true: ArrayLike, y_score: ArrayLike, groups: ArrayLike | None = None
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.str_]]:
-    """Validate and convert inputs; raise :class:`FairnessInputError` at the first bad row.
-
-    Args:
-        y_true: Labels, 0 or 1, shape (n,), n >= 1.
-        y_score: Scores (probability of class 1), finite and in [0, 1], shape (n,).
-        groups: Group labels without None/NaN, shape (n,); None gives one group ``"all"``.
-
-    Returns:
-        ``(y_true, y_score, groups)`` as int64, float64 and str arrays of shape (n,).
-    """
-    true, score = np.asarray(y_true, dtype=object), np.asarray(y_score, dtype=object)
-    group = np.asarray(["all"] * len(true) if groups is None else groups, dtype=object)
-    if len(true) == 0:
-        raise FairnessInputError("no rows: y_true is empty", argument="y_true")
-    for name, arr in (("y_score", score), ("groups", group)):
-        if arr.shape != true.shape:
-            raise FairnessInputError(
-                f"y_true has {len(true)} items but {name} has shape {arr.shape}", argument=name
-            )
-    bad = np.flatnonzero(pd.isna(group))
-    if bad.size:
-        raise FairnessInputError("group is missing (None/NaN)", argument="groups", index=bad[0])
-    true_f = _as_float(true, "y_true")
-    bad = np.flatnonzero((true_f != 0) & (true_f != 1))
-    if bad.size:
-        raise FairnessInputError(
-            f"label must be 0 or 1, got {true[bad[0]]!r}", argument="y_true", index=bad[0]
-        )
-    score_f = _as_float(score, "y_score")
-    bad = np.flatnonzero(~(np.isfinite(score_f) & (score_f >= 0) & (score_f <= 1)))
-    if bad.size:
-        raise FairnessInputError(
-            f"score must be finite and in [0, 1], got {score[bad[0]]!r}",
-            argument="y_score",
-            index=bad[0],
-        )
-    return true_f.astype(np.int64), score_f, group.astype(str)
-
-
-def _as_float(values: NDArray[Any], name: str) -> NDArray[np.float64]:
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~pd.isna(values) & np.isnan(numbers))
-    if bad.size:
-        raise FairnessInputError(f"not a number: {values[bad[0]]!r}", argument=name, index=bad[0])
-    return numbers
 
 
 def group_order(labels: ArrayLike) -> list[str]:
@@ -188,133 +141,140 @@ def _rates(n: float, pos: float, tp: float, fp: float, auc: float) -> tuple[Valu
     return values, reasons
 
 
-def _between(by_group: dict[str, Values]) -> tuple[dict[str, Any], Values, Reasons]:
-    """Worst group per higher-is-better metric, gaps, EO and DP over defined groups.
+def compared_groups(
+    y_true: NDArray[np.int64], groups: NDArray[np.str_], min_positives: int, min_negatives: int
+) -> list[str]:
+    """Groups that take part in worst group, gaps, EO and DP, in :func:`group_order`.
 
-    Groups in :data:`NOT_COMPARED` (no skin type could be given) are left out: a gap that an
-    "uncertain" bucket drives is not a skin-tone gap.
+    Skin types only (never :data:`NOT_COMPARED`), with ``>= min_positives`` positives and
+    ``>= min_negatives`` negatives. Labels only: every run on the same images gets the same set.
     """
-    by_group = {g: v for g, v in by_group.items() if g not in NOT_COMPARED}
+    out = []
+    for g in group_order(groups):
+        labels = y_true[groups == g]
+        pos = int(labels.sum())
+        if g not in NOT_COMPARED and pos >= min_positives and len(labels) - pos >= min_negatives:
+            out.append(g)
+    return out
+
+
+def comparison_rule(min_positives: int, min_negatives: int) -> str:
+    """The sentence every table of between-group results states."""
+    return (
+        f"Worst group, gaps, EO and DP compare only skin types with at least {min_positives} "
+        f"positives and {min_negatives} negatives among the audited images; other groups are "
+        "shown, flagged, and left out of them."
+    )
+
+
+def _between(
+    by_group: dict[str, Values], compared: list[str]
+) -> tuple[dict[str, Any], Values, Reasons]:
+    """Worst group per higher-is-better metric, gaps, EO and DP over the compared groups."""
     worst: dict[str, Any] = {}
     gaps: Values = {}
     reasons: Reasons = {}
     for m in METRICS:
-        defined = {g: v[m] for g, v in by_group.items() if not math.isnan(v[m])}
+        values = {g: by_group[g][m] for g in compared}
+        defined = {g: v for g, v in values.items() if not math.isnan(v)}
         if m in HIGHER_IS_BETTER:
             low = min(defined, key=defined.__getitem__) if defined else None
             worst[m] = {"group": low, "value": defined[low] if low is not None else math.nan}
-        gaps[m] = max(defined.values()) - min(defined.values()) if len(defined) > 1 else math.nan
-        if math.isnan(gaps[m]):
+        whole = len(values) > 1 and len(defined) == len(values)
+        gaps[m] = max(defined.values()) - min(defined.values()) if whole else math.nan
+        if len(values) < 2:
             reasons[f"gap:{m}"] = FEW_GROUPS
-    # NaN when either component is: EO over the groups that have one rate would understate it.
+        elif not whole:
+            reasons[f"gap:{m}"] = f"undefined in group(s) {sorted(set(values) - set(defined))}"
     eo = float(np.max([gaps["sensitivity"], gaps["specificity"]]))
     cross = dict(zip(CROSS, (eo, gaps["selection_rate"]), strict=True))
     reasons |= {k: FEW_GROUPS for k, v in cross.items() if math.isnan(v)}
     return worst, gaps | cross, reasons
 
 
+def _exact(n: int, pos: int, tp: int, fp: int, level: float) -> dict[str, dict[str, float]]:
+    """Clopper-Pearson intervals of the binomial per-group rates (NaN where undefined)."""
+    neg = n - pos
+    trials = {
+        "accuracy": (tp + neg - fp, n),
+        "sensitivity": (tp, pos),
+        "specificity": (neg - fp, neg),
+        "precision": (tp, tp + fp),
+        "selection_rate": (tp + fp, n),
+    }
+    out = {}
+    for m, (k, total) in trials.items():
+        low, high = clopper_pearson(k, total, level)
+        out[m] = {"low": low, "high": high, "successes": k, "trials": total}
+    return out
+
+
 def _point(
-    y_true: NDArray[np.int64], y_score: NDArray[np.float64], groups: NDArray[np.str_], t: float
+    data: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.str_]],
+    t: float,
+    compared: list[str],
+    level: float,
 ) -> dict[str, Any]:
+    y_true, y_score, groups = data
     frame = _counts_frame(y_true, y_score, groups, t)
     counts = frame.by_group.astype(float)
     cols = ["n", "positives", "tp", "fp", "auc"]
     by_group: dict[str, Values] = {}
+    exact: dict[str, Any] = {}
     undefined: list[dict[str, Any]] = []
     for g in group_order(groups):
         values, why = _rates(*counts.loc[g, cols].tolist())
-        n, pos = int(counts.loc[g, "n"]), int(counts.loc[g, "positives"])
+        n, pos, tp, fp = (int(counts.loc[g, c]) for c in ("n", "positives", "tp", "fp"))
         by_group[g] = values | {"support": n, "positives": pos, "negatives": n - pos}
+        by_group[g]["compared"] = g in compared
+        exact[g] = _exact(n, pos, tp, fp, level)
         undefined += [{"group": g, "metric": m, "reason": r} for m, r in why.items()]
     overall, why_overall = _rates(*frame.overall[cols].astype(float).tolist())
-    worst, between, why = _between(by_group)
+    worst, between, why = _between(by_group, compared)
     undefined += [{"group": None, "metric": m, "reason": r} for m, r in (why_overall | why).items()]
     n, pos = len(y_true), int(y_true.sum())
     return {
         "overall": overall | {"support": n, "positives": pos, "negatives": n - pos},
         "by_group": by_group,
+        "exact": {"level": level, "method": EXACT_METHOD, "by_group": exact},
         "worst_group": worst,
         "gaps": {m: between[m] for m in METRICS},
         **{k: between[k] for k in CROSS},
         "undefined": undefined,
         "small_groups": [g for g, v in by_group.items() if v["support"] < SMALL_GROUP],
+        "compared_groups": compared,
     }
-
-
-def _sample_rates(data: _Data, rows: NDArray[np.intp]) -> Values:
-    y_true, y_score, pred = data[0][rows], data[1][rows], data[2][rows]
-    tp = float(np.count_nonzero(pred & (y_true == 1)))
-    fp = float(np.count_nonzero(pred)) - tp
-    auc = rank_auc(y_true, y_score)
-    return _rates(float(len(rows)), float(y_true.sum()), tp, fp, auc)[0]
-
-
-def _resample(
-    data: _Data, members: dict[str, NDArray[np.intp]], rng: np.random.Generator
-) -> dict[tuple[str, ...], float]:
-    """One stratified resample: every group keeps its size; values keyed by result path."""
-    picks = {g: rows[rng.integers(0, len(rows), len(rows))] for g, rows in members.items()}
-    by_group = {g: _sample_rates(data, rows) for g, rows in picks.items()}
-    overall = _sample_rates(data, np.concatenate(list(picks.values())))
-    _, between, _ = _between(by_group)
-    flat = {("overall", m): v for m, v in overall.items()} | {(k,): between[k] for k in CROSS}
-    flat |= {("gaps", m): between[m] for m in METRICS}
-    return flat | {("by_group", g, m): v for g, vals in by_group.items() for m, v in vals.items()}
-
-
-def _interval(samples: list[float], level: float) -> dict[str, Any]:
-    arr = np.asarray(samples, dtype=np.float64)
-    valid = arr[~np.isnan(arr)]
-    if valid.size == 0:
-        return {"low": math.nan, "high": math.nan, "n_valid": 0}
-    low, high = np.percentile(valid, [50 * (1 - level), 50 * (1 + level)])
-    return {"low": float(low), "high": float(high), "n_valid": int(valid.size)}
 
 
 def bootstrap_ci(
-    y_true: NDArray[np.int64],
-    y_score: NDArray[np.float64],
-    groups: NDArray[np.str_],
+    data: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.str_]],
     threshold: float,
-    n_bootstrap: int,
-    *,
-    seed: int | np.random.Generator = 0,
+    resampling: Resampling,
+    compared: list[str],
     level: float = 0.95,
 ) -> dict[str, Any]:
-    """Percentile bootstrap CIs, resampling rows with replacement within each group.
+    """Percentile intervals of every value over the resamples of ``resampling``.
 
-    Inputs are the validated arrays of :func:`check_inputs`, shape (n,). A resample where a
-    value is undefined (e.g. a small group drew no positive) is skipped for that value only;
-    ``n_valid`` counts the resamples that were used.
+    Args:
+        data: Validated ``(y_true, y_score, groups)`` of :func:`check_inputs`, shape (n,).
+        threshold: Decision threshold.
+        resampling: Patient-level (or image-level) resamples of these images.
+        compared: The fixed groups of every between-group statistic.
+        level: Coverage.
 
     Returns:
-        ``level``, ``n_bootstrap``, ``method`` and ``{"low", "high", "n_valid"}`` intervals
-        under ``overall[m]``, ``by_group[g][m]``, ``gaps[m]``, ``equalized_odds_difference``
-        and ``demographic_parity_difference``.
+        ``level``, ``n_bootstrap``, ``unit``, ``method`` and ``{"low", "high", "n_valid",
+        "n_invalid"}`` under ``overall[m]``, ``by_group[g][m]``, ``gaps[m]`` and the two
+        cross-group differences; a resample that leaves a value undefined is invalid for it.
     """
     if not 0 < level < 1:
         raise ValueError(f"CI level must be in (0, 1), got {level}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    data = (y_true, y_score, y_score >= threshold)
-    members = {g: np.flatnonzero(groups == g) for g in group_order(groups)}
-    samples: dict[tuple[str, ...], list[float]] = {}
-    for _ in range(n_bootstrap):
-        for key, value in _resample(data, members, rng).items():
-            samples.setdefault(key, []).append(value)
-    ci: dict[str, Any] = {
-        "level": level,
-        "n_bootstrap": n_bootstrap,
-        "method": "percentile; rows resampled with replacement within each group",
-        "overall": {},
-        "by_group": {g: {} for g in members},
-        "gaps": {},
-    }
-    for (*path, last), values in samples.items():
-        node = ci
-        for part in path:
-            node = node[part]
-        node[last] = _interval(values, level)
-    return ci
+    samples = resampled_metrics(data[0], data[1], threshold, resampling, compared)
+    tree = nest({k: interval(v, level) for k, v in samples.items()}, resampling.groups)
+    unit = "patients" if resampling.unit == PATIENT else "images (no patient ids)"
+    method = f"percentile; {unit} resampled with replacement within each group"
+    head = {"level": level, "n_bootstrap": resampling.n_bootstrap, "unit": resampling.unit}
+    return head | {"method": method, **tree}
 
 
 def audit(
@@ -322,10 +282,13 @@ def audit(
     y_score: ArrayLike,
     *,
     groups: ArrayLike,
+    clusters: ArrayLike | None = None,
     threshold: float = 0.5,
     n_bootstrap: int = 0,
     seed: int | np.random.Generator = 0,
     ci_level: float = 0.95,
+    min_positives: int = 5,
+    min_negatives: int = 5,
 ) -> dict[str, Any]:
     """Fairness audit of binary predictions across groups; the result is JSON-able.
 
@@ -333,33 +296,42 @@ def audit(
         y_true: Labels, 0 or 1, shape (n,).
         y_score: Scores for class 1 in [0, 1], shape (n,); predicted 1 where ``>= threshold``.
         groups: Group label per row (no None/NaN), shape (n,).
+        clusters: Patient id per row, shape (n,); the bootstrap resamples patients. None:
+            images are resampled as independent (the result says so).
         threshold: Decision threshold in [0, 1], chosen on validation data, never on test.
         n_bootstrap: Bootstrap resamples for CIs; 0 skips them (``ci`` is None).
         seed: Seed or generator for the resampling.
-        ci_level: Coverage of the percentile intervals.
+        ci_level: Coverage of every interval.
+        min_positives: Fewer positives keep a group out of worst group, gaps, EO and DP.
+        min_negatives: The same for negatives.
 
     Returns:
         ``n``, ``threshold``; ``overall`` and ``by_group[g]``: :data:`METRICS` plus ``support``,
-        ``positives``, ``negatives``; ``worst_group[m]``: ``{"group", "value"}`` for
-        higher-is-better metrics; ``gaps[m]``; ``equalized_odds_difference``;
-        ``demographic_parity_difference``; ``ci`` (:func:`bootstrap_ci`); ``undefined``:
-        ``{"group", "metric", "reason"}``, group None for overall and between-group values
-        (``gap:auc``...); ``small_groups`` (support < :data:`SMALL_GROUP`). Undefined is NaN.
+        ``positives``, ``negatives`` (and ``compared`` per group); ``exact``: Clopper-Pearson
+        intervals per group; ``worst_group[m]``: ``{"group", "value"}``; ``gaps[m]``;
+        ``equalized_odds_difference``; ``demographic_parity_difference``; ``ci``
+        (:func:`bootstrap_ci`); ``undefined``: ``{"group", "metric", "reason"}``;
+        ``small_groups`` (support < :data:`SMALL_GROUP`); ``compared_groups`` and ``rule``.
 
     Raises:
         ValueError: Bad input (a :class:`FairnessInputError` naming the row), a threshold
-            outside [0, 1] or a negative ``n_bootstrap``.
+            outside [0, 1], a negative ``n_bootstrap`` or a negative minimum.
     """
     true, score, group = check_inputs(y_true, y_score, groups)
     if not (math.isfinite(threshold) and 0 <= threshold <= 1):
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    if n_bootstrap < 0:
-        raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
-    result = _point(true, score, group, threshold)
+    if n_bootstrap < 0 or min_positives < 0 or min_negatives < 0:
+        raise ValueError("n_bootstrap, min_positives and min_negatives must be >= 0")
+    cluster = check_clusters(clusters, len(true))
+    compared = compared_groups(true, group, min_positives, min_negatives)
+    result = _point((true, score, group), threshold, compared, ci_level)
     ci = None
     if n_bootstrap:
-        ci = bootstrap_ci(true, score, group, threshold, n_bootstrap, seed=seed, level=ci_level)
-    return {"n": len(true), "threshold": float(threshold), **result, "ci": ci}
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        res = Resampling.draw(group, cluster, group_order(group), n_bootstrap, rng)
+        ci = bootstrap_ci((true, score, group), threshold, res, compared, ci_level)
+    rule = comparison_rule(min_positives, min_negatives)
+    return {"n": len(true), "threshold": float(threshold), **result, "rule": rule, "ci": ci}
 
 
 def choose_threshold(y_true: ArrayLike, y_score: ArrayLike) -> float:

@@ -16,10 +16,9 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from benchmark.metrics.fairness import (
+    FEW_GROUPS,
     METRICS,
-    _sample_rates,
     audit,
-    check_inputs,
     choose_threshold,
     rank_auc,
 )
@@ -30,7 +29,17 @@ S = [0.9, 0.4, 0.6, 0.55, 0.8, 0.7, 0.2, 0.3]
 G = ["I"] * 4 + ["II"] * 4
 KEYS = {"n", "threshold", "overall", "by_group", "worst_group", "gaps", "ci", "undefined"}
 KEYS |= {"equalized_odds_difference", "demographic_parity_difference", "small_groups"}
+KEYS |= {"exact", "compared_groups", "rule"}
 COUNTS = ("support", "positives", "negatives")
+
+
+def _audit(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The audit with every group that has a positive and a negative compared (hand cases)."""
+    return audit(*args, min_positives=1, min_negatives=1, **kwargs)
+
+
+def _values(group: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in group.items() if k != "compared"}
 
 
 def _expected(values: list[float], counts: tuple[int, int, int]) -> dict[str, float]:
@@ -39,13 +48,15 @@ def _expected(values: list[float], counts: tuple[int, int, int]) -> dict[str, fl
 
 
 def test_hand_computed_per_group_and_overall() -> None:
-    got = audit(Y, S, groups=G)
+    got = _audit(Y, S, groups=G)
     assert set(got) == KEYS
     # Group I: F1 = 2TP / (2TP + FP + FN) = 2/5; AUC: 0.9 beats 0.6 and 0.55, 0.4 neither.
     i = [1 / 4, 1 / 2, 0.0, 1 / 3, 2 / 5, 1 / 2, 3 / 4]
-    assert got["by_group"]["I"] == pytest.approx(_expected(i, (4, 2, 2)))
+    assert _values(got["by_group"]["I"]) == pytest.approx(_expected(i, (4, 2, 2)))
     ii = [3 / 4, 1.0, 2 / 3, 1 / 2, 2 / 3, 1.0, 1 / 2]
-    assert got["by_group"]["II"] == pytest.approx(_expected(ii, (4, 1, 3)))
+    assert _values(got["by_group"]["II"]) == pytest.approx(_expected(ii, (4, 1, 3)))
+    assert got["by_group"]["I"]["compared"]
+    assert got["compared_groups"] == ["I", "II"]
     # Overall: TP 2, FN 1, FP 3, TN 2; AUC: 0.9 and 0.8 beat all 5 negatives, 0.4 beats 2.
     overall = [4 / 8, 2 / 3, 2 / 5, 2 / 5, 4 / 8, 12 / 15, 5 / 8]
     assert got["overall"] == pytest.approx(_expected(overall, (8, 3, 5)))
@@ -55,7 +66,7 @@ def test_hand_computed_per_group_and_overall() -> None:
 
 
 def test_hand_computed_worst_group_gaps_eo_dp() -> None:
-    got = audit(Y, S, groups=G)
+    got = _audit(Y, S, groups=G)
     assert got["worst_group"] == {
         m: {"group": "I", "value": v}
         for m, v in zip(METRICS[:-1], [1 / 4, 1 / 2, 0.0, 1 / 3, 2 / 5, 1 / 2], strict=True)
@@ -75,7 +86,7 @@ def test_hand_computed_worst_group_gaps_eo_dp() -> None:
 
 
 def test_threshold_changes_predictions() -> None:
-    got = audit(Y, S, groups=G, threshold=0.65)
+    got = _audit(Y, S, groups=G, threshold=0.65)
     # Predicted positive: 0.9, 0.8, 0.7 -> group I TP 1 FP 0, group II TP 1 FP 1.
     assert got["threshold"] == 0.65
     assert got["by_group"]["I"]["precision"] == 1.0
@@ -92,7 +103,7 @@ def test_undefined_values_are_nan_with_reason_and_left_out_between_groups() -> N
     y = [*Y, 0, 0, 0, 1, 1]
     s = [*S, 0.9, 0.1, 0.2, 0.3, 0.4]
     g = [*G, "III", "III", "III", "IV", "IV"]
-    got = audit(y, s, groups=g)
+    got = _audit(y, s, groups=g)
     iii, iv = got["by_group"]["III"], got["by_group"]["IV"]
     for metric in ("sensitivity", "f1", "auc"):
         assert math.isnan(iii[metric])
@@ -111,31 +122,38 @@ def test_undefined_values_are_nan_with_reason_and_left_out_between_groups() -> N
         ("IV", "precision"): "no predicted positives",
         ("IV", "auc"): "one class only",
     }
-    # TPR gap over I, II, IV: 1 - 0; FPR gap over I, II, III: 1 - 1/3. III's undefined TPR
-    # does not enter (fairlearn would count it as 0).
-    assert got["gaps"]["sensitivity"] == 1.0
-    assert got["gaps"]["auc"] == pytest.approx(1 / 2)  # I and II only
+    # III has no positive and IV no negative: shown, not compared. Every between-group value
+    # is over I and II only (fairlearn would count III's TPR as 0).
+    assert got["compared_groups"] == ["I", "II"]
+    assert (iii["compared"], iv["compared"], got["by_group"]["I"]["compared"]) == (
+        False,
+        False,
+        True,
+    )
+    assert got["gaps"]["sensitivity"] == pytest.approx(1 / 2)
+    assert got["gaps"]["auc"] == pytest.approx(1 / 2)
     assert got["worst_group"]["auc"] == {"group": "I", "value": 0.5}
-    assert got["worst_group"]["sensitivity"] == {"group": "IV", "value": 0.0}
-    assert got["equalized_odds_difference"] == 1.0
+    assert got["worst_group"]["sensitivity"] == {"group": "I", "value": 0.5}
+    assert got["equalized_odds_difference"] == pytest.approx(2 / 3)
 
 
 def test_single_class_overall_makes_auc_nan_only() -> None:
-    got = audit([0, 0, 0, 0], [0.1, 0.7, 0.2, 0.9], groups=["I", "I", "II", "II"])
+    got = _audit([0, 0, 0, 0], [0.1, 0.7, 0.2, 0.9], groups=["I", "I", "II", "II"])
     assert math.isnan(got["overall"]["auc"])
     assert got["overall"]["specificity"] == 0.5
     assert got["overall"]["accuracy"] == 0.5
     assert math.isnan(got["overall"]["sensitivity"])
     assert _reasons(got)[(None, "auc")] == "one class only"
-    assert _reasons(got)[(None, "gap:auc")] == "fewer than two groups with a defined value"
+    assert _reasons(got)[(None, "gap:auc")] == FEW_GROUPS
     assert math.isnan(got["gaps"]["auc"])
-    # No group has a TPR, so EO is undefined; DP is still |1/2 - 1/2| = 0.
+    # No group has a positive, so none is compared: EO and DP are undefined, not 0.
+    assert got["compared_groups"] == []
     assert math.isnan(got["equalized_odds_difference"])
-    assert got["demographic_parity_difference"] == 0.0
+    assert math.isnan(got["demographic_parity_difference"])
 
 
 def test_group_of_one_image_is_flagged() -> None:
-    got = audit([*Y, 1], [*S, 0.95], groups=[*G, "VI"])
+    got = _audit([*Y, 1], [*S, 0.95], groups=[*G, "VI"])
     vi = got["by_group"]["VI"]
     assert (vi["support"], vi["positives"], vi["negatives"]) == (1, 1, 0)
     assert vi["sensitivity"] == 1.0
@@ -147,7 +165,7 @@ def test_group_of_one_image_is_flagged() -> None:
 
 
 def test_one_group_has_no_gaps() -> None:
-    got = audit(Y, S, groups=["IV"] * 8)
+    got = _audit(Y, S, groups=["IV"] * 8)
     assert all(math.isnan(v) for v in got["gaps"].values())
     assert math.isnan(got["equalized_odds_difference"])
     assert math.isnan(got["demographic_parity_difference"])
@@ -156,13 +174,13 @@ def test_one_group_has_no_gaps() -> None:
 
 
 def test_worst_group_tie_goes_to_first_group_in_order() -> None:
-    got = audit([1, 0, 1, 0], [0.9, 0.1, 0.9, 0.1], groups=["II", "II", "I", "I"])
+    got = _audit([1, 0, 1, 0], [0.9, 0.1, 0.9, 0.1], groups=["II", "II", "I", "I"])
     assert got["worst_group"]["accuracy"] == {"group": "I", "value": 1.0}
     assert got["gaps"]["accuracy"] == 0.0
 
 
 def test_group_order_puts_fitzpatrick_first() -> None:
-    got = audit([0, 1, 0, 1], [0.1] * 4, groups=["uncertain", "VI", "II", "zeta"])
+    got = _audit([0, 1, 0, 1], [0.1] * 4, groups=["uncertain", "VI", "II", "zeta"])
     assert list(got["by_group"]) == ["II", "VI", "uncertain", "zeta"]
 
 
@@ -180,7 +198,7 @@ def test_group_order_puts_fitzpatrick_first() -> None:
         ({"y_score": [0.1, 0.2, 0.3]}, "y_true has 2 items but y_score"),
         ({"y_true": [], "y_score": [], "groups": []}, "no rows"),
         ({"threshold": 1.2}, r"threshold must be in \[0, 1\]"),
-        ({"n_bootstrap": -1}, "n_bootstrap must be >= 0"),
+        ({"n_bootstrap": -1}, "must be >= 0"),
     ],
 )
 def test_bad_input_raises_clear_error(kwargs: dict[str, Any], message: str) -> None:
@@ -318,17 +336,6 @@ def test_eo_and_dp_equal_fairlearn_when_every_group_is_defined(threshold: float)
     )
 
 
-def test_bootstrap_path_reproduces_point_estimates() -> None:
-    y, s, g = _generated()
-    true, score, group = check_inputs(y, s, g)
-    got = audit(y, s, groups=g)
-    data = (true, score, score >= 0.5)
-    for name, values in got["by_group"].items():
-        fast = _sample_rates(data, np.flatnonzero(group == name))
-        for metric in METRICS:
-            assert fast[metric] == pytest.approx(values[metric], abs=1e-12, nan_ok=True)
-
-
 # Bootstrap -----------------------------------------------------------------------------------
 
 
@@ -388,13 +395,12 @@ def test_bootstrap_skips_and_counts_undefined_resamples() -> None:
 
 
 def test_uncertain_and_missing_groups_do_not_drive_between_group_comparisons() -> None:
-    from benchmark.metrics.fairness import audit
 
     # Skin types I and II are classified perfectly; the "uncertain" bucket is all wrong.
     y = np.array([1, 0, 1, 0, 1, 0, 1, 0])
     score = np.array([0.9, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.9])
     groups = np.array(["I", "I", "II", "II", "uncertain", "uncertain", "missing", "missing"])
-    result = audit(y, score, groups=groups, threshold=0.5)
+    result = _audit(y, score, groups=groups, threshold=0.5)
     assert result["by_group"]["uncertain"]["sensitivity"] == 0.0  # still reported per group
     assert result["gaps"]["sensitivity"] == 0.0
     assert result["worst_group"]["sensitivity"]["group"] in {"I", "II"}

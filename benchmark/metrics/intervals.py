@@ -1,0 +1,57 @@
+"""Intervals for a binomial proportion k / n: exact (Clopper-Pearson) and Wilson.
+
+A per-group rate such as sensitivity TP / P rests on P trials. With few trials a percentile
+bootstrap collapses (one positive: every resample gives 0 or 1), while these intervals stay
+honest: for k = 0 of n = 1 the 95% Clopper-Pearson interval is [0, 0.975].
+
+Both treat the n trials as independent. Images of one patient are not, so for groups with
+several images per patient they are narrower than the truth; the patient-level bootstrap of
+:mod:`benchmark.metrics.bootstrap` accounts for that, and the report shows both.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy.stats import beta, norm
+
+EXACT_METHOD = "Clopper-Pearson (exact binomial), trials independent"
+
+
+def _check(k: int, n: int, level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"interval level must be in (0, 1), got {level}")
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval for k successes in n trials.
+
+    Args:
+        k: Successes (e.g. true positives), 0 <= k <= n.
+        n: Trials (e.g. positives); 0 gives (NaN, NaN): the rate is undefined.
+        level: Coverage, in (0, 1).
+
+    Returns:
+        ``(low, high)``, shares in [0, 1]; at least ``level`` coverage for every true rate.
+    """
+    _check(k, n, level)
+    if n == 0:
+        return math.nan, math.nan
+    alpha = 1 - level
+    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return low, high
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials (NaN, NaN for n = 0)."""
+    _check(k, n, level)
+    if n == 0:
+        return math.nan, math.nan
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -1,0 +1,40 @@
+"""Exact and Wilson binomial intervals against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmark.metrics.intervals import clopper_pearson, wilson
+
+
+def test_one_trial_without_success_is_zero_to_0975() -> None:
+    # Upper bound solves (1 - p)^1 = 0.025.
+    assert clopper_pearson(0, 1) == pytest.approx((0.0, 0.975))
+    assert clopper_pearson(1, 1) == pytest.approx((0.025, 1.0))
+
+
+def test_clopper_pearson_known_values() -> None:
+    # k = 0 of n: upper = 1 - 0.025^(1/n); k = n: lower = 0.025^(1/n).
+    assert clopper_pearson(0, 10)[1] == pytest.approx(1 - 0.025 ** (1 / 10))
+    assert clopper_pearson(10, 10)[0] == pytest.approx(0.025 ** (1 / 10))
+    # 5 of 10: the textbook interval [0.1871, 0.8129].
+    low, high = clopper_pearson(5, 10)
+    assert (low, high) == pytest.approx((0.18709, 0.81291), abs=1e-5)
+
+
+def test_wilson_known_values() -> None:
+    # 0 of 1: z^2 / (1 + z^2) with z = 1.95996.
+    z2 = 1.959964**2
+    assert wilson(0, 1) == pytest.approx((0.0, z2 / (1 + z2)), abs=1e-6)
+    assert wilson(5, 10) == pytest.approx((0.23659, 0.76341), abs=1e-5)
+
+
+def test_no_trials_is_undefined_and_bad_counts_raise() -> None:
+    assert all(math.isnan(v) for v in clopper_pearson(0, 0))
+    assert all(math.isnan(v) for v in wilson(0, 0))
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        clopper_pearson(3, 2)
+    with pytest.raises(ValueError, match="level"):
+        wilson(1, 2, level=1.0)
