@@ -25,17 +25,23 @@ for counts summed over many (:func:`overlap_from_counts`):
 case                        IoU, Dice  precision  recall     specificity  Hausdorff, HD95
 ==========================  =========  =========  =========  ===========  ===============
 both empty                  NaN (b)    NaN (b)    NaN (b)    TN/(TN+FP)   NaN (b)
-truth empty, pred not       0          0          NaN (t)    TN/(TN+FP)   NaN (o)
-pred empty, truth not       0          NaN (p)    0          TN/(TN+FP)   NaN (o)
+truth empty, pred not       0          0          NaN (t)    TN/(TN+FP)   diagonal (o)
+pred empty, truth not       0          NaN (p)    0          TN/(TN+FP)   diagonal (o)
 truth all lesion (TN+FP=0)  formula    formula    formula    NaN (n)      as for emptiness
 ==========================  =========  =========  =========  ===========  ===============
 
 Reason codes: (b) ``both_empty``; (t) ``truth_empty``, the truth has no positives; (p)
-``pred_empty``, nothing is predicted positive; (o) ``one_empty``, a distance to an empty set
-is undefined; (n) ``no_negatives``, the truth has no background pixels.
+``pred_empty``, nothing is predicted positive; (o) ``one_empty``: a distance to an empty set
+is undefined, so a *missed lesion* (or a lesion found where there is none) is scored with the
+penalty :func:`miss_penalty`, the image diagonal in pixels, the largest distance two pixels
+of the image can have; (n) ``no_negatives``, the truth has no background pixels.
+
+Why a penalty and not NaN: a NaN leaves the mean, so a model that misses more lesions
+(plausibly on low-contrast dark skin) would get a *better* mean Hausdorff. The count of such
+images is reported beside the mean (``empty_cases``), so the penalty is never hidden.
 
 Equivalently: an overlap metric is NaN when its denominator is zero, and a distance is NaN
-when either mask is empty (a distance to an empty set is undefined).
+only when both masks are empty.
 """
 
 from __future__ import annotations
@@ -191,7 +197,8 @@ def undefined_reasons(tp: int, fp: int, fn: int, tn: int) -> dict[str, str]:
 
     Returns:
         ``{metric: reason}`` for the metrics that are NaN under the empty policy; reasons are
-        ``both_empty``, ``truth_empty``, ``pred_empty``, ``one_empty``, ``no_negatives``.
+        ``both_empty``, ``truth_empty``, ``pred_empty``, ``no_negatives`` (a distance with
+        one empty mask is the penalty, not NaN).
     """
     case = _case_from_counts(tp, fp, fn)
     reasons: dict[str, str] = {}
@@ -200,7 +207,6 @@ def undefined_reasons(tp: int, fp: int, fn: int, tn: int) -> dict[str, str]:
         reasons.update(dict.fromkeys(DISTANCE_METRICS, case))
     elif case is not None:
         reasons["recall" if case == "truth_empty" else "precision"] = case
-        reasons.update(dict.fromkeys(DISTANCE_METRICS, "one_empty"))
     if tn + fp == 0:
         reasons["specificity"] = "no_negatives"
     return reasons
@@ -263,6 +269,15 @@ def directed_distances(truth: Any, pred: Any) -> tuple[NDArray[np.float64], NDAr
     return to_pred[bt], to_truth[bp]
 
 
+def miss_penalty(shape: tuple[int, ...]) -> float:
+    """Hausdorff/HD95 of an image where one mask is empty: the diagonal, in pixels.
+
+    Args:
+        shape: The mask shape (H, W).
+    """
+    return float(math.hypot(shape[0], shape[1]))
+
+
 def hausdorff_hd95(truth: Any, pred: Any) -> tuple[float, float]:
     """Symmetric Hausdorff distance and HD95 between mask boundaries, in pixels.
 
@@ -271,11 +286,15 @@ def hausdorff_hd95(truth: Any, pred: Any) -> tuple[float, float]:
         pred: Predicted mask, same shape and rules.
 
     Returns:
-        ``(hausdorff, hd95)``; both NaN when either mask is empty.
+        ``(hausdorff, hd95)``; both NaN when both masks are empty, both
+        :func:`miss_penalty` when exactly one is.
     """
     t, p = _pair(truth, pred)
-    if not t.any() or not p.any():
+    if not t.any() and not p.any():
         return math.nan, math.nan
+    if not t.any() or not p.any():
+        penalty = miss_penalty(t.shape)
+        return penalty, penalty
     a, b = directed_distances(t, p)
     both = np.concatenate([a, b])
     return float(max(a.max(), b.max())), float(np.percentile(both, 95))

@@ -29,6 +29,7 @@ from benchmark.metrics.segmentation import (
     directed_distances,
     empty_case,
     hausdorff_hd95,
+    miss_penalty,
     overlap_from_counts,
     score_pair,
     summarise,
@@ -196,15 +197,11 @@ def test_truth_empty_prediction_not() -> None:
             "precision": 0.0,
             "recall": NAN,
             "specificity": 23 / 25,
-            "hausdorff": NAN,
-            "hd95": NAN,
+            "hausdorff": math.sqrt(50),  # a lesion found where there is none: the diagonal
+            "hd95": math.sqrt(50),
         },
     )
-    assert undefined_reasons(*confusion(truth, pred)) == {
-        "recall": "truth_empty",
-        "hausdorff": "one_empty",
-        "hd95": "one_empty",
-    }
+    assert undefined_reasons(*confusion(truth, pred)) == {"recall": "truth_empty"}
 
 
 def test_prediction_empty_truth_not() -> None:
@@ -219,17 +216,25 @@ def test_prediction_empty_truth_not() -> None:
             "precision": NAN,
             "recall": 0.0,
             "specificity": 1.0,
-            "hausdorff": NAN,
-            "hd95": NAN,
+            # A missed lesion scores the penalty, so misses cannot improve the mean.
+            "hausdorff": math.sqrt(50),
+            "hd95": math.sqrt(50),
         },
     )
-    assert undefined_reasons(*confusion(truth, pred)) == {
-        "precision": "pred_empty",
-        "hausdorff": "one_empty",
-        "hd95": "one_empty",
-    }
+    assert undefined_reasons(*confusion(truth, pred)) == {"precision": "pred_empty"}
     with pytest.raises(MaskError, match="empty"):
         directed_distances(truth, pred)
+
+
+def test_missed_lesions_make_the_mean_hausdorff_worse_not_better() -> None:
+    truth = pixels((20, 20), (5, 5), (5, 6), (6, 5), (6, 6))
+    near = pixels((20, 20), (5, 5), (5, 6), (6, 5), (6, 7))
+    found = summarise([score_pair(truth, near)] * 2)
+    missed = summarise([score_pair(truth, near), score_pair(truth, np.zeros((20, 20), np.uint8))])
+    assert missed["mean"]["hausdorff"] > found["mean"]["hausdorff"]
+    assert missed["mean"]["hausdorff"] == pytest.approx((1.0 + math.hypot(20, 20)) / 2)
+    assert missed["empty_cases"]["pred_empty"] == 1
+    assert miss_penalty((128, 128)) == pytest.approx(181.019, abs=1e-3)
 
 
 def test_no_empty_case_for_overlapping_masks() -> None:
@@ -415,8 +420,11 @@ def test_distance_parity_with_scipy_directed_hausdorff(realdata: Path) -> None:
             _assert_overlap_parity(got, _isic_overlap(truth, pred), label)
             a = _inner_boundary_coords(truth > 128)
             b = _inner_boundary_coords(pred > 128)
-            if len(a) == 0 or len(b) == 0:
+            if len(a) == 0 and len(b) == 0:
                 assert math.isnan(got["hausdorff"]), label
+                continue
+            if len(a) == 0 or len(b) == 0:
+                assert got["hausdorff"] == pytest.approx(math.hypot(*truth.shape)), label
                 continue
             want = max(directed_hausdorff(a, b)[0], directed_hausdorff(b, a)[0])
             assert got["hausdorff"] == pytest.approx(want, abs=1e-6), label

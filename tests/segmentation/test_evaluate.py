@@ -64,7 +64,7 @@ def test_evaluate_folders_matches_scores_and_reports(folders: tuple[Path, Path])
     assert rows["a"]["hausdorff"] == 0.0
     assert rows["b"]["recall"] == 0.0
     assert math.isnan(rows["b"]["precision"])
-    assert math.isnan(rows["b"]["hd95"])
+    assert rows["b"]["hd95"] == pytest.approx(math.hypot(6, 6))  # missed: the diagonal
     # c: truth rows 2-3 cols 2-3, prediction one column wider: TP 4, FP 2, FN 0, TN 30.
     assert rows["c"]["iou"] == pytest.approx(4 / 6)
     assert rows["c"]["dice"] == pytest.approx(8 / 10)
