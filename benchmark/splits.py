@@ -266,14 +266,18 @@ def composition(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(frame: pd.DataFrame) -> dict[str, Any]:
-    """Per split: images, share, real patients, melanocytic share, synthetic count."""
+    """Per split: images, share of the real images, real patients, melanocytic share, synthetic.
+
+    ``share`` counts real images only: synthetic rows join train after the split, and counting
+    them would make the real split look less like its 70/15/15 target than it is.
+    """
     out: dict[str, Any] = {}
     real = frame["source"] == "real"
     for name in SPLIT_NAMES:
         part = frame[frame["split"] == name]
         out[name] = {
             "images": len(part),
-            "share": len(part) / max(len(frame), 1),
+            "share": int((real & (frame["split"] == name)).sum()) / max(int(real.sum()), 1),
             "patients": int(part.loc[part["source"] == "real", "patient_id"].nunique()),
             "melanocytic_share": float((part["superclass"] == "melanocytic").mean())
             if len(part)

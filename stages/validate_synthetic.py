@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from benchmark.config.data import SkintoneConfig
 from benchmark.config.generative import ValidateSyntheticConfig
 from benchmark.generative.record import RECORD_FILE, FinetuneRecord
 from benchmark.generative.report import write_outputs
@@ -40,9 +41,11 @@ def main(
 ) -> None:
     """Validate synthetic images against the LoRA's own (train-split) dark-skin images."""
     cfg = load_section(params_file, "validate_synthetic", ValidateSyntheticConfig)
+    tone = load_section(params_file, "skintone", SkintoneConfig)
     record = FinetuneRecord.read(finetune_dir / RECORD_FILE)
     inputs = (synthetic_root / "manifest.parquet",)
-    with stage_run("validate_synthetic", params_file, ("validate_synthetic",), inputs=inputs):
+    sections = ("validate_synthetic", "skintone")
+    with stage_run("validate_synthetic", params_file, sections, inputs=inputs):
         real = read_manifest(real_manifest, real_root)
         synthetic = read_manifest(synthetic_root / "manifest.parquet", synthetic_root)
         why = record.not_run
@@ -59,7 +62,7 @@ def main(
             return
         record.check_train_only(real, finetune_dir / RECORD_FILE)
         dark = reference_rows(real, record.lora_training.image_ids)
-        result = validate(synthetic, synthetic_root, dark, real_root, cfg)
+        result = validate(synthetic, synthetic_root, dark, real_root, cfg, tone)
         write_manifest(result.validated, out_manifest, data_root=synthetic_root)
         metrics = write_outputs(
             result, synthetic, real, dark, (synthetic_root, real_root), record.fst_types, out_dir

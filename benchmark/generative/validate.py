@@ -12,7 +12,7 @@ more than one type from the requested one. Every rejection lists all its reasons
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +66,18 @@ def _features(
     return pd.DataFrame(rows)
 
 
-def _tone(paths: list[Path], requested: pd.Series) -> pd.DataFrame:
-    cfg = SkintoneConfig(max_side=0, workers=1, lesion_estimate="none")
-    fst = [estimate_path(p, None, cfg)["paper"].fst for p in paths]
+def _same(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    return image
+
+
+def _rot180(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    return np.ascontiguousarray(image[::-1, ::-1])
+
+
+def _tone(paths: list[Path], requested: pd.Series, tone: SkintoneConfig) -> pd.DataFrame:
+    # The primary estimate of the skintone stage: one FST definition for real and synthetic.
+    cfg = replace(tone, workers=1)
+    fst = [estimate_path(p, None, cfg)[cfg.primary].fst for p in paths]
     order = {label: i for i, label in enumerate(FST_LABELS)}
     off = [
         abs(order[f] - order[r]) if f in order and r in order else np.nan
@@ -127,6 +136,7 @@ def validate(
     real: pd.DataFrame,
     real_root: Path,
     cfg: ValidateSyntheticConfig,
+    tone: SkintoneConfig | None = None,
 ) -> ValidationResult:
     """Score every synthetic image against the real dark-skin (LoRA training) images.
 
@@ -137,6 +147,8 @@ def validate(
             reference distribution and the memorisation check's training images.
         real_root: Root of their paths.
         cfg: Sizes, bins and the outlier rule.
+        tone: The skintone stage's settings; its ``primary`` estimate types each synthetic
+            image, as it typed the real ones (default: the library's defaults).
 
     Returns:
         Metrics per synthetic image, the validated rows and the rejected rows with reasons.
@@ -149,11 +161,23 @@ def validate(
     mean_hist = np.mean([sim.rgb_histogram(i, cfg.bins) for i in real_images], axis=0)
     reference = _features(real_images, mean_hist, cfg.bins)
     metrics = _features(synth_images, mean_hist, cfg.bins)
-    nearest = [sim.nearest_ssim(image, real_images) for image in synth_images]
+    # Flipped copies too: a mirrored training image is still a memorised one.
+    flipped = [
+        np.ascontiguousarray(f(i))
+        for f in (_same, np.fliplr, np.flipud, _rot180)
+        for i in real_images
+    ]
+    nearest = [sim.nearest_ssim(image, flipped) for image in synth_images]
     metrics["nearest_ssim"] = [n[0] for n in nearest]
-    metrics["nearest_index"] = [n[1] for n in nearest]
+    metrics["nearest_index"] = [n[1] % len(real_images) for n in nearest]
     metrics = pd.concat(
-        [metrics, _tone(synth_paths, synthetic["fst_label"].reset_index(drop=True))], axis=1
+        [
+            metrics,
+            _tone(
+                synth_paths, synthetic["fst_label"].reset_index(drop=True), tone or SkintoneConfig()
+            ),
+        ],
+        axis=1,
     )
     reasons = _reasons(metrics, reference, list(real["image_id"]), cfg)
     metrics.insert(0, "image_id", list(synthetic["image_id"]))
@@ -163,18 +187,21 @@ def validate(
     rejected = metrics.loc[~keep, ["image_id", "reasons"]].reset_index(drop=True)
     # The estimated type of a synthetic image is its ``fst`` (used by the split's strata).
     validated = synthetic.assign(fst=list(metrics["fst_estimated"]))[keep]
+    real_paths = [real_root / str(p) for p in real["image_path"]]
+    kept_paths = [p for p, k in zip(synth_paths, keep, strict=True) if k]
     return ValidationResult(
         metrics,
         validated.reset_index(drop=True),
         rejected,
-        _distribution(real_images, synth_images, cfg.inception_weights),
+        _distribution(real_paths, kept_paths, cfg.inception_weights),
     )
 
 
-def _distribution(
-    real: list[NDArray[np.uint8]], synthetic: list[NDArray[np.uint8]], weights: str
-) -> dict[str, Any]:
-    """FID and KID of all synthetic against the real images, where weights are given."""
+def _distribution(real: list[Path], synthetic: list[Path], weights: str) -> dict[str, Any]:
+    """FID and KID of the kept synthetic against the train-split real (LoRA) images.
+
+    Both sides are read from their files at Inception's 299 px, where weights are given.
+    """
     if not weights:
         return {
             "fid": None,
@@ -183,11 +210,14 @@ def _distribution(
         }
     if len(real) < 2 or len(synthetic) < 2:
         return {"fid": None, "kid": None, "reason": "FID/KID need at least two images a side"}
-    a, b = sim.inception_features(real, weights), sim.inception_features(synthetic, weights)
+    size = sim.INCEPTION_SIZE
+    a = sim.inception_features(load_resized(real, size), weights)
+    b = sim.inception_features(load_resized(synthetic, size), weights)
     return {
         "fid": sim.frechet_distance(a, b),
         "kid": sim.kernel_inception_distance(a, b),
-        "reason": f"{len(real)} real and {len(synthetic)} synthetic images: with fewer "
+        "reason": f"{len(real)} train-split real and {len(synthetic)} kept synthetic images "
+        f"at {size} px: with fewer "
         "than a few thousand, FID is biased upwards; compare KID",
     }
 

@@ -108,11 +108,19 @@ def kernel_inception_distance(a: NDArray[np.float64], b: NDArray[np.float64]) ->
     )
 
 
+INCEPTION_SIZE = 299  # Inception-v3's input side, px
+
+
 def inception_features(images: list[NDArray[np.uint8]], weights: str) -> NDArray[np.float64]:
     """2048-d pool features of torchvision's Inception-v3 loaded from a local weights file.
 
+    The weights are torchvision's (ported from TensorFlow): they expect ImageNet-normalised
+    input *with* ``transform_input=True``, which maps it back to the [-1, 1] scaling they were
+    trained on, as ``inception_v3(weights=...)`` does. Give images at 299 px from the
+    full-resolution files; smaller ones are upsampled here, which blurs what FID compares.
+
     Args:
-        images: uint8 RGB images of shape (H, W, 3).
+        images: uint8 RGB images of shape (H, W, 3), ideally 299 x 299.
         weights: A state dict (``.pth`` loaded with ``weights_only=True``, or safetensors).
 
     Returns:
@@ -121,7 +129,7 @@ def inception_features(images: list[NDArray[np.uint8]], weights: str) -> NDArray
     import torch
     from torchvision.models import inception_v3
 
-    model = inception_v3(weights=None, aux_logits=True, init_weights=False)
+    model = inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
     state = (
         __import__("safetensors.torch").torch.load_file(weights)
         if weights.endswith(".safetensors")
@@ -131,7 +139,9 @@ def inception_features(images: list[NDArray[np.uint8]], weights: str) -> NDArray
     model.fc = torch.nn.Identity()
     model.eval()
     batch = torch.stack([torch.from_numpy(i).permute(2, 0, 1).float() / 255 for i in images])
-    batch = torch.nn.functional.interpolate(batch, size=(299, 299), mode="bilinear")
+    batch = torch.nn.functional.interpolate(
+        batch, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", antialias=True
+    )
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     with torch.no_grad():

@@ -107,7 +107,7 @@ def _write_split(
         if isinstance(result, tuple):
             reason, detail = result
             excluded.append({"image_id": row["image_id"], "split": split, "reason": reason,
-                             "detail": detail})  # fmt: skip
+                             "detail": detail, "fst": str(row.get("fst"))})  # fmt: skip
             continue
         images[len(rows)], masks[len(rows)] = result.image, result.mask
         row.update(cache_row=len(rows), mask_source=result.mask_source,
@@ -169,7 +169,7 @@ def build_cache(
         tmp.mkdir(parents=True)
         index, excluded = _fill(frame, data_root, cfg, tmp)
         write_manifest(index, tmp / "index.parquet", name=out_dir / "index.parquet")
-        pd.DataFrame(excluded, columns=["image_id", "split", "reason", "detail"]).to_csv(
+        pd.DataFrame(excluded, columns=["image_id", "split", "reason", "detail", "fst"]).to_csv(
             tmp / "exclusions.csv", index=False
         )
         summary = _summary(index, excluded, len(frame))
@@ -191,9 +191,12 @@ def _summary(index: pd.DataFrame, excluded: list[dict[str, str]], total: int) ->
         for split in SPLITS
     }
     reasons = pd.Series([e["reason"] for e in excluded], dtype=object).value_counts()
+    # By FST too: an artefact rule that drops more dark-skin images biases the audit itself.
+    by_fst = pd.Series([e["fst"] for e in excluded], dtype=object).value_counts()
     return {
         "images_in": total,
         "images_cached": len(index),
         "excluded": {str(k): int(v) for k, v in reasons.items()},
+        "excluded_by_fst": {str(k): int(v) for k, v in sorted(by_fst.items())},
         "splits": by_split,
     }

@@ -25,8 +25,10 @@ def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
     synth_root = tmp_path / "synth"
     (synth_root / "images").mkdir(parents=True)
     # (a) an exact copy of a training image, (b) the same image with colours shifted far away,
-    # (c) a fresh phantom of the same kind: kept.
+    # (c) a fresh phantom of the same kind: kept; (d) a mirrored copy of a training image.
     shutil.copy(tmp_path / "real" / real.image_path[0], synth_root / "images" / "copy.png")
+    mirrored = np.asarray(Image.open(tmp_path / "real" / real.image_path[2]))[:, ::-1]
+    Image.fromarray(np.ascontiguousarray(mirrored)).save(synth_root / "images" / "mirror.png")
     shifted = np.asarray(Image.open(tmp_path / "real" / real.image_path[1])).astype(int)
     shifted = np.clip(shifted[..., ::-1] + np.array([-80, 120, -60]), 0, 255).astype(np.uint8)
     Image.fromarray(shifted).save(synth_root / "images" / "shifted.png")
@@ -38,9 +40,9 @@ def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
     shutil.copy(tmp_path / "fresh" / fresh.image_path[0], synth_root / "images" / "fresh.png")
     synthetic = pd.DataFrame(
         {
-            "image_id": ["copy", "shifted", "fresh"],
-            "image_path": ["images/copy.png", "images/shifted.png", "images/fresh.png"],
-            "fst_label": ["VI", "VI", "V"],
+            "image_id": ["copy", "shifted", "fresh", "mirror"],
+            "image_path": [f"images/{n}.png" for n in ("copy", "shifted", "fresh", "mirror")],
+            "fst_label": ["VI", "VI", "V", "V"],
             "superclass": "melanocytic",
         }
     )
@@ -50,6 +52,7 @@ def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
     reasons = result.rejected.set_index("image_id")["reasons"].to_dict()
     assert "near-copy of training image PH_000001 (SSIM 1.000)" in reasons["copy"]
     assert "histogram_distance" in reasons["shifted"]
+    assert f"near-copy of training image {real.image_id[2]} (SSIM 1.000)" in reasons["mirror"]
     assert list(result.validated["image_id"]) == ["fresh"]
     metrics = result.metrics.set_index("image_id")
     assert metrics.loc["copy", "nearest_ssim"] == 1.0

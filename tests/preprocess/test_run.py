@@ -80,6 +80,9 @@ def test_persistent_artefacts_are_excluded_with_reason(tmp_path: Path) -> None:
     gone = pd.read_csv(tmp_path / "cache" / "exclusions.csv")
     assert summary["excluded"].get("persistent_artefact", 0) == len(gone) > 0
     assert gone["detail"].str.contains("still hair/ruler-like").all()
+    want = manifest.set_index("image_id").loc[gone["image_id"], "fst"].astype(str)
+    assert gone["fst"].astype(str).tolist() == want.tolist()
+    assert sum(summary["excluded_by_fst"].values()) == len(gone)
     kept = sum(len(load_split(tmp_path / "cache", s).index) for s in ("train", "val", "test"))
     assert kept == 12 - len(gone)
 

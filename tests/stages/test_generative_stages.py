@@ -31,6 +31,7 @@ PARAMS = {
     },
     "generate": {"melanocytic": 2, "non_melanocytic": 2, "steps": 3, "batch_size": 2},
     "validate_synthetic": {"size": 32},
+    "skintone": {"max_side": 0},  # synthetic images get the primary estimate, as real ones
 }
 FINETUNE = ["--data-root", "data/ingested", "--manifest", "data/split.parquet"]
 FINETUNE += ["--out-dir", "models/finetune", "--metrics", "metrics/finetune.json"]
