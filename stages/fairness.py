@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from benchmark.config.downstream import FairnessConfig
-from benchmark.fairness.run import audit_runs
+from benchmark.fairness.run import PAIRED_KEY, audit_runs
 from benchmark.io import write_json_atomic
 from benchmark.status import read_not_run, write_not_run
 from stages._nested import child_run
@@ -34,13 +34,15 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
         metrics = audit_runs(predictions_dir, cfg, out_dir)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")
-        for run, values in metrics.items():
+        runs = {k: v for k, v in metrics.items() if k != PAIRED_KEY}
+        for run, values in runs.items():
             variant, seed = run.rsplit("_seed", 1)
             with child_run("fairness", run, {"variant": variant, "seed": seed}):
                 log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
-    click.echo(
-        "; ".join(f"{k}: EO diff {v['equalized_odds_difference']:.3f}" for k, v in metrics.items())
-    )
+        for name in metrics.get(PAIRED_KEY, {}):
+            log_outputs({}, *sorted(out_dir.glob(f"compare_{name}.*")))
+    eo = "equalized_odds_difference"
+    click.echo("; ".join(f"{k}: EO diff {v[eo]:.3f}" for k, v in runs.items()))
 
 
 if __name__ == "__main__":

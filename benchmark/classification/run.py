@@ -28,7 +28,7 @@ from benchmark.io import atomic_path
 from benchmark.preprocess.cache import CachedSplit, load_split
 
 SPLIT_NAMES = ("train", "val", "test")
-PREDICTION_COLUMNS = ("image_id", "y_true", "y_score", "fst", "source")
+PREDICTION_COLUMNS = ("image_id", "patient_id", "y_true", "y_score", "fst", "source", "dataset")
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,19 @@ def _predictions(
 ) -> pd.DataFrame:
     index = split.index.iloc[rows]
     scores = predict_proba(model, np.asarray(split.images[rows]), batch_size=cfg.batch_size)  # type: ignore[arg-type]
-    fst = index["fst"] if "fst" in index else pd.Series(pd.NA, index=index.index)
+    absent = pd.Series(pd.NA, index=index.index, dtype=object)
+    fst = index.get("fst", absent)
+    # The audit's bootstrap resamples patients; a row without one is its own cluster.
+    patient = index.get("patient_id", absent)
     return pd.DataFrame(
         {
             "image_id": index["image_id"].to_numpy(),
+            "patient_id": patient.astype(object).to_numpy(),
             "y_true": labels(split.index, rows),
             "y_score": scores.astype(np.float64),
             "fst": fst.astype(object).fillna("missing").to_numpy(),
             "source": index["source"].to_numpy(),
+            "dataset": index.get("dataset", absent).astype(object).to_numpy(),
         }
     )
 

@@ -162,10 +162,22 @@ class FairnessConfig:
 
     Attributes:
         group_col: Predictions column that names the group (estimated FST).
-        bootstrap: Bootstrap resamples for the confidence intervals (0 = none).
+        cluster_col: Predictions column of the resampling unit (patient id); images without
+            one, or a file without the column, are resampled as single images.
+        bootstrap: Bootstrap resamples for the intervals and the paired comparison (0 = none;
+            percentile intervals want >= 2,000).
         seed: Bootstrap seed.
+        min_positives: Groups with fewer positives are shown but left out of worst group,
+            gaps, EO and DP.
+        min_negatives: The same for negatives.
+        compare: Pairs ``[A, B]`` of variants compared on the same test images, seed by
+            seed (Δ = B − A); a pair with a variant that did not run is skipped.
     """
 
     group_col: str = "fst"
-    bootstrap: int = 200
+    cluster_col: str = "patient_id"
+    bootstrap: int = 2000
     seed: int = 0
+    min_positives: int = 5
+    min_negatives: int = 5
+    compare: tuple[tuple[str, str], ...] = (("baseline", "augmented"),)

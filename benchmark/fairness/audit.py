@@ -14,18 +14,15 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from benchmark.caveats import PHANTOM_WARNING, is_phantom
 from benchmark.io import FileContentError, atomic_path, write_json_atomic, write_text_atomic
-from benchmark.metrics.fairness import (
-    METRICS,
-    SMALL_GROUP,
-    FairnessInputError,
-    audit,
-    choose_threshold,
-)
+from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
+from benchmark.metrics.inputs import FairnessInputError
 from benchmark.skintone.tables import FEW_DARK
 
 T = TypeVar("T")
 DARK = ("V", "VI")
+EXACT_COLUMNS = ("sensitivity", "specificity")  # binomial rates shown with exact intervals
 # Bars of the figure: metric -> colour.
 FIGURE_METRICS = {"sensitivity": "tab:blue", "specificity": "tab:orange", "auc": "tab:green"}
 
@@ -57,7 +54,7 @@ def read_predictions(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _located(path: Path, columns: dict[str, str], fn: Callable[[], T]) -> T:
+def located(path: Path, columns: dict[str, str], fn: Callable[[], T]) -> T:
     """Run ``fn``, turning an input error into one that names file, row and column."""
     try:
         return fn()
@@ -72,10 +69,13 @@ def audit_file(
     group_col: str = "fst",
     label_col: str = "y_true",
     score_col: str = "y_score",
+    cluster_col: str = "patient_id",
     threshold: float | None = None,
     threshold_from: Path | None = None,
     n_bootstrap: int = 0,
     seed: int = 0,
+    min_positives: int = 5,
+    min_negatives: int = 5,
 ) -> dict[str, Any]:
     """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
 
@@ -85,16 +85,21 @@ def audit_file(
         group_col: Group column (Fitzpatrick type).
         label_col: True label column, 0 or 1.
         score_col: Score column, the probability of class 1 in [0, 1].
+        cluster_col: Patient column: the bootstrap resamples patients. Absent from the
+            file: images are resampled as independent, and ``cluster_source`` says so.
         threshold: Decision threshold; exclusive with ``threshold_from``.
         threshold_from: Validation predictions CSV (same label/score columns) on which the
             threshold maximising Youden's J is chosen. Never pass the audited test file.
         n_bootstrap: Bootstrap resamples for CIs (0: none).
         seed: Bootstrap seed.
+        min_positives: Compared-groups rule (:func:`~benchmark.metrics.fairness.audit`).
+        min_negatives: Likewise.
 
     Returns:
         The dict of :func:`benchmark.metrics.fairness.audit` plus ``threshold_source``
-        (``"given"``, ``"validation:<file name>"`` or ``"default 0.5"``) and ``predictions``
-        (the audited file's name).
+        (``"given"``, ``"validation:<file name>"`` or ``"default 0.5"``), ``cluster_source``
+        (the patient column, or a sentence saying images were resampled) and
+        ``predictions`` (the audited file's name).
 
     Raises:
         PredictionsError: A bad file, naming it and, where it applies, the row (0-based data
@@ -104,20 +109,42 @@ def audit_file(
     """
     pred_csv = Path(pred_csv)
     names = {"y_true": label_col, "y_score": score_col, "groups": group_col}
-    chosen, source = _threshold(threshold, threshold_from, names, pred_csv)
+    chosen, source = resolve_threshold(threshold, threshold_from, names, pred_csv)
     frame = read_predictions(pred_csv, [label_col, score_col, group_col])
     labels, scores, groups = (frame[names[k]] for k in ("y_true", "y_score", "groups"))
-    result = _located(
+    clusters, cluster_source = patient_column(frame, cluster_col)
+    result = located(
         pred_csv,
         names,
         lambda: audit(
-            labels, scores, groups=groups, threshold=chosen, n_bootstrap=n_bootstrap, seed=seed
+            labels,
+            scores,
+            groups=groups,
+            clusters=clusters,
+            threshold=chosen,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            min_positives=min_positives,
+            min_negatives=min_negatives,
         ),
     )
-    return {**result, "threshold_source": source, "predictions": pred_csv.name}
+    phantom = "dataset" in frame.columns and is_phantom(frame["dataset"])
+    extra = {"threshold_source": source, "cluster_source": cluster_source, "phantom": phantom}
+    return {**result, **extra, "predictions": pred_csv.name}
 
 
-def _threshold(
+def patient_column(frame: pd.DataFrame, column: str) -> tuple[pd.Series | None, str]:
+    """The resampling unit of a predictions frame and a sentence naming it."""
+    if column not in frame.columns:
+        return None, f"no '{column}' column: images resampled as if independent"
+    missing = int(frame[column].isna().sum())
+    note = f"patients ('{column}')"
+    if missing:
+        note += f"; {missing} image(s) without one resampled on their own"
+    return frame[column], note
+
+
+def resolve_threshold(
     threshold: float | None, threshold_from: Path | None, names: dict[str, str], audited: Path
 ) -> tuple[float, str]:
     """The threshold and where it came from: given, validation file, or the default."""
@@ -132,7 +159,7 @@ def _threshold(
     path = Path(threshold_from)
     val = read_predictions(path, [names["y_true"], names["y_score"]])
     labels, scores = val[names["y_true"]], val[names["y_score"]]
-    chosen = _located(path, names, lambda: choose_threshold(labels, scores))
+    chosen = located(path, names, lambda: choose_threshold(labels, scores))
     return chosen, f"validation:{path.name}"
 
 
@@ -152,8 +179,37 @@ def _with_ci(value: Any, interval: dict[str, Any] | None, n_bootstrap: int) -> s
         return text
     text += f" [{_num(interval['low']):.3f}, {_num(interval['high']):.3f}"
     if interval["n_valid"] < n_bootstrap:  # some resamples left the value undefined
-        text += f"; {interval['n_valid']}/{n_bootstrap} resamples"
+        text += f"; valid in {interval['n_valid']}/{n_bootstrap} resamples"
     return text + "]"
+
+
+def _exact_cell(result: dict[str, Any], group: str, metric: str) -> str:
+    exact = (result.get("exact") or {}).get("by_group", {}).get(group, {}).get(metric)
+    if not exact or math.isnan(_num(exact["low"])):
+        return "undefined"
+    return (
+        f"{exact['successes']}/{exact['trials']} "
+        f"[{_num(exact['low']):.3f}, {_num(exact['high']):.3f}]"
+    )
+
+
+def interval_lines(result: dict[str, Any]) -> list[str]:
+    """What the brackets mean: the bootstrap's unit and resamples, the exact method, the rule."""
+    ci = result.get("ci") or {}
+    lines = []
+    if ci:
+        lines.append(
+            f"Brackets: {ci['level']:.0%} {ci['method']} ({ci['n_bootstrap']} resamples; "
+            f"unit: {result.get('cluster_source', ci.get('unit'))})."
+        )
+    if result.get("exact"):
+        lines.append(
+            f"Exact columns: successes/trials [{result['exact']['level']:.0%} "
+            f"{result['exact']['method']}]."
+        )
+    if result.get("rule"):
+        lines.append(result["rule"])
+    return lines
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -168,7 +224,9 @@ def _group_section(result: dict[str, Any]) -> list[str]:
     for g, vals in result["by_group"].items():
         cis = ci.get("by_group", {}).get(g, {})
         cells = [_with_ci(vals[m], cis.get(m), n_boot) for m in METRICS]
-        rows.append([g, str(vals["support"]), str(vals["positives"]), *cells])
+        exact = [_exact_cell(result, g, m) for m in EXACT_COLUMNS]
+        compared = "yes" if vals.get("compared") else "no (flagged)"
+        rows.append([g, str(vals["support"]), str(vals["positives"]), compared, *cells, *exact])
     overall = result["overall"]
     cells = [_with_ci(overall[m], ci.get("overall", {}).get(m), n_boot) for m in METRICS]
     summary = ", ".join(f"{m} {c}" for m, c in zip(METRICS, cells, strict=True))
@@ -177,7 +235,19 @@ def _group_section(result: dict[str, Any]) -> list[str]:
         "",
         "## By group",
         "",
-        *_table(["group", "support", "positives", *METRICS], rows),
+        *[f"{line}  " for line in interval_lines(result)],
+        "",
+        *_table(
+            [
+                "group",
+                "support",
+                "positives",
+                "compared",
+                *METRICS,
+                *(f"{m} exact" for m in EXACT_COLUMNS),
+            ],
+            rows,
+        ),
     ]
 
 
@@ -190,10 +260,12 @@ def _between_section(result: dict[str, Any]) -> list[str]:
         where = "-" if worst is None else f"{worst['group'] or 'none'} ({_fmt(worst['value'])})"
         rows.append([m, where, _with_ci(result["gaps"][m], ci.get("gaps", {}).get(m), n_boot)])
     eo, dp = "equalized_odds_difference", "demographic_parity_difference"
+    compared = ", ".join(result.get("compared_groups", [])) or "none"
     return [
-        "## Worst group and gap (max - min over groups with a defined value)",
+        "## Worst group and gap (max - min over the compared groups)",
         "",
-        "Groups `uncertain` and `missing` are not skin types: listed above, left out here.",
+        f"{result.get('rule', '')} Compared: {compared}. "
+        "Groups `uncertain` and `missing` are not skin types and are never compared.",
         "",
         *_table(["metric", "worst group (value)", "gap"], rows),
         "",
@@ -202,7 +274,11 @@ def _between_section(result: dict[str, Any]) -> list[str]:
         "- Demographic-parity difference (selection-rate gap): "
         + _with_ci(result[dp], ci.get(dp), n_boot),
         *(
-            ["- Bootstrap intervals of gaps lean high (a max minus a min of noisy groups)."]
+            [
+                "- Every resample takes a gap over the same compared groups; one where a "
+                "group leaves the metric undefined is invalid and counted, not dropped "
+                "silently. Gap intervals lean high (a max minus a min of noisy groups)."
+            ]
             if n_boot
             else []
         ),
@@ -213,7 +289,7 @@ def report_warnings(result: dict[str, Any]) -> list[str]:
     """Plain statements about numbers that rest on too few images or a default threshold."""
     support = {g: int(v["support"]) for g, v in result["by_group"].items()}
     dark = sum(support.get(g, 0) for g in DARK)
-    out = []
+    out = [PHANTOM_WARNING] if result.get("phantom") else []
     if dark < FEW_DARK:
         out.append(
             f"Groups V and VI together have {dark} images (fewer than {FEW_DARK}): numbers "

@@ -13,10 +13,12 @@ from typing import Any
 import pandas as pd
 
 from benchmark.config.downstream import FairnessConfig
-from benchmark.fairness.audit import audit_file, write_audit
+from benchmark.fairness.audit import audit_file, report_warnings, write_audit
+from benchmark.fairness.compare import compare_files, write_comparison
 from benchmark.io import atomic_path
 
 KEY_METRICS = ("sensitivity", "specificity", "auc")
+PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)
 
 
 def run_names(predictions_dir: Path) -> list[str]:
@@ -56,9 +58,12 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dic
             result = audit_file(
                 predictions_dir / f"{run}_test.csv",
                 group_col=cfg.group_col,
+                cluster_col=cfg.cluster_col,
                 threshold_from=predictions_dir / f"{run}_val.csv",
                 n_bootstrap=cfg.bootstrap,
                 seed=cfg.seed,
+                min_positives=cfg.min_positives,
+                min_negatives=cfg.min_negatives,
             )
             title = f"Fairness audit: {run}, real test images, by {cfg.group_col}"
             write_audit(
@@ -67,12 +72,63 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dic
             results[run] = result
         summary = pd.DataFrame([_summary_row(run, r) for run, r in results.items()])
         summary.to_csv(tmp / "summary.csv", index=False)
+        first = next(iter(results.values()))
+        caveats = [*report_warnings(first), first["rule"]]
         (tmp / "summary.md").write_text(
             "# Fairness audit summary (real test split; thresholds from validation)\n\n"
+            + "".join(f"> {line}\n>\n" for line in caveats)
+            + "\n"
             + summary.to_markdown(index=False, floatfmt=".3f")
             + "\n"
         )
-    return {
+        paired = _compare(predictions_dir, cfg, sorted(results), tmp)
+    metrics: dict[str, Any] = {
         row["run"]: {k: v for k, v in row.items() if k != "run"}
         for row in summary.to_dict("records")
     }
+    return metrics | ({PAIRED_KEY: paired} if paired else {})
+
+
+def pairs(runs: list[str], compare: tuple[tuple[str, str], ...]) -> list[tuple[str, str, str]]:
+    """``(name, run A, run B)`` for every configured pair of variants, seed by seed."""
+    out = []
+    for a, b in compare:
+        for run in runs:
+            variant, _, seed = run.rpartition("_seed")
+            if variant == a and f"{b}_seed{seed}" in runs:
+                out.append((f"{b}_vs_{a}_seed{seed}", run, f"{b}_seed{seed}"))
+    return out
+
+
+def _compare(
+    predictions_dir: Path, cfg: FairnessConfig, runs: list[str], out: Path
+) -> dict[str, dict[str, float]]:
+    """Write ``compare_<B>_vs_<A>_seed<s>.json/.md``; return Δ and p of the headline values."""
+    metrics = {}
+    for name, a, b in pairs(runs, cfg.compare):
+        result = compare_files(
+            predictions_dir / f"{a}_test.csv",
+            predictions_dir / f"{b}_test.csv",
+            thresholds_from=(predictions_dir / f"{a}_val.csv", predictions_dir / f"{b}_val.csv"),
+            group_col=cfg.group_col,
+            cluster_col=cfg.cluster_col,
+            n_bootstrap=max(cfg.bootstrap, 1),
+            seed=cfg.seed,
+            min_positives=cfg.min_positives,
+            min_negatives=cfg.min_negatives,
+        )
+        title = f"Paired comparison: {b} against {a} on the same real test images"
+        write_comparison(result, out / f"compare_{name}.json", out / f"compare_{name}.md", title)
+        metrics[name] = _paired_metrics(result)
+    return metrics
+
+
+def _paired_metrics(result: dict[str, Any]) -> dict[str, float]:
+    stats = {f"{m}_overall": result["overall"][m] for m in KEY_METRICS}
+    stats |= {f"{m}_gap": result["gaps"][m] for m in KEY_METRICS}
+    stats["equalized_odds_difference"] = result["equalized_odds_difference"]
+    out = {}
+    for key, stat in stats.items():
+        out[f"{key}_delta"] = stat["delta"]
+        out[f"{key}_p"] = stat["p_value"]
+    return out

@@ -86,10 +86,34 @@ TABLE5 = s.Keys(
     optional=_NOT_RUN_PARTS,
 )
 _CI = s.Keys({"low": s.OPT_NUM, "high": s.OPT_NUM})
+COMPARE_PREFIX = "compare_"  # the fairness stage's paired comparisons: compare_<B>_vs_<A>_seed<s>
+_DELTA = s.Keys({"a": s.OPT_NUM, "b": s.OPT_NUM, "delta": s.OPT_NUM, "p_value": s.OPT_NUM})
+PAIRED = s.Keys(
+    {
+        "a": s.STR,
+        "b": s.STR,
+        "n": s.NUM,
+        "n_bootstrap": s.NUM,
+        "rule": s.STR,
+        "method": s.STR,
+        "compared_groups": s.ListOf(s.STR),
+        "overall": s.MapOf(_DELTA),
+        "by_group": s.MapOf(s.MapOf(_DELTA)),
+        "gaps": s.MapOf(_DELTA),
+        "equalized_odds_difference": _DELTA,
+        "demographic_parity_difference": _DELTA,
+    }
+)
 FAIRNESS = s.Keys(
     {
         "overall": s.MapOf(s.OPT_NUM),
-        "by_group": s.MapOf(s.Keys({"support": s.NUM, "positives": s.NUM}, rest=s.OPT_NUM)),
+        "by_group": s.MapOf(
+            s.Keys(
+                {"support": s.NUM, "positives": s.NUM},
+                optional={"compared": s.BOOL},
+                rest=s.OPT_NUM,
+            )
+        ),
         "worst_group": s.MapOf(s.Keys({"group": s.OPT_STR, "value": s.OPT_NUM})),
         "gaps": s.MapOf(s.OPT_NUM),
         "equalized_odds_difference": s.OPT_NUM,
@@ -140,6 +164,7 @@ class ReportData:
         table3: ``segment/table3.json``; ``seg_ms``: model -> our ms/image (``table3.csv``).
         table5: ``classify/table5.json``; ``per_seed``: rows of ``classify/per_seed.csv``.
         fairness: Run name -> its audit JSON (``fairness/<run>.json``).
+        paired: Comparison name -> its paired comparison (``fairness/compare_<name>.json``).
         metrics: Stage -> ``metrics/<stage>.json``.
         runtimes: ``segmentation``/``generation``/``classification`` -> our runtime, where
             some file (or the caller) records it.
@@ -158,6 +183,7 @@ class ReportData:
     table5: dict[str, Any] | None = None
     per_seed: CsvRows | None = None
     fairness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paired: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
@@ -217,6 +243,7 @@ def collect(
         table5=read.json("classify", "table5.json", TABLE5),
         per_seed=read.csv("classify", "per_seed.csv", {"variant": False, "seed": False}),
         fairness={} if "fairness" in read.not_run else _fairness(reports_dir / "fairness"),
+        paired={} if "fairness" in read.not_run else _paired(reports_dir / "fairness"),
         metrics=metrics,
         runtimes={**found, **(runtimes or {})},
         absent=read.absent,
@@ -330,8 +357,17 @@ def _is_number(text: str) -> bool:
 
 
 def _fairness(folder: Path) -> dict[str, dict[str, Any]]:
-    runs = (p for p in sorted(folder.glob("*.json")) if p.name != NOT_RUN_FILE)
+    runs = (
+        p
+        for p in sorted(folder.glob("*.json"))
+        if p.name != NOT_RUN_FILE and not p.name.startswith(COMPARE_PREFIX)
+    )
     return {p.stem: read_json(p, FAIRNESS) for p in runs}
+
+
+def _paired(folder: Path) -> dict[str, dict[str, Any]]:
+    files = sorted(folder.glob(f"{COMPARE_PREFIX}*.json"))
+    return {p.stem.removeprefix(COMPARE_PREFIX): read_json(p, PAIRED) for p in files}
 
 
 def _metrics(folder: Path) -> dict[str, dict[str, Any]]:

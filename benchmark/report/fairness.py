@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmark.fairness.paired_table import comparison_rows
 from benchmark.report.collect import ReportData
 from benchmark.report.model import (
     DARK,
@@ -61,7 +62,29 @@ def fairness_section(data: ReportData, ctx: Context) -> Section:
         warnings(ctx.phantom_warning()),
     )
     runs = [run_section(data, run, audit, ctx) for run, audit in data.fairness.items()]
-    return Section("sec-fairness", title, (summary, *runs))
+    paired = [paired_section(name, result, ctx) for name, result in data.paired.items()]
+    return Section("sec-fairness", title, (summary, *paired, *runs))
+
+
+def paired_section(name: str, result: dict[str, Any], ctx: Context) -> Section:
+    """One paired comparison: Δ = B − A of each metric and gap, interval and p-value."""
+    rid = html_id(name)
+    rows = tuple(tuple(row) for row in comparison_rows(result))
+    few = len(result["compared_groups"]) < 2
+    table = Table(
+        f"paired-{rid}",
+        f"Paired comparison {result['b']} against {result['a']} on the same "
+        f"{fmt(result['n'])} real test images: Δ = B − A with its 95% interval and "
+        "two-sided p-value from shared patient-level resamples.",
+        ("statistic", "A", "B", "Δ = B − A [95% interval]", "p", "valid resamples"),
+        rows,
+        warnings(
+            ctx.phantom_warning(),
+            "Fewer than two groups meet the rule: no gap can be compared." if few else None,
+        ),
+        (f"{result['method']}; {fmt(result['n_bootstrap'])} resamples.", result["rule"]),
+    )
+    return Section(f"sec-paired-{rid}", f"Paired: {name}", (table,))
 
 
 def _summary_row(run: str, audit: dict[str, Any]) -> tuple[str, ...]:
@@ -99,11 +122,13 @@ def run_section(data: ReportData, run: str, audit: dict[str, Any], ctx: Context)
     )
     per_group = Table(
         f"fairness-{rid}",
-        f"{run}: per-group results with 95% bootstrap intervals where defined.",
-        ("group", "images", "positives", *GROUP_METRICS.values()),
+        f"{run}: per-group results with 95% patient-level bootstrap intervals where defined; "
+        "exact: Clopper-Pearson interval of sensitivity (TP/positives).",
+        ("group", "images", "positives", "compared", *GROUP_METRICS.values(), "sens. exact"),
         tuple(rows),
         warnings(dark_warning(dark, "test image in this audit"), small_warning)
         + warnings(ctx.phantom_warning()),
+        tuple(n for n in (audit.get("rule"), _unit(audit)) if n),
     )
     blocks: list[Block] = [Para(_threshold_text(audit)), per_group, _gaps(run, rid, audit)]
     blocks.append(
@@ -139,7 +164,32 @@ def _group_row(
                 audit, group, metric, values.get(metric), interval.get("low"), interval.get("high")
             )
         )
-    return (label, fmt(values.get("support")), fmt(values.get("positives")), *cells)
+    compared = DASH if group is None else ("yes" if values.get("compared") else "no (flagged)")
+    return (
+        label,
+        fmt(values.get("support")),
+        fmt(values.get("positives")),
+        compared,
+        *cells,
+        _exact(audit, group),
+    )
+
+
+def _exact(audit: dict[str, Any], group: str | None) -> str:
+    exact = (audit.get("exact") or {}).get("by_group", {}).get(group or "", {}).get("sensitivity")
+    if not exact or number(exact.get("low")) is None:
+        return DASH
+    return f"{exact['successes']}/{exact['trials']} " + with_interval(
+        exact["successes"] / exact["trials"], exact["low"], exact["high"]
+    )
+
+
+def _unit(audit: dict[str, Any]) -> str | None:
+    ci = audit.get("ci") or {}
+    if not ci:
+        return None
+    unit = audit.get("cluster_source") or ci.get("unit", "images")
+    return f"Bootstrap: {fmt(ci.get('n_bootstrap'))} resamples of {unit}."
 
 
 def _gaps(run: str, rid: str, audit: dict[str, Any]) -> Table:
@@ -169,11 +219,13 @@ def _gaps(run: str, rid: str, audit: dict[str, Any]) -> Table:
         interval = ci.get(key, {})
         value = _value(audit, None, key, audit[key], interval.get("low"), interval.get("high"))
         rows.append((label, DASH, DASH, value))
+    compared = ", ".join(audit.get("compared_groups", [])) or "none"
     return Table(
         f"fairness-{rid}-gaps",
-        f"{run}: worst group and gap (max − min over groups with a defined value).",
+        f"{run}: worst group and gap (max − min over the compared groups: {compared}).",
         ("measure", "worst group", "worst value", "gap / difference"),
         tuple(rows),
+        notes=tuple(n for n in (audit.get("rule"),) if n),
     )
 
 

@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark.caveats import PHANTOM_WARNING
 from benchmark.skintone.tables import FEW_DARK
 
 DARK = ("V", "VI")
 DASH = "—"
-PHANTOM_WARNING = (
-    "The data are phantoms (synthetic images of known skin colour), not patients: these "
-    "numbers test the pipeline, not the methods."
-)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmark.caveats import SEED_INTERVAL
 from benchmark.report.collect import SEG_LABELS, ReportData, Runtime
 from benchmark.report.model import (
     DARK,
@@ -33,9 +34,16 @@ SEG_ROWS = {
     "hausdorff": "Hausdorff dist. (px)",
     "hd95": "HD95 (px)",
     "specificity": "Specificity",
+    "missed": "Missed lesions (empty prediction; images)",
     "ms_per_image": "Execution time (ms/image)",
 }
-FST_COLUMNS = ("iou", "dice", "precision", "recall", "specificity", "hausdorff")
+FST_COLUMNS = ("iou", "dice", "precision", "recall", "specificity", "hausdorff", "missed")
+# Rows whose Δ against the paper is left out, and why.
+NO_SEG_DELTA = {
+    "hausdorff": "not comparable: pixels at our cache size, the paper's resolution unknown",
+    "hd95": "the paper reports no HD95",
+    "missed": "the paper does not report misses",
+}
 CLS_ROWS = {
     "loss": "Loss",
     "accuracy": "Accuracy (%)",
@@ -70,9 +78,13 @@ def table3_section(data: ReportData, ctx: Context) -> Section:
             if key == "ms_per_image":
                 ours: Any = data.seg_ms.get(m)
                 row += [fmt(paper, 1), fmt(ours, 3, NOT_RECORDED), diff(ours, paper, 1)]
+            elif key == "missed":
+                ours = t3["models"][m].get("empty_cases", {}).get("pred_empty")
+                row += [fmt(paper, 0), fmt(ours, 0), f"— ({NO_SEG_DELTA[key]})"]
             else:
                 ours = t3["models"][m]["mean"].get(key)
-                row += [fmt(paper, 3), fmt(ours, 3), diff(ours, paper, 3)]
+                delta = f"— ({NO_SEG_DELTA[key]})" if key in NO_SEG_DELTA else diff(ours, paper, 3)
+                row += [fmt(paper, 3), fmt(ours, 3), delta]
         body.append(tuple(row))
     columns = ["metric"]
     for m in models:
@@ -80,8 +92,9 @@ def table3_section(data: ReportData, ctx: Context) -> Section:
         columns += [f"{name} (paper)", f"{name} (ours)", f"{name} Δ (ours − paper)"]
     table = Table(
         "table3",
-        "Mean over real test images; Δ = ours − paper (for Hausdorff and time, lower is "
-        "better). The paper reports no HD95.",
+        "Mean over real test images; Δ = ours − paper where the two measure the same thing "
+        "(for time, lower is better); a Δ left out says why. A missed lesion scores "
+        "Hausdorff/HD95 as the image diagonal.",
         tuple(columns),
         tuple(body),
         warnings(ctx.phantom_warning()),
@@ -218,7 +231,8 @@ def table5_section(data: ReportData, ctx: Context) -> Section:
     table = Table(
         "table5",
         "Threshold 0.5; ours are means over seeds (intervals in the Seeds table); "
-        "Δ = ours − paper. The test column is strictly real images and has no paper "
+        "Δ = ours − paper where both measure the same thing (a Δ left out says why). The "
+        "test column is strictly real images and has no paper "
         "counterpart (the paper validated the augmented model on a real + synthetic mix).",
         (
             "model",
@@ -264,11 +278,26 @@ def _table5_rows(t5: dict[str, Any], variant: str, skipped: bool) -> list[tuple[
             p = paper[key][k] if key in paper else None
             o = None if skipped else _mean(ours, split, key)
             missing = NOT_RUN_CELL if skipped else _undefined(ours, split, key)
-            row += [fmt(p, digits), fmt(o, digits, missing), diff(o, p, digits)]
+            why = None if skipped else _no_delta(t5, variant, split)
+            delta = f"— ({why})" if why else diff(o, p, digits)
+            row += [fmt(p, digits), fmt(o, digits, missing), delta]
         test = None if skipped else _mean(ours, "test", key)
         missing = NOT_RUN_CELL if skipped else _undefined(ours, "test", key)
         body.append((*row, fmt(test, digits, missing)))
     return body
+
+
+def _no_delta(t5: dict[str, Any], variant: str, split: str) -> str | None:
+    """Why a Table 5 Δ would compare unlike things, or None where it is comparable."""
+    if split == "train":
+        return (
+            "not comparable: ours scores the kept weights in eval mode, the paper's is "
+            "likely the running training value"
+        )
+    synthetic = t5.get("val_synthetic", {}).get(variant)
+    if variant == "augmented" and not synthetic:
+        return "not comparable: our validation is real only, the paper's real + synthetic"
+    return None
 
 
 def _mean(ours: dict[str, Any], split: str, key: str) -> float | None:
@@ -292,6 +321,7 @@ def seeds_section(data: ReportData, ours: dict[str, Any], variants: list[str]) -
         "Mean over seeds [95% t-interval]; one seed gives no interval.",
         ("model", "split", *CLS_ROWS.values()),
         tuple(rows),
+        notes=(SEED_INTERVAL,),
     )
     return Section("sec-seeds", "Seeds", (Para(_seed_text(data)), table))
 

@@ -17,7 +17,7 @@ from benchmark.io import FileContentError
 
 @dataclass(frozen=True)
 class Scalar:
-    """A number (``number``) or a string (``string``); ``optional`` also accepts null."""
+    """A number, a string or a boolean (``kind``); ``optional`` also accepts null."""
 
     kind: str
     optional: bool = False
@@ -51,6 +51,7 @@ Spec = Scalar | ListOf | MapOf | Keys
 
 NUM = Scalar("number")
 OPT_NUM = Scalar("number", optional=True)
+BOOL = Scalar("boolean")
 STR = Scalar("string")
 OPT_STR = Scalar("string", optional=True)
 
@@ -107,6 +108,9 @@ def _scalar(value: Any, spec: Scalar, path: Path, where: str) -> None:
             raise _error(path, where, "expected a number", value)
         if isinstance(value, float) and math.isinf(value):
             raise _error(path, where, "expected a finite number", value)
+    elif spec.kind == "boolean":
+        if not isinstance(value, bool):
+            raise _error(path, where, "expected true or false", value)
     elif not isinstance(value, str):
         raise _error(path, where, "expected a string", value)
 

@@ -211,7 +211,9 @@ def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     # A checkpoint of this model passed as weights loads the head too.
     again = build_model(str(path), dropout=0.4, hidden=128).eval()
     with torch.no_grad():
-        assert torch.equal(again(x), model(x))
+        # Same weights; the kernels may differ in the last bits (layout, thread split).
+        assert torch.allclose(again(x), model(x), rtol=0, atol=1e-6)
+    assert all(torch.equal(again.state_dict()[k], saved[k]) for k in saved)
 
 
 def test_load_checkpoint_rejects_a_plain_backbone(tmp_path: Path) -> None:

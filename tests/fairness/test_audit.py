@@ -151,7 +151,10 @@ def test_markdown_warns_about_few_dark_images(tmp_path: Path) -> None:
     assert f"{result['by_group']['II']['accuracy']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]" in text
     assert "Equalized-odds difference" in text
     assert "Demographic-parity difference" in text
-    assert "intervals of gaps lean high" in text
+    assert "Gap intervals lean high" in text
+    assert "invalid and counted" in text
+    assert "exact" in text
+    assert "Clopper-Pearson" in text
 
 
 def test_markdown_without_warning_when_enough_dark_images(tmp_path: Path) -> None:

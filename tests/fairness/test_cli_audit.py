@@ -114,3 +114,43 @@ def test_audit_json_equals_fairlearn_and_sklearn_per_group(tmp_path: Path) -> No
             assert abs(ours - value) < 1e-9, (group, metric)
             compared += 1
     assert compared >= 15
+
+
+def _shifted(source: Path, path: Path, shift: float) -> Path:
+    frame = pd.read_csv(source)
+    frame["y_score"] = np.clip(frame["y_score"] + shift * frame["y_true"], 0, 1)
+    frame = frame.sample(frac=1.0, random_state=0)  # another row order: joined on image_id
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_compare_two_runs_on_the_same_images(tmp_path: Path) -> None:
+    a = _predictions(tmp_path / "a_test.csv", 1)
+    b = _shifted(a, tmp_path / "b_test.csv", 0.3)  # B scores every positive higher
+    out = tmp_path / "compare"
+    args = ["audit", "--compare", str(a), str(b), "--threshold", "0.5", "--bootstrap", "500"]
+    result = CliRunner().invoke(main, [*args, "--json", f"{out}.json", "--md", f"{out}.md"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(Path(f"{out}.json").read_text())
+    sens = got["overall"]["sensitivity"]
+    assert sens["delta"] > 0
+    assert sens["p_value"] < 0.01
+    assert got["compared_groups"] == ["I", "II"]  # V has no positive
+    assert "no 'patient_id' column" in got["cluster_source"]
+    text = Path(f"{out}.md").read_text()
+    assert "Δ = B − A" in text
+    assert "at least 5 positives" in text
+
+
+def test_compare_refuses_files_with_different_images(tmp_path: Path) -> None:
+    a = _predictions(tmp_path / "a_test.csv", 1)
+    frame = pd.read_csv(a).iloc[1:]
+    frame.to_csv(tmp_path / "b_test.csv", index=False)
+    result = CliRunner().invoke(
+        main, ["audit", "--compare", str(a), str(tmp_path / "b_test.csv"), "--threshold", "0.5"]
+    )
+    assert result.exit_code != 0
+    assert "different images" in result.output
+    both = CliRunner().invoke(main, ["audit", str(a), "--compare", str(a), str(a)])
+    assert both.exit_code != 0
+    assert "one of them" in both.output

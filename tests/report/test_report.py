@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.io import FileContentError
+from benchmark.io import FileContentError, write_json_atomic
 from benchmark.report import Runtime, collect, render_html, render_markdown, write_report
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,6 +114,24 @@ def _fairness(root: Path, dark: int) -> None:
         "small_groups": ["V"] if dark < 30 else [],
     }
     _json(root / f"fairness/{RUN}.json", audit)
+    _paired(root)
+
+
+PAIRED = "augmented_vs_baseline_seed42"
+
+
+def _paired(root: Path) -> None:
+    """A real paired comparison (its writer's format), 2 groups of 40 images."""
+    from benchmark.metrics.compare import paired_comparison
+
+    rng = np.random.default_rng(0)
+    y = np.tile([1] * 10 + [0] * 30, 2)
+    a = np.clip(0.4 * y + 0.6 * rng.random(80), 0, 1)
+    b = np.clip(0.6 * y + 0.4 * rng.random(80), 0, 1)
+    groups = np.repeat(["I", "III"], 40)
+    result = paired_comparison(y, a, b, groups=groups, n_bootstrap=300)
+    extra = {"a": "baseline_seed42_test.csv", "b": "augmented_seed42_test.csv"}
+    write_json_atomic(root / f"fairness/compare_{PAIRED}.json", result | extra)  # NaN as null
 
 
 def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path, Path]:
@@ -177,10 +196,24 @@ def test_every_table_id_is_in_the_html_and_the_page_is_self_contained(tmp_path: 
     expected = {"run-info", "table1", "table2", "table3", "table3-fst", "table4", "table5"}
     expected |= {"agreement", "agreement-primary", "seeds", "split-composition"}
     expected |= {"fairness-summary", f"fairness-{RUN}", f"fairness-{RUN}-gaps"}
+    expected |= {f"paired-{PAIRED}"}
     assert expected <= ids
     assert len(re.findall(r"<table ", page)) == len(ids)  # ids are unique
     assert not re.search(r"<script|<link|https?:|src=\"/", page)
     assert "<style>" in page
+
+
+def test_paired_table_shows_delta_interval_p_and_the_rule(tmp_path: Path) -> None:
+    page = render(tmp_path)
+    table = rows(page, f"paired-{PAIRED}")
+    sens = table["overall sensitivity"]  # A, B, Δ [interval], p, valid
+    a, b = float(sens[0]), float(sens[1])
+    assert float(sens[2].split(" [")[0]) == pytest.approx(b - a, abs=0.0015)
+    assert "[" in sens[2]
+    assert 0 < float(sens[3]) <= 1
+    assert "FST I sensitivity" in table
+    assert "sensitivity gap" in table
+    assert "at least 5 positives and 5 negatives" in page
 
 
 def test_differences_are_ours_minus_paper(tmp_path: Path) -> None:
@@ -189,13 +222,18 @@ def test_differences_are_ours_minus_paper(tmp_path: Path) -> None:
     table3 = rows(page, "table3")
     assert table3["metric"][2] == "Augmented CNN Δ (ours − paper)"
     assert table3["Mean IoU"] == ["0.850", "0.800", "-0.050"]
-    assert table3["Hausdorff dist. (px)"] == ["10", "12.500", "+2.500"]
+    # Hausdorff: pixels at our size against the paper's unknown resolution, so no Δ.
+    hausdorff = table3["Hausdorff dist. (px)"]
+    assert hausdorff[:2] == ["10", "12.500"]
+    assert hausdorff[2].startswith("— (not comparable: pixels at our cache size")
     # Table 5: val AUC 0.9 - 0.9765; accuracy in percent, 85.0 - 87.65.
     table5 = table_rows(page, "table5")
     auc = next(r for r in table5 if r[:2] == ["Baseline", "AUC"])
     assert auc[5:8] == ["0.9765", "0.9000", "-0.0765"]
     accuracy = next(r for r in table5 if r[:2] == ["Baseline", "Accuracy (%)"])
-    assert accuracy[2:5] == ["87.65", "85.00", "-2.65"]
+    # Train: our eval-mode score against the paper's running value: no Δ, the reason instead.
+    assert accuracy[2:4] == ["87.65", "85.00"]
+    assert accuracy[4].startswith("— (not comparable: ours scores the kept weights")
     assert accuracy[8] == "85.00"  # the real test column, no paper value
     # Table 1: FST II share 40/121 against the paper's 4888/17728, in points.
     share = 100 * (40 / 121 - 4888 / 17728)
@@ -291,8 +329,9 @@ def test_a_missing_stage_is_a_not_run_section(tmp_path: Path) -> None:
 def test_nan_is_shown_as_undefined_with_its_reason(tmp_path: Path) -> None:
     page = render(tmp_path)
     group_v = rows(page, f"fairness-{RUN}")["V"]
-    assert group_v[2] == "undefined (no positives)"  # sensitivity
-    assert group_v[4] == "undefined (one class only)"  # AUC
+    assert group_v[2] == "no (flagged)"  # below the compared-groups rule
+    assert group_v[3] == "undefined (no positives)"  # sensitivity
+    assert group_v[5] == "undefined (one class only)"  # AUC
     gaps = rows(page, f"fairness-{RUN}-gaps")
     assert gaps["sensitivity"][2] == "undefined (fewer than two groups)"
     eo = "equalized-odds difference (max of TPR and FPR gaps)"
@@ -305,8 +344,8 @@ def test_nan_is_shown_as_undefined_with_its_reason(tmp_path: Path) -> None:
 
 def test_intervals_from_ci_and_seeds(tmp_path: Path) -> None:
     page = render(tmp_path)
-    assert rows(page, f"fairness-{RUN}")["all"][4] == "0.900 [0.600, 0.900]"
-    assert rows(page, f"fairness-{RUN}")["I"][2] == "0.750 [0.600, 0.900]"
+    assert rows(page, f"fairness-{RUN}")["all"][5] == "0.900 [0.600, 0.900]"
+    assert rows(page, f"fairness-{RUN}")["I"][3] == "0.750 [0.600, 0.900]"
     val = next(r for r in table_rows(page, "seeds") if r[:2] == ["Baseline", "val"])
     assert val[4] == "0.9000 [0.8500, 0.9500]"  # AUC mean [low, high]
     assert val[3] == "85.00"  # accuracy: no interval recorded

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmark.classification.run import PREDICTION_COLUMNS
 from stages import classify as classify_stage
 from stages import fairness as fairness_stage
 from tests.conftest import invoke_ok, preprocessed_split
@@ -50,7 +51,8 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     runs = ["augmented_seed1", "baseline_seed1"]
     assert sorted(p.stem for p in Path("models/classify").iterdir()) == runs
     test = pd.read_csv("data/predictions/baseline_seed1_test.csv")
-    assert list(test.columns) == ["image_id", "y_true", "y_score", "fst", "source"]
+    assert list(test.columns) == list(PREDICTION_COLUMNS)
+    assert test["patient_id"].notna().all()  # the fairness bootstrap resamples patients
     assert set(test["source"]) == {"real"}
     assert test["y_score"].between(0, 1).all()
     train_aug = pd.read_csv("data/predictions/augmented_seed1_train.csv")
@@ -76,10 +78,18 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ],
     )
     metrics = json.loads(Path("metrics/fairness.json").read_text())
-    assert sorted(metrics) == runs
+    assert sorted(metrics) == [*runs, "paired"]
+    paired = metrics["paired"]["augmented_vs_baseline_seed1"]
+    assert 0 < paired["auc_overall_p"] <= 1
     audit = json.loads(Path("reports/fairness/baseline_seed1.json").read_text())
     assert audit["threshold_source"] == "validation:baseline_seed1_val.csv"
-    assert {"overall", "by_group", "gaps", "ci"} <= set(audit)
+    assert {"overall", "by_group", "gaps", "ci", "exact", "rule"} <= set(audit)
+    assert audit["ci"]["unit"] == "patient"
+    compare = Path("reports/fairness/compare_augmented_vs_baseline_seed1.md").read_text()
+    assert "Δ = B − A" in compare
+    summary = Path("reports/fairness/summary.md").read_text()
+    assert "not reliable" in summary
+    assert "at least" in summary
 
     from mlflow.tracking import MlflowClient
 
