@@ -17,6 +17,7 @@ from benchmark.config.data import PhantomConfig, SkintoneConfig, SourceName
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.ingest.tables import IngestError
 from benchmark.io import write_json_atomic, write_text_atomic
+from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.run import find_images, ita_table
 
@@ -264,10 +265,16 @@ def seg_eval_cmd(
     multiple=True,
     help="Validation predictions to choose it from (with --compare: A's, then B's).",
 )
-@click.option("--bootstrap", default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--bootstrap", default=DEFAULT_RESAMPLES, show_default=True, help="Bootstrap resamples."
+)
 @click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
-@click.option("--min-positives", default=5, show_default=True, help="Compared-groups rule.")
-@click.option("--min-negatives", default=5, show_default=True, help="Compared-groups rule.")
+@click.option(
+    "--min-positives", default=MIN_POSITIVES, show_default=True, help="Compared-groups rule."
+)
+@click.option(
+    "--min-negatives", default=MIN_NEGATIVES, show_default=True, help="Compared-groups rule."
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from benchmark.config.base import ConfigError
+from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 MaskSource = Literal["maxflow", "none"]
 
@@ -176,8 +177,8 @@ class FairnessConfig:
 
     group_col: str = "fst"
     cluster_col: str = "patient_id"
-    bootstrap: int = 2000
+    bootstrap: int = DEFAULT_RESAMPLES
     seed: int = 0
-    min_positives: int = 5
-    min_negatives: int = 5
+    min_positives: int = MIN_POSITIVES
+    min_negatives: int = MIN_NEGATIVES
     compare: tuple[tuple[str, str], ...] = (("baseline", "augmented"),)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from benchmark.caveats import PHANTOM_WARNING, is_phantom
 from benchmark.io import FileContentError, atomic_path, write_json_atomic, write_text_atomic
+from benchmark.metrics.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
 from benchmark.metrics.inputs import FairnessInputError
 from benchmark.skintone.tables import FEW_DARK
@@ -74,8 +75,8 @@ def audit_file(
     threshold_from: Path | None = None,
     n_bootstrap: int = 0,
     seed: int = 0,
-    min_positives: int = 5,
-    min_negatives: int = 5,
+    min_positives: int = MIN_POSITIVES,
+    min_negatives: int = MIN_NEGATIVES,
 ) -> dict[str, Any]:
     """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
 

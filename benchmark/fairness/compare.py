@@ -22,7 +22,8 @@ from benchmark.fairness.audit import (
 )
 from benchmark.fairness.paired_table import comparison_rows
 from benchmark.io import write_json_atomic, write_text_atomic
-from benchmark.metrics.compare import DEFAULT_RESAMPLES, align, paired_comparison
+from benchmark.metrics.compare import align, paired_comparison
+from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 ID_COL = "image_id"
 
@@ -39,8 +40,8 @@ def compare_files(
     cluster_col: str = "patient_id",
     n_bootstrap: int = DEFAULT_RESAMPLES,
     seed: int = 0,
-    min_positives: int = 5,
-    min_negatives: int = 5,
+    min_positives: int = MIN_POSITIVES,
+    min_negatives: int = MIN_NEGATIVES,
 ) -> dict[str, Any]:
     """Paired comparison of run B against run A on the same test images.
 

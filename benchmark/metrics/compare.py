@@ -24,10 +24,9 @@ from benchmark.metrics.bootstrap import (
     p_value,
     resampled_metrics,
 )
+from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.fairness import compared_groups, comparison_rule, group_order
 from benchmark.metrics.inputs import FairnessInputError, check_clusters, check_inputs
-
-DEFAULT_RESAMPLES = 2000
 
 
 def _check_threshold(value: float, name: str) -> float:
@@ -47,8 +46,8 @@ def paired_comparison(
     n_bootstrap: int = DEFAULT_RESAMPLES,
     seed: int | np.random.Generator = 0,
     level: float = 0.95,
-    min_positives: int = 5,
-    min_negatives: int = 5,
+    min_positives: int = MIN_POSITIVES,
+    min_negatives: int = MIN_NEGATIVES,
 ) -> dict[str, Any]:
     """Δ = B − A of every audit statistic, with paired-bootstrap intervals and p-values.
 

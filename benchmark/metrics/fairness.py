@@ -55,7 +55,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
-from benchmark.metrics.bootstrap import PATIENT, Resampling, interval, nest, resampled_metrics
+from benchmark.metrics.bootstrap import (
+    PATIENT,
+    Resampling,
+    interval,
+    nest,
+    resampled_metrics,
+)
+from benchmark.metrics.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.inputs import check_clusters, check_inputs
 from benchmark.metrics.intervals import EXACT_METHOD, clopper_pearson
 from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
@@ -287,8 +294,8 @@ def audit(
     n_bootstrap: int = 0,
     seed: int | np.random.Generator = 0,
     ci_level: float = 0.95,
-    min_positives: int = 5,
-    min_negatives: int = 5,
+    min_positives: int = MIN_POSITIVES,
+    min_negatives: int = MIN_NEGATIVES,
 ) -> dict[str, Any]:
     """Fairness audit of binary predictions across groups; the result is JSON-able.
 
