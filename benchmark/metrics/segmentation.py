@@ -36,9 +36,8 @@ is undefined, so a *missed lesion* (or a lesion found where there is none) is sc
 penalty :func:`miss_penalty`, the image diagonal in pixels, the largest distance two pixels
 of the image can have; (n) ``no_negatives``, the truth has no background pixels.
 
-Why a penalty and not NaN: a NaN leaves the mean, so a model that misses more lesions
-(plausibly on low-contrast dark skin) would get a *better* mean Hausdorff. The count of such
-images is reported beside the mean (``empty_cases``), so the penalty is never hidden.
+Not NaN: a NaN would leave the mean, so missing more lesions (plausibly on low-contrast dark
+skin) would improve it. ``empty_cases`` counts these images beside the mean.
 
 Equivalently: an overlap metric is NaN when its denominator is zero, and a distance is NaN
 only when both masks are empty.

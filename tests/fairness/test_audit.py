@@ -9,13 +9,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.fairness.audit import (
-    _bar,
-    audit_figure,
-    audit_file,
-    audit_markdown,
-    write_audit,
-)
+from benchmark.fairness.audit import audit_file, audit_markdown, write_audit
+from benchmark.fairness.figure import _bar, audit_figure
 from benchmark.metrics.fairness import audit, choose_threshold
 
 # Validation hand case of test_fairness: Youden's J picks 0.35.
