@@ -13,11 +13,11 @@ from typing import Any, get_args
 import click
 
 from benchmark import __version__
-from benchmark.config.data import PhantomConfig, SkintoneConfig, SourceName
+from benchmark.core.config.data import PhantomConfig, SkintoneConfig, SourceName
+from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.io import write_json_atomic, write_text_atomic
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.ingest.tables import IngestError
-from benchmark.io import write_json_atomic, write_text_atomic
-from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.run import find_images, ita_table
 
@@ -201,8 +201,8 @@ def maxflow_cmd(paths: tuple[Path, ...], out_dir: Path, workers: int) -> None:
 
     Mask files inside folders (``*_segmentation.png``, mask sub-folders) are skipped.
     """
-    from benchmark.imaging import ImageProblemError
-    from benchmark.segmentation.maxflow import MaxflowParams, segment_files
+    from benchmark.core.imaging import ImageProblemError
+    from benchmark.core.maxflow import MaxflowParams, segment_files
 
     try:
         records = segment_files(find_images(list(paths)), out_dir, MaxflowParams(), workers)
@@ -413,8 +413,8 @@ def report_cmd(
 
     The ``report`` stage does the same with the run's provenance in the header.
     """
-    from benchmark.io import FileContentError
-    from benchmark.provenance import git_commit
+    from benchmark.core.io import FileContentError
+    from benchmark.core.provenance import git_commit
     from benchmark.report.render import write_report
 
     header = {

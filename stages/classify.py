@@ -8,13 +8,13 @@ import click
 
 from benchmark.classification.report import write_outputs
 from benchmark.classification.run import run_classification, unavailable, write_predictions
-from benchmark.config.downstream import ClassifyConfig
-from benchmark.io import write_json_atomic
+from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import read_info
-from benchmark.status import NotRun, write_not_run
-from stages._nested import child_run, log_history, log_torch_model
-from stages._params import load_section
-from stages._tracking import finish_not_run, log_not_run, log_outputs, stage_run
+from stages.support.nested import child_run, log_history, log_torch_model
+from stages.support.params import load_section
+from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

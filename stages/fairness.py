@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.downstream import FairnessConfig
+from benchmark.core.config.downstream import FairnessConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.status import read_not_run, write_not_run
 from benchmark.fairness.run import PAIRED_KEY, audit_runs
-from benchmark.io import write_json_atomic
-from benchmark.status import read_not_run, write_not_run
-from stages._nested import child_run
-from stages._params import load_section
-from stages._tracking import finish_not_run, log_outputs, stage_run
+from stages.support.nested import child_run
+from stages.support.params import load_section
+from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

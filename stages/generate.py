@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.generative import GenerateConfig
+from benchmark.core.config.generative import GenerateConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.manifest import write_manifest
 from benchmark.generative.generate import generate, load_generation_pipeline, not_generated
 from benchmark.generative.record import RECORD_FILE, FinetuneRecord
-from benchmark.io import write_json_atomic
-from benchmark.manifest import write_manifest
-from stages._params import load_section
-from stages._tracking import finish_not_run, log_outputs, stage_run
+from stages.support.params import load_section
+from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.data import IngestConfig
+from benchmark.core.config.data import IngestConfig
+from benchmark.core.io import write_json_atomic
 from benchmark.ingest.run import ingest_from_config, metrics_of
-from benchmark.io import write_json_atomic
-from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages.support.params import load_section
+from stages.support.tracking import log_outputs, stage_run
 
 
 @click.command()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.downstream import PreprocessConfig
-from benchmark.io import write_json_atomic
-from benchmark.manifest import read_manifest
+from benchmark.core.config.downstream import PreprocessConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.manifest import read_manifest
 from benchmark.preprocess.run import build_cache
-from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages.support.params import load_section
+from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

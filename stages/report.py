@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from benchmark import provenance as prov
-from benchmark.io import write_json_atomic
+from benchmark.core import provenance as prov
+from benchmark.core.io import write_json_atomic
 from benchmark.report.collect import Runtime
 from benchmark.report.render import write_report
-from stages._lookup import latest_runs, latest_runtime, latest_variant_runtime, stage_run_ids
-from stages._params import read_params
-from stages._tracking import log_outputs, stage_run
+from stages.support.lookup import latest_runs, latest_runtime, latest_variant_runtime, stage_run_ids
+from stages.support.params import read_params
+from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.downstream import SegmentConfig
-from benchmark.io import write_json_atomic
+from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import load_split
 from benchmark.segmentation.report import write_outputs
 from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
-from benchmark.status import NotRun, write_not_run
-from stages._nested import child_run, log_history
-from stages._params import load_section
-from stages._tracking import finish_not_run, log_not_run, log_outputs, stage_run
+from stages.support.nested import child_run, log_history
+from stages.support.params import load_section
+from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.io import write_json_atomic
-from benchmark.manifest import read_manifest, write_manifest
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.manifest import read_manifest, write_manifest
 from benchmark.skintone.outputs import write_outputs
 from benchmark.skintone.run import add_skintone
-from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from stages.support.params import load_section
+from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

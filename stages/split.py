@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.data import SplitConfig
-from benchmark.io import write_json_atomic
-from benchmark.manifest import read_manifest, write_manifest
-from benchmark.splits import make_splits, write_composition
-from stages._params import load_section
-from stages._tracking import log_outputs, stage_run
+from benchmark.core.config.data import SplitConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.manifest import read_manifest, write_manifest
+from benchmark.core.splits import make_splits, write_composition
+from stages.support.params import load_section
+from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.config.generative import ValidateSyntheticConfig
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.config.generative import ValidateSyntheticConfig
+from benchmark.core.io import write_json_atomic
+from benchmark.core.manifest import empty_manifest, read_manifest, write_manifest
+from benchmark.core.status import NotRun, write_not_run
 from benchmark.generative.record import RECORD_FILE, FinetuneRecord
 from benchmark.generative.report import write_outputs
 from benchmark.generative.validate import reference_rows, validate
-from benchmark.io import write_json_atomic
-from benchmark.manifest import empty_manifest, read_manifest, write_manifest
-from benchmark.status import NotRun, write_not_run
-from stages._params import load_section
-from stages._tracking import finish_not_run, log_outputs, stage_run
+from stages.support.params import load_section
+from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
 

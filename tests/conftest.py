@@ -61,10 +61,10 @@ def make_split_data(
     the real rows before the split (drop masks, relabel). Returns the split manifest's path
     (``root/data/split/manifest.parquet``, paths relative to ``root/data``).
     """
-    from benchmark.config.data import IngestConfig, PhantomConfig, SplitConfig
+    from benchmark.core.config.data import IngestConfig, PhantomConfig, SplitConfig
+    from benchmark.core.manifest import read_manifest, rebase, write_manifest
+    from benchmark.core.splits import make_splits, merge_synthetic
     from benchmark.ingest.run import ingest_from_config
-    from benchmark.manifest import read_manifest, rebase, write_manifest
-    from benchmark.splits import make_splits, merge_synthetic
 
     data = root / "data"
     cfg = IngestConfig(phantoms=PhantomConfig(n=n, size=size), workers=1, link="copy")

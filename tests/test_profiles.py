@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config.data import IngestConfig, SkintoneConfig, SplitConfig
-from benchmark.config.downstream import (
+from benchmark.core.config.data import IngestConfig, SkintoneConfig, SplitConfig
+from benchmark.core.config.downstream import (
     ClassifyConfig,
     FairnessConfig,
     PreprocessConfig,
     SegmentConfig,
 )
-from benchmark.config.generative import FinetuneConfig, GenerateConfig, ValidateSyntheticConfig
-from stages._params import load_section, profile
+from benchmark.core.config.generative import FinetuneConfig, GenerateConfig, ValidateSyntheticConfig
+from stages.support.params import load_section, profile
 from tests.conftest import REPO
 
 SECTIONS = {
@@ -57,7 +57,7 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
 def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:
     import numpy as np
 
-    from benchmark.skintone.color import srgb_to_lab
+    from benchmark.core.color import srgb_to_lab
     from benchmark.skintone.estimate import estimate
 
     cfg = load_section(REPO / "params-paper.yaml", "skintone", SkintoneConfig)
@@ -68,7 +68,7 @@ def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:
 
 def test_params_rewritten_by_dvc_exp_run_still_load(tmp_path: Path) -> None:
     """`dvc exp run -S` drops quotes: `no` must stay the string "no" (YAML 1.2), not False."""
-    from benchmark.config.generative import FinetuneConfig
+    from benchmark.core.config.generative import FinetuneConfig
 
     path = tmp_path / "params.yaml"
     path.write_text("profile: x\nfinetune_lora:\n  mixed_precision: no\n  learning_rate: 1e-4\n")

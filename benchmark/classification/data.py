@@ -2,7 +2,7 @@
 
 Train augmentations are the paper's: RandomResizedCrop, horizontal and vertical flips,
 ColorJitter(0.2, 0.2, 0.2, 0.1). They draw from torch's generator, which the training loop
-seeds once with :func:`benchmark.seeding.seed_everything`, so a run repeats exactly.
+seeds once with :func:`benchmark.core.seeding.seed_everything`, so a run repeats exactly.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import torch
 from numpy.typing import NDArray
 from torchvision.transforms import v2
 
+from benchmark.core.training import imagenet_normalise
 from benchmark.preprocess.cache import CachedSplit
-from benchmark.training import imagenet_normalise
 
 POSITIVE = "melanocytic"
 

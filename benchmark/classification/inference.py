@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from benchmark.training import imagenet_normalise
+from benchmark.core.training import imagenet_normalise
 
 Backend = Literal["auto", "eager", "fused", "onnxruntime"]
 BACKENDS: tuple[str, ...] = ("auto", "eager", "fused", "onnxruntime")

@@ -23,7 +23,7 @@ from torch import nn
 from torch.hub import load_state_dict_from_url
 from torchvision.models import EfficientNet_B0_Weights, efficientnet_b0
 
-from benchmark.io import stable_safetensors
+from benchmark.core.io import stable_safetensors
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmark.caveats import PHANTOM_WARNING, SEED_INTERVAL, is_phantom
 from benchmark.classification.run import RunResult
-from benchmark.io import atomic_path, write_json_atomic
+from benchmark.core.caveats import PHANTOM_WARNING, SEED_INTERVAL, is_phantom
+from benchmark.core.fitzpatrick import dark_count, few_dark_warning
+from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.status import NotRun
 from benchmark.metrics.classification import binary_summary
-from benchmark.status import NotRun
 
 METRICS = {
     "loss": "Loss",
@@ -128,7 +129,7 @@ def notes(results: list[RunResult]) -> list[str]:
     """Plain statements a reader needs beside Table 5."""
     test = results[0].predictions["test"]
     val = results[0].predictions["val"]
-    dark = int(test["fst"].isin(["V", "VI"]).sum())
+    dark = dark_count(test["fst"])
     seeds = sorted({r.seed for r in results})
     out = [
         f"Threshold 0.5 (argmax), as the paper. Test: {len(test)} real images, none synthetic; "
@@ -146,11 +147,8 @@ def notes(results: list[RunResult]) -> list[str]:
     ]
     if is_phantom(test.get("dataset", [])):
         out.insert(0, PHANTOM_WARNING)
-    if dark < 50:
-        out.append(
-            f"Only {dark} test image(s) are FST V-VI: skin-tone claims resting on them are "
-            "not reliable (see the fairness audit)."
-        )
+    if (warning := few_dark_warning(dark, "test image")) is not None:
+        out.append(warning)
     return out
 
 

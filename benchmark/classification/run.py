@@ -23,8 +23,8 @@ from benchmark.classification.data import labelled_rows, labels
 from benchmark.classification.inference import predict_proba
 from benchmark.classification.model import save_checkpoint
 from benchmark.classification.train import ClassifierFit, train_classifier
-from benchmark.config.downstream import ClassifyConfig
-from benchmark.io import atomic_path
+from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.io import atomic_path
 from benchmark.preprocess.cache import CachedSplit, load_split
 
 SPLIT_NAMES = ("train", "val", "test")

@@ -27,10 +27,10 @@ from benchmark.classification.model import (
     keep_frozen_backbone_in_eval,
     set_backbone_trainable,
 )
-from benchmark.config.downstream import ClassifyConfig
+from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.seeding import derive_rng, seed_everything
+from benchmark.core.training import check_finite
 from benchmark.metrics.classification import auc, weighted_log_loss
-from benchmark.seeding import derive_rng, seed_everything
-from benchmark.training import check_finite
 
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
@@ -153,7 +153,7 @@ def train_classifier(
 
     Raises:
         ValueError: If validation lacks a class.
-        benchmark.training.NonFiniteLossError: On a NaN/inf loss.
+        benchmark.core.training.NonFiniteLossError: On a NaN/inf loss.
     """
     if len(np.unique(val[1])) < 2:
         raise ValueError("validation holds one class only: its AUC cannot steer training")

@@ -14,16 +14,15 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from benchmark.caveats import PHANTOM_WARNING, is_phantom
+from benchmark.core.caveats import PHANTOM_WARNING, is_phantom
+from benchmark.core.defaults import MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning
+from benchmark.core.io import FileContentError, write_json_atomic, write_text_atomic
 from benchmark.fairness.figure import audit_figure
-from benchmark.io import FileContentError, write_json_atomic, write_text_atomic
-from benchmark.metrics.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
 from benchmark.metrics.inputs import FairnessInputError
-from benchmark.skintone.tables import FEW_DARK
 
 T = TypeVar("T")
-DARK = ("V", "VI")
 EXACT_COLUMNS = ("sensitivity", "specificity")  # binomial rates shown with exact intervals
 
 
@@ -288,13 +287,10 @@ def _between_section(result: dict[str, Any]) -> list[str]:
 def report_warnings(result: dict[str, Any]) -> list[str]:
     """Plain statements about numbers that rest on too few images or a default threshold."""
     support = {g: int(v["support"]) for g, v in result["by_group"].items()}
-    dark = sum(support.get(g, 0) for g in DARK)
+    dark = sum(support.get(g, 0) for g in DARK_TYPES)
     out = [PHANTOM_WARNING] if result.get("phantom") else []
-    if dark < FEW_DARK:
-        out.append(
-            f"Groups V and VI together have {dark} images (fewer than {FEW_DARK}): numbers "
-            f"about dark skin rest on {dark} images and are not reliable."
-        )
+    if (warning := few_dark_warning(dark, "test image in this audit")) is not None:
+        out.append(warning)
     out += [
         f"Group {g} has {n} images (fewer than {SMALL_GROUP}): its numbers are not reliable."
         for g, n in support.items()

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.io import write_json_atomic, write_text_atomic
 from benchmark.fairness.audit import (
     PredictionsError,
     located,
@@ -21,9 +23,7 @@ from benchmark.fairness.audit import (
     resolve_threshold,
 )
 from benchmark.fairness.paired_table import comparison_rows
-from benchmark.io import write_json_atomic, write_text_atomic
 from benchmark.metrics.compare import align, paired_comparison
-from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 ID_COL = "image_id"
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from benchmark.io import atomic_path
+from benchmark.core.io import atomic_path
 
 # Bars of the figure: metric -> colour.
 FIGURE_METRICS = {"sensitivity": "tab:blue", "specificity": "tab:orange", "auc": "tab:green"}

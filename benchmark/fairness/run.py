@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.config.downstream import FairnessConfig
+from benchmark.core.config.downstream import FairnessConfig
+from benchmark.core.io import atomic_path
 from benchmark.fairness.audit import audit_file, report_warnings, write_audit
 from benchmark.fairness.compare import compare_files, write_comparison
-from benchmark.io import atomic_path
 
 KEY_METRICS = ("sensitivity", "specificity", "auc")
 PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)

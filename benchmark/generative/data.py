@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from benchmark.imaging import open_image, to_rgb8
-from benchmark.skintone.fitzpatrick import FST_LABELS
+from benchmark.core.fitzpatrick import FST_LABELS
+from benchmark.core.imaging import open_image, to_rgb8
 
 TONE_WORDS = {
     "I": "very light",

@@ -22,7 +22,9 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from benchmark.config.generative import FinetuneConfig
+from benchmark.core.config.generative import FinetuneConfig
+from benchmark.core.provenance import content_digest, data_digest, file_sha256
+from benchmark.core.status import NOT_RUN
 from benchmark.generative.data import (
     base_rows,
     dark_subset,
@@ -40,8 +42,6 @@ from benchmark.generative.train import (
     train_unet,
     train_vae,
 )
-from benchmark.provenance import content_digest, data_digest, file_sha256
-from benchmark.status import NOT_RUN
 
 SAMPLE_SEEDS = (0, 1, 2, 3)
 
@@ -243,7 +243,7 @@ def finetune(
         why the branch did not run (and nothing else in ``out_dir``).
 
     Raises:
-        benchmark.splits.SplitError: A training list names an image outside train.
+        benchmark.core.splits.SplitError: A training list names an image outside train.
         benchmark.generative.train.NonFiniteLossError: NaN loss (step and checkpoint named).
     """
     subset, labelled = dark_subset(manifest, cfg.fst_types), base_rows(manifest)

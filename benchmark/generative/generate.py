@@ -15,11 +15,11 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.config.generative import GenerateConfig
+from benchmark.core.config.generative import GenerateConfig
+from benchmark.core.manifest import empty_manifest
+from benchmark.core.provenance import data_digest
+from benchmark.core.status import NOT_RUN_FILE, NotRun
 from benchmark.generative.data import prompt_for
-from benchmark.manifest import empty_manifest
-from benchmark.provenance import data_digest
-from benchmark.status import NOT_RUN_FILE, NotRun
 
 GENERATOR_NAMES = {"melanocytic": "Generator-1", "non_melanocytic": "Generator-2"}
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.io import FileContentError, write_json_atomic
-from benchmark.splits import check_training_ids
-from benchmark.status import NOT_RUN, NotRun
+from benchmark.core.io import FileContentError, write_json_atomic
+from benchmark.core.splits import check_training_ids
+from benchmark.core.status import NOT_RUN, NotRun
 
 RAN = "ran"
 RECORD_FILE = "finetune.json"
@@ -79,7 +79,7 @@ class FinetuneRecord:
         """Refuse a record whose training lists name an image outside ``split``'s train rows.
 
         Raises:
-            benchmark.splits.SplitError: Naming the file, the list and the images.
+            benchmark.core.splits.SplitError: Naming the file, the list and the images.
         """
         for what, chosen in (("LoRA", self.lora_training), ("tiny base", self.base_training)):
             check_training_ids(split, chosen.image_ids, f"{path} {what}")

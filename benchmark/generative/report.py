@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.generative.validate import ValidationResult, load_resized, table2
-from benchmark.io import atomic_path, write_json_atomic
 
 REFERENCE_COLUMNS = ("image_id", "patient_id", "split")
 

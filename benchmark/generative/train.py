@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from safetensors.torch import load_file, save_file
 
-from benchmark.io import stable_safetensors
-from benchmark.training import NonFiniteLossError
+from benchmark.core.io import stable_safetensors
+from benchmark.core.training import NonFiniteLossError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 

@@ -21,11 +21,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from PIL import Image
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.config.generative import ValidateSyntheticConfig
-from benchmark.imaging import open_image, to_rgb8
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.config.generative import ValidateSyntheticConfig
+from benchmark.core.fitzpatrick import FST_LABELS
+from benchmark.core.imaging import open_image, to_rgb8
 from benchmark.metrics import image_similarity as sim
-from benchmark.skintone.fitzpatrick import FST_LABELS
 from benchmark.skintone.run import estimate_path
 
 PAPER_TABLE2 = {"melanocytic": (3165, 144, 3309), "non_melanocytic": (14563, 664, 15227)}

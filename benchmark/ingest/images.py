@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from benchmark.imaging import ImageProblemError, open_image, png_bit_depth, to_mask, to_rgb8
+from benchmark.core.imaging import ImageProblemError, open_image, png_bit_depth, to_mask, to_rgb8
 
 _PASS_THROUGH_FORMATS = {"JPEG", "PNG", "BMP"}
 

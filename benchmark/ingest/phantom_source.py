@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmark.core.manifest import ManifestError, is_missing, read_manifest
 from benchmark.ingest.tables import Candidate, Exclusion, IngestError
-from benchmark.manifest import ManifestError, is_missing, read_manifest
 
 # Columns that ingest recomputes from the files themselves.
 _RECOMPUTED = (

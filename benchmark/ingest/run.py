@@ -16,15 +16,15 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from benchmark.config.data import IngestConfig
-from benchmark.imaging import ImageProblemError
+from benchmark.core.config.data import IngestConfig
+from benchmark.core.imaging import ImageProblemError
+from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.manifest import REQUIRED, is_missing, write_manifest
 from benchmark.ingest.files import attach_images, attach_masks, pair_segmentation_folder
 from benchmark.ingest.images import PlaceResult, place
 from benchmark.ingest.phantom_source import read_phantom_folder
 from benchmark.ingest.sources import LAYOUT_READERS, detect_layout, read_isic2019
 from benchmark.ingest.tables import Candidate, Exclusion, unsafe_id
-from benchmark.io import atomic_path, write_json_atomic
-from benchmark.manifest import REQUIRED, is_missing, write_manifest
 from benchmark.phantoms.generate import generate_phantoms
 
 _IN_PROCESS_BELOW = 64  # process start-up costs more than checking a few images
@@ -35,7 +35,7 @@ class IngestInputs:
     """Where a source's files are.
 
     Attributes:
-        source: Layout name (see :class:`benchmark.config.data.IngestConfig`).
+        source: Layout name (see :class:`benchmark.core.config.data.IngestConfig`).
         images: Image folder (for ``phantoms``: the phantom folder with its manifest).
         metadata: Metadata CSV, if the layout has one (optional labels for
             ``segmentation-folder``).

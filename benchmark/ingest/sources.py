@@ -1,7 +1,7 @@
 """Metadata readers, one per source layout: CSV rows -> candidates or exclusions.
 
 Each reader returns ``(candidates, exclusions)``; finding files on disk is left to
-:mod:`benchmark.ingest.files`. Diagnoses go through :func:`benchmark.diagnosis.classify`;
+:mod:`benchmark.ingest.files`. Diagnoses go through :func:`benchmark.core.diagnosis.classify`;
 an unknown one is excluded with its text, never guessed.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.diagnosis import SUPERCLASS_OF, classify
+from benchmark.core.diagnosis import SUPERCLASS_OF, classify
 from benchmark.ingest.tables import Candidate, Exclusion, IngestError, clean, fst_label, read_table
 
 Parsed = tuple[list[Candidate], list[Exclusion]]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.manifest import is_missing
-from benchmark.skintone.fitzpatrick import FST_LABELS
+from benchmark.core.fitzpatrick import FST_LABELS
+from benchmark.core.manifest import is_missing
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ROMAN = {str(i + 1): label for i, label in enumerate(FST_LABELS)}

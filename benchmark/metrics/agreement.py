@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.metrics import cohen_kappa_score
 
-from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
+from benchmark.core.fitzpatrick import FST_LABELS, UNCERTAIN
 
 
 def fst_agreement(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, Any]:

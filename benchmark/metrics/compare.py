@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.bootstrap import (
     PATIENT,
     Resampling,
@@ -24,7 +25,6 @@ from benchmark.metrics.bootstrap import (
     p_value,
     resampled_metrics,
 )
-from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.fairness import compared_groups, comparison_rule, group_order
 from benchmark.metrics.inputs import FairnessInputError, check_clusters, check_inputs
 

@@ -55,6 +55,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
+from benchmark.core.defaults import MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.fitzpatrick import FST_LABELS, MISSING, UNCERTAIN
 from benchmark.metrics.bootstrap import (
     PATIENT,
     Resampling,
@@ -62,16 +64,14 @@ from benchmark.metrics.bootstrap import (
     nest,
     resampled_metrics,
 )
-from benchmark.metrics.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.metrics.inputs import check_clusters, check_inputs
 from benchmark.metrics.intervals import EXACT_METHOD, clopper_pearson
-from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f1", "auc", "selection_rate")
 # Metrics where lower is worse; selection rate has no better direction, so no worst group.
 HIGHER_IS_BETTER = METRICS[:-1]
 # Per-group rows, but not in worst group, gaps, EO or DP: they are not skin types.
-NOT_COMPARED = ("uncertain", "missing")
+NOT_COMPARED = (UNCERTAIN, MISSING)
 SMALL_GROUP = 30  # groups with fewer images are listed in ``small_groups``
 NO_POS, NO_NEG = "no positives", "no negatives"
 NO_PRED, ONE_CLASS = "no predicted positives", "one class only"

@@ -54,11 +54,12 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from benchmark.core.fitzpatrick import MISSING
+
 METRICS = ("iou", "dice", "precision", "recall", "specificity", "hausdorff", "hd95")
 OVERLAP_METRICS = METRICS[:5]
 DISTANCE_METRICS = METRICS[5:]
 EMPTY_CASES = ("both_empty", "truth_empty", "pred_empty")
-MISSING_GROUP = "missing"
 
 BoolMask = NDArray[np.bool_]
 _CROSS = ndimage.generate_binary_structure(2, 1)
@@ -367,7 +368,7 @@ def summarise(per_image: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _group_label(group: Any) -> str:
     if pd.api.types.is_scalar(group) and pd.isna(group):  # None, NaN, pd.NA
-        return MISSING_GROUP
+        return MISSING
     return str(group)
 
 

@@ -12,19 +12,19 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.config.data import PhantomConfig
-from benchmark.diagnosis import CANONICAL_NAME, SUPERCLASS_OF
-from benchmark.io import atomic_path
-from benchmark.manifest import write_manifest
-from benchmark.phantoms.render import PhantomSpec, quantised_skin_lab, render
-from benchmark.seeding import derive_rng
-from benchmark.skintone.fitzpatrick import (
+from benchmark.core.config.data import PhantomConfig
+from benchmark.core.diagnosis import CANONICAL_NAME, SUPERCLASS_OF
+from benchmark.core.fitzpatrick import (
     FST_LABELS,
     FST_LOWER_BOUNDS,
     fst_from_ita,
     fst_interval,
     ita_degrees,
 )
+from benchmark.core.io import atomic_path
+from benchmark.core.manifest import write_manifest
+from benchmark.core.seeding import derive_rng
+from benchmark.phantoms.render import PhantomSpec, quantised_skin_lab, render
 
 IMAGES_PER_PATIENT = (1, 2, 3, 4)
 IMAGES_PER_PATIENT_P = (0.55, 0.25, 0.12, 0.08)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmark.skintone.color import lab_to_srgb, srgb_to_lab
+from benchmark.core.color import lab_to_srgb, srgb_to_lab
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from benchmark.manifest import SPLITS, read_manifest
+from benchmark.core.manifest import SPLITS, read_manifest
 
 MASK_SOURCES = ("ground_truth", "maxflow", "none")
 

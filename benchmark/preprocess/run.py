@@ -16,14 +16,14 @@ from numpy.lib.format import open_memmap
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from benchmark.config.downstream import PreprocessConfig
-from benchmark.imaging import ImageProblemError, open_image, to_mask, to_rgb8
-from benchmark.io import atomic_path, write_json_atomic
-from benchmark.manifest import SPLITS, is_missing, write_manifest
+from benchmark.core.config.downstream import PreprocessConfig
+from benchmark.core.imaging import ImageProblemError, open_image, to_mask, to_rgb8
+from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.manifest import SPLITS, is_missing, write_manifest
+from benchmark.core.maxflow import MaxflowParams, segment
+from benchmark.core.splits import check_splits
 from benchmark.preprocess.cache import array_paths
 from benchmark.preprocess.steps import preprocess, resize, resize_mask
-from benchmark.segmentation.maxflow import MaxflowParams, segment
-from benchmark.splits import check_splits
 
 _IN_PROCESS_BELOW = 16  # a pool costs more than it saves on a handful of images
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmark.config.downstream import PreprocessConfig
+from benchmark.core.config.downstream import PreprocessConfig
 
 RGB8 = NDArray[np.uint8]
 

@@ -1,7 +1,7 @@
 """Load what the pipeline stages wrote under ``reports/`` and ``metrics/``.
 
 A stage whose outputs are absent is recorded as not run; a file that is present but
-malformed raises :class:`~benchmark.io.FileContentError` naming it. Runtimes that only the
+malformed raises :class:`~benchmark.core.io.FileContentError` naming it. Runtimes that only the
 tracking store holds (generation, classification) are passed in by the calling stage.
 """
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.io import FileContentError
+from benchmark.core.io import FileContentError
+from benchmark.core.status import NOT_RUN, NOT_RUN_FILE, read_not_run
 from benchmark.report import schema as s
 from benchmark.report.specs import AGREEMENT, FAIRNESS, METRICS, PAIRED, TABLE1, TABLE3, TABLE5
-from benchmark.status import NOT_RUN, NOT_RUN_FILE, read_not_run
 
 # Stage -> the file whose presence means the stage ran (``not_run.json`` says why it did not).
 STAGE_FILES = {

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.caveats import PHANTOM_WARNING
-from benchmark.skintone.tables import FEW_DARK
+from benchmark.core.caveats import PHANTOM_WARNING
+from benchmark.core.fitzpatrick import DARK_TYPES, FEW_DARK
 
-DARK = ("V", "VI")
+DARK = DARK_TYPES
 DASH = "—"
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmark.caveats import SEED_INTERVAL
+from benchmark.core.caveats import SEED_INTERVAL
+from benchmark.core.status import NotRun
 from benchmark.report.collect import SEG_LABELS, ReportData, Runtime
 from benchmark.report.model import (
     DARK,
@@ -24,7 +25,6 @@ from benchmark.report.model import (
     warnings,
     with_interval,
 )
-from benchmark.status import NotRun
 
 SEG_ROWS = {
     "iou": "Mean IoU",

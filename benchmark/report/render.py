@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from benchmark.io import write_text_atomic
+from benchmark.core.io import write_text_atomic
 from benchmark.report.collect import ReportData, Runtime, collect
 from benchmark.report.model import Block, Figure, Para, Section, Table
 from benchmark.report.sections import TITLE, build, summary

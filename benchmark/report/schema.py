@@ -1,7 +1,7 @@
 """A small structural check of the stage outputs the report reads.
 
 Each spec describes what the report relies on; extra keys are allowed. A mismatch raises
-:class:`~benchmark.io.FileContentError` naming the file and the path inside it, so a
+:class:`~benchmark.core.io.FileContentError` naming the file and the path inside it, so a
 malformed output is caught before anything is rendered.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.io import FileContentError
+from benchmark.core.io import FileContentError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from benchmark.caveats import PHANTOM_WARNING
+from benchmark.core.caveats import PHANTOM_WARNING
 from benchmark.report.collect import ReportData
 from benchmark.report.data_sections import composition_section, table1_section, table2_section
 from benchmark.report.fairness import fairness_section

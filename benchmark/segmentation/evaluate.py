@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from benchmark.imaging import open_image
+from benchmark.core.imaging import open_image
 from benchmark.ingest.files import MASK_SUFFIXES
 from benchmark.metrics.segmentation import (
     BoolMask,
@@ -96,7 +96,7 @@ def read_mask(path: Path, what: str = "mask") -> BoolMask:
         Bool array of shape (H, W), True for lesion.
 
     Raises:
-        benchmark.imaging.ImageProblemError: Missing, empty or unreadable file.
+        benchmark.core.imaging.ImageProblemError: Missing, empty or unreadable file.
         MaskError: Another image mode, or grey values other than 0 and 255; names the file.
     """
     image = open_image(path, what)
@@ -166,7 +166,7 @@ def evaluate_folders(
 
     Raises:
         FileNotFoundError: A folder does not exist.
-        benchmark.imaging.ImageProblemError: A mask file is empty or unreadable (named).
+        benchmark.core.imaging.ImageProblemError: A mask file is empty or unreadable (named).
         ValueError: Duplicate ids in a folder, a bad mask or size mismatch (file named),
             or a manifest without the needed columns.
     """

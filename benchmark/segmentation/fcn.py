@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from benchmark.training import imagenet_normalise
+from benchmark.core.training import imagenet_normalise
 
 
 class PaperFCN(nn.Module):

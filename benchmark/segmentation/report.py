@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.io import atomic_path, write_json_atomic
+from benchmark.core.fitzpatrick import dark_count, few_dark_warning
+from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.status import NotRun
 from benchmark.metrics.segmentation import METRICS, miss_penalty
 from benchmark.preprocess.cache import CachedSplit
 from benchmark.segmentation.run import Outcome, per_image_table
-from benchmark.skintone.tables import FEW_DARK
-from benchmark.status import NotRun
 
 LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
 ROWS = {
@@ -101,7 +101,7 @@ def notes(outcomes: list[Outcome], test: CachedSplit, maxflow_input: str) -> lis
     fst = test.index.loc[
         test.index["image_id"].isin([r["image_id"] for r in outcomes[0].per_image]), "fst"
     ]
-    dark = int(fst.isin(["V", "VI"]).sum())
+    dark = dark_count(fst)
     size = test.images.shape[1]
     out = [
         f"Evaluated on {n} real test images with ground-truth masks (no synthetic image), at "
@@ -119,11 +119,8 @@ def notes(outcomes: list[Outcome], test: CachedSplit, maxflow_input: str) -> lis
         if maxflow_input == "raw"
         else "Max-Flow segments the preprocessed cache images, as the FCNs do."
     )
-    if dark < FEW_DARK:
-        out.append(
-            f"Only {dark} test image(s) are FST V-VI: per-FST numbers for dark skin rest on "
-            f"them and are not reliable (fewer than {FEW_DARK})."
-        )
+    if (warning := few_dark_warning(dark, "test image")) is not None:
+        out.append(warning)
     if set(test.index["dataset"].dropna()) <= {"phantoms"}:
         out.append(
             "Embedded profile: phantom images, not dermoscopy. These numbers test the "

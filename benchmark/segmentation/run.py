@@ -18,16 +18,16 @@ import pandas as pd
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from benchmark.config.downstream import SegmentConfig
-from benchmark.imaging import open_image, to_rgb8
-from benchmark.io import atomic_path
+from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.imaging import open_image, to_rgb8
+from benchmark.core.io import atomic_path
+from benchmark.core.maxflow import MaxflowParams, segment
+from benchmark.core.status import NotRun
 from benchmark.metrics.segmentation import by_group, score_pair, summarise
 from benchmark.preprocess.cache import CachedSplit, load_split
 from benchmark.preprocess.steps import resize
 from benchmark.segmentation.fcn import predict, save_fcn
-from benchmark.segmentation.maxflow import MaxflowParams, segment
 from benchmark.segmentation.train import FitResult, train_fcn
-from benchmark.status import NotRun
 
 U8 = NDArray[np.uint8]
 MODELS = ("maxflow", "baseline", "augmented")

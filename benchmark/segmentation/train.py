@@ -17,11 +17,11 @@ import torch.nn.functional as F  # noqa: N812
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from benchmark.config.downstream import SegmentConfig
+from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.seeding import derive_rng, seed_everything
+from benchmark.core.training import check_finite
 from benchmark.metrics.segmentation import confusion
-from benchmark.seeding import derive_rng, seed_everything
 from benchmark.segmentation.fcn import PaperFCN, predict, to_input
-from benchmark.training import check_finite
 
 U8 = NDArray[np.uint8]
 
@@ -92,7 +92,7 @@ def train_fcn(
         desc: Progress-bar label.
 
     Raises:
-        benchmark.training.NonFiniteLossError: On a NaN/inf loss, naming epoch and batch.
+        benchmark.core.training.NonFiniteLossError: On a NaN/inf loss, naming epoch and batch.
     """
     if len(train[0]) == 0:
         raise ValueError("no training images with masks")

@@ -6,7 +6,7 @@ OpenCV does it: BT.601 full range from 8-bit RGB, rounded to integers before the
 tested. L* and b* are averaged over all of them, lesion included; fewer than
 ``min_skin_pixels`` gives ``uncertain``. ``paper`` leaves b* <= 0 uncertain;
 ``paper_literal`` applies the printed formula as it stands (see
-:mod:`benchmark.skintone.fitzpatrick`). ``lesion_excluded`` is the paper rule without the
+:mod:`benchmark.core.fitzpatrick`). ``lesion_excluded`` is the paper rule without the
 ground-truth lesion. The robust estimate is described in :mod:`benchmark.skintone.robust`.
 """
 
@@ -21,12 +21,12 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.manifest import ItaMaskSource
-from benchmark.segmentation.maxflow import field_of_view
+from benchmark.core.color import lightness_and_b
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.fitzpatrick import fst_from_ita, ita_angle, ita_degrees, ita_literal
+from benchmark.core.manifest import ItaMaskSource
+from benchmark.core.maxflow import field_of_view
 from benchmark.skintone import robust as rb
-from benchmark.skintone.color import lightness_and_b
-from benchmark.skintone.fitzpatrick import fst_from_ita, ita_angle, ita_degrees, ita_literal
 
 SKIN_RULES = {"paper": ((77, 173), (133, 255)), "classic": ((77, 127), (133, 173))}
 _MIN_PATCH_PIXELS = 50

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.io import atomic_path, write_json_atomic
+from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.metrics.agreement import fst_agreement
 from benchmark.skintone import tables
 

@@ -15,7 +15,7 @@ Steps, on one image at analysis resolution:
 4. Centre of (L*, b*): by default the mode, a Gaussian mean shift started at the densest
    colour. Lesion remnants, hairs and shadows lie far from the skin colour and carry almost
    no weight, while symmetric skin texture averages out exactly.
-5. ITA = ``atan2(L* - 50, b*)`` (:func:`~benchmark.skintone.fitzpatrick.ita_angle`): a bluish
+5. ITA = ``atan2(L* - 50, b*)`` (:func:`~benchmark.core.fitzpatrick.ita_angle`): a bluish
    colour cast (b* <= 0, common in dermoscopy) is typed by L* instead of left uncertain.
 """
 
@@ -28,10 +28,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.manifest import ItaMaskSource
-from benchmark.skintone.color import lightness_and_b
-from benchmark.skintone.fitzpatrick import fst_from_ita, ita_angle
+from benchmark.core.color import lightness_and_b
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.fitzpatrick import fst_from_ita, ita_angle
+from benchmark.core.manifest import ItaMaskSource
 
 # Mean-shift kernel width in L*/b* units: wider than skin texture (about 1-4 units), narrower
 # than the skin-lesion contrast even on dark skin (about 7 units and more).
@@ -66,7 +66,7 @@ def grow(lesion: NDArray[np.bool_], margin: float) -> NDArray[np.bool_]:
 
 def estimated_lesion(rgb: NDArray[np.uint8]) -> Lesion:
     """The lesion the Max-Flow segmenter finds in an RGB image of shape (H, W, 3)."""
-    from benchmark.segmentation.maxflow import MaxflowParams, segment
+    from benchmark.core.maxflow import MaxflowParams, segment
 
     return Lesion(segment(rgb, MaxflowParams()) > 0, "estimated")
 

@@ -13,8 +13,8 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.imaging import ImageProblemError, open_image, to_mask, to_rgb8
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.imaging import ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.skintone.estimate import ItaEstimate, estimate
 
 ESTIMATES = ("paper", "paper_literal", "lesion_excluded", "robust")
@@ -52,7 +52,7 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
     Args:
         image_path: The image.
         mask_path: Its lesion mask (same size as the image), or ``None``.
-        max_side: See :class:`benchmark.config.data.SkintoneConfig`.
+        max_side: See :class:`benchmark.core.config.data.SkintoneConfig`.
 
     Returns:
         ``(rgb, lesion, area)``: uint8 (H, W, 3), a bool (H, W) mask or ``None``, and the

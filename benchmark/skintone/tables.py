@@ -11,7 +11,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
+from benchmark.core.fitzpatrick import (
+    DARK_TYPES,
+    FST_LABELS,
+    UNCERTAIN,
+    few_dark_warning,
+)
 
 ROWS = (*FST_LABELS, UNCERTAIN)
 # Paper Table 1 (ISIC, 17,728 images, ITA-derived FST): melanoma / non-melanoma counts.
@@ -24,7 +29,6 @@ PAPER_TABLE1 = {
     "VI": (215, 1137),
     "uncertain": (5, 28),
 }
-FEW_DARK = 50  # below this many FST V-VI images, numbers that rest on them are flagged
 
 
 def table1(manifest: pd.DataFrame, fst_col: str = "fst") -> pd.DataFrame:
@@ -127,13 +131,7 @@ def literal_moves(manifest: pd.DataFrame) -> dict[str, int]:
 def dark_note(table: pd.DataFrame) -> str | None:
     """A plain warning when the FST V-VI count is too small to support per-group numbers."""
     counts = _column(table, "total")
-    dark = counts["V"] + counts["VI"]
-    if dark >= FEW_DARK:
-        return None
-    return (
-        f"Only {dark} image(s) are estimated FST V-VI: every number about dark skin rests "
-        f"on them and is not reliable (fewer than {FEW_DARK})."
-    )
+    return few_dark_warning(sum(counts[g] for g in DARK_TYPES), "image")
 
 
 def figure4(table: pd.DataFrame, path: Path, title: str) -> None:
@@ -191,8 +189,8 @@ def summary(table: pd.DataFrame) -> dict[str, Any]:
         "images": ours["Total"],
         "uncertain": ours["uncertain"],
         "share_I_III": share(ours, ("I", "II", "III")),
-        "share_V_VI": share(ours, ("V", "VI")),
+        "share_V_VI": share(ours, DARK_TYPES),
         "paper_share_I_III": share(paper, ("I", "II", "III")),
-        "paper_share_V_VI": share(paper, ("V", "VI")),
+        "paper_share_V_VI": share(paper, DARK_TYPES),
         "counts": {str(k): int(v) for k, v in table["total"].items()},
     }

@@ -15,7 +15,7 @@ from benchmark.classification.inference import (
     predict_proba,
 )
 from benchmark.classification.model import build_model
-from benchmark.training import IMAGENET_MEAN, IMAGENET_STD
+from benchmark.core.training import IMAGENET_MEAN, IMAGENET_STD
 
 FAST = [
     "fused",

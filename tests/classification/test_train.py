@@ -12,8 +12,8 @@ import torch
 from benchmark.classification import train as train_module
 from benchmark.classification.inference import predict_proba
 from benchmark.classification.train import train_classifier
-from benchmark.config.downstream import ClassifyConfig
-from benchmark.training import NonFiniteLossError
+from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.training import NonFiniteLossError
 
 
 def tiny_data(n: int = 16, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -135,7 +135,10 @@ def test_markdown_warns_about_few_dark_images(tmp_path: Path) -> None:
     text = audit_markdown(result, "Audit of the baseline")
     assert text.startswith("# Audit of the baseline\n")
     # V has 10 images and VI 3.
-    assert "numbers about dark skin rest on 13 images and are not reliable" in text
+    assert (
+        "Only 13 test images in this audit are FST V–VI: numbers about dark skin are not reliable"
+        in text
+    )
     assert "Group V has 10 images (fewer than 30)" in text
     assert "Group VI has 3 images (fewer than 30)" in text
     assert "Group II has" not in text

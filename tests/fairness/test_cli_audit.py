@@ -66,7 +66,7 @@ def test_audit_writes_json_markdown_png_and_reports_undefined(tmp_path: Path) ->
     assert report["by_group"]["V"]["sensitivity"] is None  # NaN with a reason, not 0
     assert {"group": "V", "metric": "sensitivity", "reason": "no positives"} in report["undefined"]
     assert report["worst_group"]["sensitivity"]["group"] in {"I", "II"}
-    assert "numbers about dark skin rest on" in Path(f"{out}.md").read_text()
+    assert "numbers about dark skin are not reliable" in Path(f"{out}.md").read_text()
     assert Path(f"{out}.png").stat().st_size > 1000
 
 

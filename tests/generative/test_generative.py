@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.config.generative import FinetuneConfig, GenerateConfig
+from benchmark.core.config.generative import FinetuneConfig, GenerateConfig
+from benchmark.core.fitzpatrick import DARK_TYPES
 from benchmark.generative.data import base_rows, dark_subset, prompt_for, tone_span
 from benchmark.generative.finetune import finetune
 from benchmark.generative.generate import generate, load_generation_pipeline, plan
@@ -166,10 +167,10 @@ def _split_manifest() -> pd.DataFrame:
 
 def test_generator_subsets_hold_labelled_train_rows_only() -> None:
     manifest = _split_manifest()
-    assert dark_subset(manifest, ("V", "VI"))["image_id"].tolist() == ["I3", "I4"]
+    assert dark_subset(manifest, DARK_TYPES)["image_id"].tolist() == ["I3", "I4"]
     assert base_rows(manifest)["image_id"].tolist() == ["I0", "I1", "I2", "I3", "I4"]
     with pytest.raises(ValueError, match="needs the split manifest"):
-        dark_subset(manifest.drop(columns="split"), ("V", "VI"))
+        dark_subset(manifest.drop(columns="split"), DARK_TYPES)
 
 
 def test_too_few_dark_train_images_is_recorded_not_raised(tmp_path: Path) -> None:
@@ -183,7 +184,7 @@ def test_too_few_dark_train_images_is_recorded_not_raised(tmp_path: Path) -> Non
     assert "{'I': 2, 'III': 1, 'V': 1, 'VI': 1}" in record.reason
     assert result.metrics() == {"status": "not run", "reason": record.reason}
     assert sorted(p.name for p in out.iterdir()) == ["finetune.json"]
-    assert tone_span(("V", "VI")) == "V–VI"
+    assert tone_span(DARK_TYPES) == "V–VI"
     assert tone_span(("I", "III")) == "I/III"
 
 

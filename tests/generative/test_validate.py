@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from benchmark.config.data import PhantomConfig
-from benchmark.config.generative import ValidateSyntheticConfig
+from benchmark.core.config.data import PhantomConfig
+from benchmark.core.config.generative import ValidateSyntheticConfig
+from benchmark.core.fitzpatrick import DARK_TYPES
 from benchmark.generative.validate import table2, validate
 from benchmark.phantoms.generate import generate_phantoms
 
@@ -69,7 +70,7 @@ def test_table2_beside_paper() -> None:
         }
     )
     validated = pd.DataFrame({"superclass": ["melanocytic", "non_melanocytic", "non_melanocytic"]})
-    table = table2(real, validated, ("V", "VI"))
+    table = table2(real, validated, DARK_TYPES)
     assert table.loc["melanocytic"].tolist()[:4] == [3, 2, 1, 4]
     assert table.loc["Total", "augmented"] == 7
     assert table.loc["Total", "paper_augmented"] == 18536

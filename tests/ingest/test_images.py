@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.imaging import ImageProblemError
+from benchmark.core.imaging import ImageProblemError
 from benchmark.ingest.images import place
 from tests.conftest import write_mask, write_rgb
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.config.data import IngestConfig, PhantomConfig
+from benchmark.core.config.data import IngestConfig, PhantomConfig
+from benchmark.core.manifest import read_manifest
 from benchmark.ingest.run import IngestInputs, ingest, ingest_from_config
 from benchmark.ingest.tables import IngestError
-from benchmark.manifest import read_manifest
 from benchmark.phantoms.generate import generate_phantoms
 from tests.conftest import write_mask, write_rgb
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.config.data import PhantomConfig
+from benchmark.core.config.data import PhantomConfig
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.phantoms.generate import generate_phantoms
 

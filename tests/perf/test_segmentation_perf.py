@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 
-from benchmark.config.data import PhantomConfig
-from benchmark.config.downstream import PreprocessConfig
+from benchmark.core.config.data import PhantomConfig
+from benchmark.core.config.downstream import PreprocessConfig
+from benchmark.core.maxflow import MaxflowParams, segment
 from benchmark.phantoms.generate import generate_phantoms
 from benchmark.preprocess.steps import preprocess, resize_mask
 from benchmark.segmentation.fcn import PaperFCN, predict, to_input
-from benchmark.segmentation.maxflow import MaxflowParams, segment
 
 SIZE, BATCH, N = 224, 16, 64
 

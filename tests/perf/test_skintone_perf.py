@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.config.data import PhantomConfig, SkintoneConfig
+from benchmark.core.config.data import PhantomConfig, SkintoneConfig
+from benchmark.core.fitzpatrick import ita_degrees
 from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.estimate import skin_mask
-from benchmark.skintone.fitzpatrick import ita_degrees
 from benchmark.skintone.run import estimate_path
 from tests.conftest import REALDATA
 

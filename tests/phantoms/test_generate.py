@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from benchmark.config.data import PhantomConfig
-from benchmark.manifest import read_manifest
+from benchmark.core.color import srgb_to_lab
+from benchmark.core.config.data import PhantomConfig
+from benchmark.core.fitzpatrick import FST_LOWER_BOUNDS
+from benchmark.core.manifest import read_manifest
 from benchmark.phantoms.generate import generate_phantoms, plan_phantoms
 from benchmark.phantoms.render import lesion_contrast
-from benchmark.skintone.color import srgb_to_lab
-from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -68,8 +68,8 @@ def test_mix_is_as_skewed_as_paper_table_1() -> None:
 
 
 def generate_truth(plan: pd.DataFrame) -> pd.Series:
+    from benchmark.core.fitzpatrick import fst_from_ita, ita_degrees
     from benchmark.phantoms.render import quantised_skin_lab
-    from benchmark.skintone.fitzpatrick import fst_from_ita, ita_degrees
 
     labels = []
     for row in plan.itertuples():

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.config.downstream import PreprocessConfig
-from benchmark.manifest import read_manifest
+from benchmark.core.config.downstream import PreprocessConfig
+from benchmark.core.manifest import read_manifest
+from benchmark.core.splits import SplitError
 from benchmark.preprocess.cache import CacheError, load_split
 from benchmark.preprocess.run import build_cache
-from benchmark.splits import SplitError
 from tests.conftest import make_split_data
 
 CFG = PreprocessConfig(size=32, workers=1)

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.config.base import ConfigError
-from benchmark.config.downstream import PreprocessConfig
+from benchmark.core.config.base import ConfigError
+from benchmark.core.config.downstream import PreprocessConfig
 from benchmark.preprocess.steps import (
     clahe_lightness,
     gamma_correct,

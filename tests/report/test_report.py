@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.io import FileContentError, write_json_atomic
+from benchmark.core.io import FileContentError, write_json_atomic
 from benchmark.report import Runtime, collect, render_html, render_markdown, write_report
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from benchmark.imaging import ImageProblemError
-from benchmark.io import write_json_atomic
+from benchmark.core.imaging import ImageProblemError
+from benchmark.core.io import write_json_atomic
 from benchmark.metrics.segmentation import METRICS, MaskError
 from benchmark.segmentation.evaluate import evaluate_folders, mask_id, read_mask
 

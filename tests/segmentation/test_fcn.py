@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config.downstream import SegmentConfig
+from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.training import NonFiniteLossError
 from benchmark.segmentation import train as train_module
 from benchmark.segmentation.fcn import PaperFCN, load_fcn, predict, save_fcn, to_input
 from benchmark.segmentation.train import train_fcn
-from benchmark.training import NonFiniteLossError
 
 
 def squares(n: int, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.config.data import SkintoneConfig
-from benchmark.skintone.color import srgb_to_lab
+from benchmark.core.color import srgb_to_lab
+from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.fitzpatrick import ita_degrees
 from benchmark.skintone.estimate import estimate, skin_mask
-from benchmark.skintone.fitzpatrick import ita_degrees
 from benchmark.skintone.robust import mode_centre
 
 SKIN = (200, 150, 120)  # Cb 102, Cr 159: skin under both rules

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmark.config.data import PhantomConfig, SkintoneConfig
-from benchmark.imaging import ImageProblemError
+from benchmark.core.color import lightness_and_b
+from benchmark.core.config.data import PhantomConfig, SkintoneConfig
+from benchmark.core.fitzpatrick import FST_LOWER_BOUNDS
+from benchmark.core.imaging import ImageProblemError
+from benchmark.core.manifest import read_manifest
 from benchmark.ingest.run import IngestInputs, ingest
-from benchmark.manifest import read_manifest
 from benchmark.phantoms.generate import generate_phantoms
-from benchmark.skintone.color import lightness_and_b
 from benchmark.skintone.estimate import skin_mask
-from benchmark.skintone.fitzpatrick import FST_LOWER_BOUNDS
 from benchmark.skintone.run import (
     add_skintone,
     estimate_path,

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.config.data import IngestConfig, PhantomConfig, SkintoneConfig, SplitConfig
+from benchmark.core.config.data import IngestConfig, PhantomConfig, SkintoneConfig, SplitConfig
+from benchmark.core.manifest import read_manifest, write_manifest
+from benchmark.core.splits import make_splits
 from benchmark.generative.record import FinetuneRecord
 from benchmark.ingest.run import ingest_from_config
-from benchmark.manifest import read_manifest, write_manifest
 from benchmark.skintone.run import add_skintone
-from benchmark.splits import make_splits
 from stages import finetune_lora, generate, validate_synthetic
 
 PARAMS = {

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.manifest import read_manifest
-from benchmark.provenance import flatten_numeric as flatten
+from benchmark.core.manifest import read_manifest
+from benchmark.core.provenance import flatten_numeric as flatten
 from stages import ingest as stage
 
 TINY = {

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.config.data import IngestConfig, PhantomConfig
+from benchmark.core.config.data import IngestConfig, PhantomConfig
+from benchmark.core.manifest import read_manifest
 from benchmark.ingest.run import ingest_from_config
-from benchmark.manifest import read_manifest
 from stages import skintone as stage
 
 

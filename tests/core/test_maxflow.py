@@ -10,9 +10,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from benchmark.imaging import ImageProblemError
+from benchmark.core.imaging import ImageProblemError
+from benchmark.core.maxflow import MaxflowParams, _recut, segment, segment_files
 from benchmark.phantoms.render import PhantomSpec, render
-from benchmark.segmentation.maxflow import MaxflowParams, _recut, segment, segment_files
 
 PARAMS = MaxflowParams()
 SKIN = (222, 178, 160)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from benchmark.config.base import ConfigError
+from benchmark.core.config.base import ConfigError
+from benchmark.core.fitzpatrick import DARK_TYPES
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class FinetuneConfig:
     """
 
     base_model: str = "tiny"
-    fst_types: tuple[str, ...] = ("V", "VI")
+    fst_types: tuple[str, ...] = DARK_TYPES
     min_images: int = 20
     resolution: int = 32
     rank: int = 4
@@ -82,7 +83,7 @@ class GenerateConfig:
     melanocytic: int = 8
     non_melanocytic: int = 16
     class_balanced: bool = False
-    tones: tuple[str, ...] = ("V", "VI")
+    tones: tuple[str, ...] = DARK_TYPES
     steps: int = 30
     guidance: float = 7.5
     batch_size: int = 8

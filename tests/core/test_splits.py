@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.config.data import SplitConfig
-from benchmark.splits import (
+from benchmark.core.config.data import SplitConfig
+from benchmark.core.splits import (
     SplitError,
     check_splits,
     composition,

@@ -25,8 +25,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from benchmark.config.data import SplitConfig
-from benchmark.io import atomic_path
+from benchmark.core.config.data import SplitConfig
+from benchmark.core.io import atomic_path
 
 SPLIT_NAMES = ("train", "val", "test")
 TONE_GROUPS = {

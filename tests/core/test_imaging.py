@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pickle
 
-from benchmark.imaging import ImageProblemError
+from benchmark.core.imaging import ImageProblemError
 
 
 def test_image_problem_survives_pickling_out_of_a_worker() -> None:

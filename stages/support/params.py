@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from benchmark.config.base import ConfigError, from_mapping
+from benchmark.core.config.base import ConfigError, from_mapping
 
 T = TypeVar("T")
 

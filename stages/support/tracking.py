@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmark import provenance as prov
-from benchmark.io import write_json_atomic
-from benchmark.status import NotRun
-from stages._params import read_params
+from benchmark.core import provenance as prov
+from benchmark.core.io import write_json_atomic
+from benchmark.core.status import NotRun
+from stages.support.params import read_params
 
 EXPERIMENT_PREFIX = "skintone-bench"
 

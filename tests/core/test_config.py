@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.config.base import ConfigError, from_mapping
-from benchmark.config.data import IngestConfig, PhantomConfig
+from benchmark.core.config.base import ConfigError, from_mapping
+from benchmark.core.config.data import IngestConfig, PhantomConfig
 
 
 def test_nested_mapping_builds_frozen_config() -> None:

@@ -16,8 +16,8 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from benchmark.io import FileContentError, atomic_path
-from benchmark.skintone.fitzpatrick import FST_LABELS, UNCERTAIN
+from benchmark.core.fitzpatrick import FST_LABELS, UNCERTAIN
+from benchmark.core.io import FileContentError, atomic_path
 
 SUPERCLASSES = ("melanocytic", "non_melanocytic")
 DIAGNOSIS_CODES = ("mel", "nv", "ak", "bcc", "bkl", "df", "vasc", "scc")

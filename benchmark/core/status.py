@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.io import FileContentError, atomic_path, write_json_atomic
+from benchmark.core.io import FileContentError, atomic_path, write_json_atomic
 
 NOT_RUN_FILE = "not_run.json"
 NOT_RUN = "not run"

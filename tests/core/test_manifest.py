@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.manifest import ManifestError, conform, read_manifest, validate, write_manifest
+from benchmark.core.manifest import ManifestError, conform, read_manifest, validate, write_manifest
 
 
 def _row(**over: object) -> dict[str, object]:

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.skintone.color import lab_to_srgb, srgb_to_lab
-from benchmark.skintone.fitzpatrick import (
+from benchmark.core.color import lab_to_srgb, srgb_to_lab
+from benchmark.core.fitzpatrick import (
     fst_from_ita,
     fst_interval,
     ita_angle,

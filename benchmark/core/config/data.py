@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from benchmark.config.base import ConfigError
+from benchmark.core.config.base import ConfigError
 
 SourceName = Literal[
     "phantoms",

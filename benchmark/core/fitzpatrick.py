@@ -23,12 +23,22 @@ produce). Three conventions, each used by one estimate:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-FST_LABELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
+FstLabel = Literal["I", "II", "III", "IV", "V", "VI"]
+FST_LABELS: tuple[FstLabel, ...] = ("I", "II", "III", "IV", "V", "VI")
 UNCERTAIN = "uncertain"
+MISSING = "missing"  # no estimate at all (an unreadable image, a synthetic row without one)
+# The dark-skin set the paper's synthetic data targets and every dark-skin count uses.
+DARK_TYPES: tuple[FstLabel, ...] = ("V", "VI")
+# Every group label in display order: the six types, then the two non-types.
+GROUP_ORDER: tuple[str, ...] = (*FST_LABELS, UNCERTAIN, MISSING)
+# Below this many FST V-VI images, numbers that rest on them are flagged as not reliable.
+FEW_DARK = 50
 # Lower bounds (exclusive) of types I..V; type VI is everything at or below -30.
 FST_LOWER_BOUNDS: tuple[float, ...] = (55.0, 41.0, 28.0, 10.0, -30.0)
 # Representative ITA range (degrees) used where a finite interval per type is needed.
@@ -84,3 +94,44 @@ def fst_interval(label: str) -> tuple[float, float]:
     upper = ITA_RANGE[1] if index == 0 else FST_LOWER_BOUNDS[index - 1]
     lower = FST_LOWER_BOUNDS[index] if index < len(FST_LOWER_BOUNDS) else ITA_RANGE[0]
     return lower, upper
+
+
+def dark_count(labels: Iterable[object]) -> int:
+    """How many of ``labels`` (FST labels, any iterable) are FST V or VI."""
+    return sum(1 for label in labels if label in DARK_TYPES)
+
+
+def ordered_groups(groups: Iterable[str]) -> list[str]:
+    """``groups`` in :data:`GROUP_ORDER`, unknown labels after them in sorted order."""
+    present = set(groups)
+    return [g for g in GROUP_ORDER if g in present] + sorted(present - set(GROUP_ORDER))
+
+
+def few_dark_warning(dark: int | None, what: str) -> str | None:
+    """The one warning for numbers that rest on too few FST V-VI images.
+
+    Args:
+        dark: Number of FST V-VI images the numbers rest on (None: not recorded).
+        what: What they are, singular (``test image``, ``image in this audit``).
+
+    Returns:
+        The warning, or None when there are at least :data:`FEW_DARK` of them.
+    """
+    if dark is None:
+        return (
+            f"The number of FST V–VI {what}s is not recorded here: treat numbers about dark "
+            "skin with caution."
+        )
+    if dark >= FEW_DARK:
+        return None
+    noun, verb = (what, "is") if dark == 1 else (_plural(what), "are")
+    return (
+        f"Only {dark} {noun} {verb} FST V–VI: numbers about dark skin are not reliable "
+        f"(fewer than {FEW_DARK})."
+    )
+
+
+def _plural(what: str) -> str:
+    head, _, tail = what.partition(" in ")
+    head = head if head.endswith("s") else head + "s"
+    return f"{head} in {tail}" if tail else head

@@ -37,8 +37,8 @@ from numpy.typing import NDArray
 from PIL import Image
 from tqdm import tqdm
 
-from benchmark.imaging import ImageProblemError, open_image, to_rgb8
-from benchmark.io import atomic_path
+from benchmark.core.imaging import ImageProblemError, open_image, to_rgb8
+from benchmark.core.io import atomic_path
 
 Mask = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -138,7 +138,7 @@ def segment_files(
 
     Raises:
         ValueError: If two inputs share a stem.
-        benchmark.imaging.ImageProblemError: If an image is missing or unreadable (names it).
+        benchmark.core.imaging.ImageProblemError: If an image is missing or unreadable (names it).
     """
     stems = [Path(p).stem for p in paths]
     if len(set(stems)) != len(stems):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.diagnosis import SUPERCLASS_OF, classify
+from benchmark.core.diagnosis import SUPERCLASS_OF, classify
 
 
 @pytest.mark.parametrize(

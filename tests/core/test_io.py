@@ -1,4 +1,4 @@
-"""Tests of benchmark.io helpers."""
+"""Tests of benchmark.core.io helpers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from benchmark.io import stable_safetensors
+from benchmark.core.io import stable_safetensors
 
 
 def test_safetensors_header_is_normalised(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.provenance import (
+from benchmark.core.provenance import (
     data_digest,
     flatten_all,
     flatten_numeric,
@@ -44,7 +44,7 @@ def test_git_commit_outside_a_repo(tmp_path: Path) -> None:
 
 
 def test_content_digest_sees_large_file_edits(tmp_path: Path) -> None:
-    from benchmark.provenance import content_digest
+    from benchmark.core.provenance import content_digest
 
     big = tmp_path / "w.bin"
     big.write_bytes(b"x" * (2**20 + 1))

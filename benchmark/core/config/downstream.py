@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from benchmark.config.base import ConfigError
-from benchmark.metrics.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.config.base import ConfigError
+from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 MaskSource = Literal["maxflow", "none"]
 

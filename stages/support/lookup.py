@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from stages._tracking import EXPERIMENT_PREFIX, tracking_uri
+from stages.support.tracking import EXPERIMENT_PREFIX, tracking_uri
 
 
 def latest_runs(profile: str) -> list[Any]:

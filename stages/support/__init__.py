@@ -1,0 +1,1 @@
+"""What every stage shares: reading params.yaml, MLflow runs and their children."""
