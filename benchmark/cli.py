@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 
 import click
 
 from benchmark import __version__
-from benchmark.core.config.data import PhantomConfig, SkintoneConfig, SourceName
-from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.cli_audit import audit_cmd
+from benchmark.core.config.data import (
+    IngestConfig,
+    LinkMode,
+    PhantomConfig,
+    SkinRule,
+    SkintoneConfig,
+    SourceName,
+)
+from benchmark.core.imaging import MASK_THRESHOLD
 from benchmark.core.io import write_json_atomic, write_text_atomic
+from benchmark.core.provenance import TRACKING_DB, TRACKING_URI_ENV, tracking_uri
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.ingest.tables import IngestError
 from benchmark.phantoms.generate import generate_phantoms
@@ -30,6 +38,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.version_option(__version__, prog_name="skinbench")
 def main() -> None:
     """skintone-bench: skin-tone fairness benchmark for dermoscopic skin-cancer AI."""
+
+
+main.add_command(audit_cmd)
 
 
 @main.command()
@@ -73,14 +84,14 @@ def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
 )
 @click.option(
     "--link",
-    type=click.Choice(["hardlink", "copy"]),
-    default="hardlink",
+    type=click.Choice(get_args(LinkMode)),
+    default=IngestConfig.link,
     show_default=True,
     help="How unchanged images enter the output.",
 )
 @click.option(
     "--mask-threshold",
-    default=127,
+    default=MASK_THRESHOLD,
     type=click.IntRange(0, 254),
     show_default=True,
     help="Non-binary masks become value > threshold.",
@@ -130,8 +141,8 @@ def ingest_cmd(
 )
 @click.option(
     "--rule",
-    type=click.Choice(["paper", "classic"]),
-    default="paper",
+    type=click.Choice(get_args(SkinRule)),
+    default=SkintoneConfig.rule,
     show_default=True,
     help="YCbCr skin rule.",
 )
@@ -246,103 +257,6 @@ def seg_eval_cmd(
         click.echo(f"wrote {json_out}", err=True)
 
 
-@main.command("audit")
-@click.argument("predictions", type=_FILE, required=False)
-@click.option(
-    "--compare",
-    nargs=2,
-    type=_FILE,
-    help="A.csv B.csv: paired comparison of two runs' test predictions (Δ = B − A).",
-)
-@click.option("--group-col", default="fst", show_default=True, help="Group column.")
-@click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
-@click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
-@click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
-@click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold.")
-@click.option(
-    "--threshold-from",
-    type=_FILE,
-    multiple=True,
-    help="Validation predictions to choose it from (with --compare: A's, then B's).",
-)
-@click.option(
-    "--bootstrap", default=DEFAULT_RESAMPLES, show_default=True, help="Bootstrap resamples."
-)
-@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
-@click.option(
-    "--min-positives", default=MIN_POSITIVES, show_default=True, help="Compared-groups rule."
-)
-@click.option(
-    "--min-negatives", default=MIN_NEGATIVES, show_default=True, help="Compared-groups rule."
-)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))
-def audit_cmd(
-    predictions: Path | None,
-    compare: tuple[Path, Path] | None,
-    threshold: float | None,
-    threshold_from: tuple[Path, ...],
-    json_out: Path | None,
-    md_out: Path | None,
-    png_out: Path | None,
-    **options: Any,
-) -> None:
-    """Fairness audit of any model's predictions per skin-tone group, or two runs compared.
-
-    Per group: accuracy, sensitivity, specificity, precision, F1, AUC, selection rate,
-    support, patient-level bootstrap and exact intervals; worst group and gap per metric;
-    equalized-odds and demographic-parity differences over the groups with at least
-    --min-positives positives and --min-negatives negatives. A group without positives gets
-    NaN with the reason, never 0. Take thresholds from validation (--threshold-from), never
-    test. --compare A.csv B.csv gives Δ = B − A of every value with its interval and p-value
-    on shared resamples.
-    """
-    from benchmark.fairness.audit import audit_file, audit_markdown, write_audit
-    from benchmark.fairness.compare import compare_files, comparison_markdown, write_comparison
-
-    if (predictions is None) == (compare is None):
-        raise click.UsageError("give PREDICTIONS or --compare A.csv B.csv (one of them)")
-    common = {
-        "group_col": options["group_col"],
-        "label_col": options["label_col"],
-        "score_col": options["score_col"],
-        "cluster_col": options["patient_col"],
-        "n_bootstrap": options["bootstrap"],
-        "seed": options["seed"],
-        "min_positives": options["min_positives"],
-        "min_negatives": options["min_negatives"],
-    }
-    try:
-        if compare is not None:
-            if threshold_from and len(threshold_from) != 2:
-                raise click.UsageError("with --compare, give --threshold-from twice (A, B)")
-            froms = (threshold_from[0], threshold_from[1]) if threshold_from else (None, None)
-            result = compare_files(
-                *compare, thresholds=(threshold, threshold), thresholds_from=froms, **common
-            )
-            title = f"Paired comparison: {compare[1].name} against {compare[0].name}"
-            write_comparison(result, json_out, md_out, title)
-            if md_out is None:
-                click.echo(comparison_markdown(result, title), nl=False)
-            return
-        if len(threshold_from) > 1:
-            raise click.UsageError("one --threshold-from for a single audit")
-        assert predictions is not None
-        result = audit_file(
-            predictions,
-            threshold=threshold,
-            threshold_from=threshold_from[0] if threshold_from else None,
-            **common,
-        )
-    except (ValueError, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    title = f"Fairness audit of {predictions.name}"
-    write_audit(result, json_out, md_out, png_out, title=title)
-    if md_out is None:
-        click.echo(audit_markdown(result, title), nl=False)
-
-
 def ui_command(store: str, host: str, port: int) -> list[str]:
     """The ``mlflow ui`` command line over a tracking store."""
     return [
@@ -362,15 +276,15 @@ def ui_command(store: str, host: str, port: int) -> list[str]:
 @main.command("ui")
 @click.option(
     "--store",
-    help="Tracking store URI [default: $MLFLOW_TRACKING_URI, else "
-    "sqlite:///<current folder>/mlflow.db, the project's store].",
+    help=f"Tracking store URI [default: ${TRACKING_URI_ENV}, else "
+    f"sqlite:///<current folder>/{TRACKING_DB}, the project's store].",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=5000, show_default=True, help="Port.")
 @click.option("--print-only", is_flag=True, help="Print the command instead of running it.")
 def ui_cmd(store: str | None, host: str, port: int, print_only: bool) -> None:
     """Open the MLflow UI over the project's runs (local only unless --host says otherwise)."""
-    uri = store or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    uri = store or tracking_uri()
     command = ui_command(uri, host, port)
     if print_only:
         click.echo(shlex.join(command))

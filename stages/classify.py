@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from benchmark.classification.report import write_outputs
+from benchmark.classification.report import runtimes, write_outputs
 from benchmark.classification.run import run_classification, unavailable, write_predictions
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.io import write_json_atomic
+from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import read_info
 from stages.support.nested import child_run, log_history, log_torch_model
-from stages.support.params import load_section
 from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -26,6 +26,7 @@ _PATH = click.Path(path_type=Path)
 @click.option("--predictions-dir", required=True, type=_PATH, help="Per-split prediction CSVs.")
 @click.option("--out-dir", required=True, type=_PATH, help="Table 5, Figure 5, histories.")
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
+@click.option("--runtime", "runtime_file", required=True, type=_PATH, help="ms/image per variant.")
 def main(
     params_file: Path,
     cache_dir: Path,
@@ -33,11 +34,11 @@ def main(
     predictions_dir: Path,
     out_dir: Path,
     metrics_file: Path,
+    runtime_file: Path,
 ) -> None:
     """Train and evaluate the classifiers; the test column is strictly real."""
-    cfg = load_section(params_file, "classify", ClassifyConfig)
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
-    with stage_run("classify", params_file, ("classify",), inputs=inputs):
+    with stage_run("classify", params_file, ClassifyConfig, inputs=inputs) as cfg:
         skip = unavailable(cache_dir, cfg.variants)
         for variant, why_not in skip.items():
             log_not_run(why_not, variant)
@@ -47,11 +48,13 @@ def main(
             write_not_run(why, *folders)
             parts = {v: NotRun(r).metrics() for v, r in skip.items()}
             finish_not_run("classify", why, metrics_file, parts)
+            Runtimes("ms/image", {}).write(runtime_file)
             return
         results = run_classification(cache_dir, cfg, models_dir, skip)
         files = write_predictions(results, predictions_dir)
         metrics = write_outputs(results, cfg.class_weights, out_dir, skip)
         write_json_atomic(metrics_file, metrics)
+        runtimes(results).write(runtime_file)
         log_outputs(metrics, *sorted(out_dir.iterdir()))
         for variant in (v for v in cfg.variants if v not in skip):
             with child_run("classify", variant, {"model": "efficientnet_b0", "variant": variant}):

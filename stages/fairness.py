@@ -8,10 +8,10 @@ import click
 
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.io import write_json_atomic
+from benchmark.core.naming import parse_run_name
 from benchmark.core.status import read_not_run, write_not_run
 from benchmark.fairness.run import PAIRED_KEY, audit_runs
 from stages.support.nested import child_run
-from stages.support.params import load_section
 from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -24,8 +24,7 @@ _PATH = click.Path(path_type=Path)
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
 def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: Path) -> None:
     """Audit each (variant, seed) with its validation-chosen threshold."""
-    cfg = load_section(params_file, "fairness", FairnessConfig)
-    with stage_run("fairness", params_file, ("fairness",), inputs=(predictions_dir,)):
+    with stage_run("fairness", params_file, FairnessConfig, inputs=(predictions_dir,)) as cfg:
         if (upstream := read_not_run(predictions_dir)) is not None:
             why = upstream.downstream("classify")
             write_not_run(why, out_dir)
@@ -36,8 +35,8 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
         log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")
         runs = {k: v for k, v in metrics.items() if k != PAIRED_KEY}
         for run, values in runs.items():
-            variant, seed = run.rsplit("_seed", 1)
-            with child_run("fairness", run, {"variant": variant, "seed": seed}):
+            variant, seed = parse_run_name(run)
+            with child_run("fairness", run, {"variant": variant, "seed": str(seed)}):
                 log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
         for name in metrics.get(PAIRED_KEY, {}):
             log_outputs({}, *sorted(out_dir.glob(f"compare_{name}.*")))

@@ -10,8 +10,7 @@ from benchmark.core.config.generative import FinetuneConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest
 from benchmark.generative.finetune import finetune
-from stages.support.params import load_section
-from stages.support.tracking import finish_not_run, log_outputs, stage_run
+from stages.support.tracking import finish_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -28,14 +27,8 @@ def main(
     """Fine-tune LoRA on the dark-skin train images and save it in the diffusers format."""
     import mlflow
 
-    cfg = load_section(params_file, "finetune_lora", FinetuneConfig)
-    with stage_run(
-        "finetune_lora",
-        params_file,
-        ("finetune_lora",),
-        inputs=(manifest_in,),
-        tags={"model": cfg.base_model},
-    ):
+    with stage_run("finetune_lora", params_file, FinetuneConfig, inputs=(manifest_in,)) as cfg:
+        tag_run({"model": cfg.base_model})
         result = finetune(read_manifest(manifest_in, data_root), data_root, cfg, out_dir, log=_log)
         record = result.record
         if record.not_run is not None:

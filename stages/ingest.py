@@ -9,8 +9,7 @@ import click
 from benchmark.core.config.data import IngestConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.ingest.run import ingest_from_config, metrics_of
-from stages.support.params import load_section
-from stages.support.tracking import log_outputs, stage_run
+from stages.support.tracking import log_outputs, stage_run, tag_run
 
 
 @click.command()
@@ -43,11 +42,9 @@ from stages.support.tracking import log_outputs, stage_run
 )
 def main(params_file: Path, raw_dir: Path, out_dir: Path, metrics_file: Path) -> None:
     """Ingest the configured source into the manifest spine."""
-    cfg = load_section(params_file, "ingest", IngestConfig)
     # For phantoms raw_dir is the generator package: its digest still names the input.
-    with stage_run(
-        "ingest", params_file, ("ingest",), inputs=(raw_dir,), tags={"source": cfg.source}
-    ):
+    with stage_run("ingest", params_file, IngestConfig, inputs=(raw_dir,)) as cfg:
+        tag_run({"source": cfg.source})
         result = ingest_from_config(cfg, raw_dir, out_dir)
         metrics = metrics_of(result.summary)
         write_json_atomic(metrics_file, metrics)

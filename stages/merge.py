@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from benchmark.core.composition import write_composition
 from benchmark.core.config.data import SplitConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest, rebase, write_manifest
-from benchmark.core.splits import merge_synthetic, write_composition
-from stages.support.params import load_section
+from benchmark.core.splits import merge_synthetic
 from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -38,9 +38,8 @@ def main(
     metrics_file: Path,
 ) -> None:
     """Add the validated synthetic rows to the real split; test stays real."""
-    cfg = load_section(params_file, "split", SplitConfig)
     inputs = (split_manifest, synthetic_manifest)
-    with stage_run("merge", params_file, ("split",), inputs=inputs):
+    with stage_run("merge", params_file, SplitConfig, section="split", inputs=inputs) as cfg:
         real = rebase(read_manifest(split_manifest, split_root), split_root, data_root)
         synthetic = read_manifest(synthetic_manifest, synthetic_root)
         synthetic = rebase(synthetic, synthetic_root, data_root)

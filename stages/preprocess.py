@@ -10,7 +10,6 @@ from benchmark.core.config.downstream import PreprocessConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest
 from benchmark.preprocess.run import build_cache
-from stages.support.params import load_section
 from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -26,8 +25,8 @@ def main(
     params_file: Path, manifest_file: Path, data_root: Path, out_dir: Path, metrics_file: Path
 ) -> None:
     """Resize, denoise, gamma, CLAHE and hair removal, cached per split."""
-    cfg = load_section(params_file, "preprocess", PreprocessConfig)
-    with stage_run("preprocess", params_file, ("preprocess",), inputs=(manifest_file,)):
+    inputs = (manifest_file,)
+    with stage_run("preprocess", params_file, PreprocessConfig, inputs=inputs) as cfg:
         manifest = read_manifest(manifest_file, data_root)
         metrics = build_cache(manifest, data_root, out_dir, cfg)
         write_json_atomic(metrics_file, metrics)

@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import click
 
 from benchmark.core import provenance as prov
+from benchmark.core.config.data import IngestConfig
 from benchmark.core.io import write_json_atomic
-from benchmark.report.collect import Runtime
-from benchmark.report.render import write_report
-from stages.support.lookup import latest_runs, latest_runtime, latest_variant_runtime, stage_run_ids
-from stages.support.params import read_params
+from benchmark.report import run_header, write_report
+from stages.support.params import profile
 from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
-
-
-def _header(params_file: Path, lock: Path, run_ids: dict[str, str]) -> dict[str, str]:
-    params = read_params(params_file)
-    source = params.get("ingest", {}).get("source", "?")
-    raw = params.get("data", {}).get("raw_dir", "?")
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock.is_file() else "none"
-    header = {
-        "data source": f"{source} ({raw})",
-        "profile": str(params.get("profile")),
-        "git commit": prov.git_commit(),
-        "dvc.lock sha256": digest,
-    }
-    header |= {f"MLflow run: {stage}": run_id for stage, run_id in sorted(run_ids.items())}
-    return header
 
 
 @click.command()
 @click.option("--params", "params_file", type=_PATH, default="params.yaml", show_default=True)
 @click.option("--reports-dir", required=True, type=_PATH, help="The stages' report folders.")
 @click.option("--metrics-dir", required=True, type=_PATH, help="The stages' metrics files.")
-@click.option("--lock", type=_PATH, default="dvc.lock", show_default=True)
+@click.option("--runtime-dir", required=True, type=_PATH, help="The stages' runtimes files.")
+@click.option("--raw-dir", required=True, type=_PATH, help="Where the source data came from.")
 @click.option("--out-html", required=True, type=_PATH)
 @click.option("--out-md", required=True, type=_PATH)
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
@@ -45,27 +29,20 @@ def main(
     params_file: Path,
     reports_dir: Path,
     metrics_dir: Path,
-    lock: Path,
+    runtime_dir: Path,
+    raw_dir: Path,
     out_html: Path,
     out_md: Path,
     metrics_file: Path,
 ) -> None:
     """Compile paper Tables 1-5, figures and the fairness audit into one page."""
-    runs = latest_runs(str(read_params(params_file).get("profile", "embedded")))
-    times = {}
-    # The paper times the augmented model; the baseline stands in where it did not run.
-    classification = latest_variant_runtime(
-        runs, "classify", "ms_per_image", ("augmented", "baseline")
-    )
-    for key, found in (
-        ("generation", latest_runtime(runs, "generate", "seconds_per_image")),
-        ("classification", classification),
-    ):
-        if found is not None:
-            times[key] = Runtime(found[0], f"MLflow run {found[1]}")
-    header = _header(params_file, lock, stage_run_ids(runs))
-    with stage_run("report", params_file, (), inputs=(metrics_dir,)):
-        summary = write_report(reports_dir, metrics_dir, header, out_html, out_md, runtimes=times)
+    inputs = (reports_dir, metrics_dir)
+    with stage_run(
+        "report", params_file, IngestConfig, section="ingest", logged=(), inputs=inputs
+    ) as ingest:
+        header = run_header(ingest.source, str(raw_dir), profile(params_file), prov.git_commit())
+        args = (reports_dir, metrics_dir, header, out_html, out_md)
+        summary = write_report(*args, runtime_dir=runtime_dir)
         metrics = {
             "tables": len(summary["tables"]),
             "figures": len(summary["figures"]),

@@ -8,12 +8,12 @@ import click
 
 from benchmark.core.config.downstream import SegmentConfig
 from benchmark.core.io import write_json_atomic
+from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import load_split
-from benchmark.segmentation.report import write_outputs
+from benchmark.segmentation.report import runtimes, write_outputs
 from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
 from stages.support.nested import child_run, log_history
-from stages.support.params import load_section
 from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -30,6 +30,7 @@ def _tags(name: str) -> dict[str, str]:
 @click.option("--models-dir", required=True, type=_PATH, help="FCN weights (safetensors).")
 @click.option("--out-dir", required=True, type=_PATH, help="Table 3, per-FST tables, figures.")
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
+@click.option("--runtime", "runtime_file", required=True, type=_PATH, help="ms/image per model.")
 def main(
     params_file: Path,
     cache_dir: Path,
@@ -37,16 +38,17 @@ def main(
     models_dir: Path,
     out_dir: Path,
     metrics_file: Path,
+    runtime_file: Path,
 ) -> None:
     """Train baseline and augmented FCNs, run Max-Flow, evaluate on real test images."""
-    cfg = load_section(params_file, "segment", SegmentConfig)
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
-    with stage_run("segment", params_file, ("segment",), inputs=inputs):
+    with stage_run("segment", params_file, SegmentConfig, inputs=inputs) as cfg:
         skip = unavailable(cache_dir)
         if set(skip) == set(MODELS):
             why = NotRun(skip["maxflow"])
             write_not_run(why, out_dir, models_dir)
             finish_not_run("segment", why, metrics_file)
+            Runtimes("ms/image", {}).write(runtime_file)
             return
         for name, why_not in skip.items():
             log_not_run(why_not, name)
@@ -54,6 +56,7 @@ def main(
         test = load_split(cache_dir, "test")
         metrics = write_outputs(outcomes, test, out_dir, cfg.overlays, cfg.maxflow_input, skip)
         write_json_atomic(metrics_file, metrics)
+        runtimes(outcomes).write(runtime_file)
         log_outputs(metrics, *sorted(out_dir.glob("table3.*")), out_dir / "by_fst.png")
         for outcome in outcomes:
             with child_run("segment", outcome.name, _tags(outcome.name)):

@@ -11,7 +11,6 @@ from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest, write_manifest
 from benchmark.skintone.outputs import write_outputs
 from benchmark.skintone.run import add_skintone
-from stages.support.params import load_section
 from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -33,8 +32,7 @@ def main(
     metrics_file: Path,
 ) -> None:
     """Estimate ITA and FST for every image and write paper Table 1 and Figure 4."""
-    cfg = load_section(params_file, "skintone", SkintoneConfig)
-    with stage_run("skintone", params_file, ("skintone",), inputs=(manifest_in,)):
+    with stage_run("skintone", params_file, SkintoneConfig, inputs=(manifest_in,)) as cfg:
         manifest = add_skintone(read_manifest(manifest_in, data_root), data_root, cfg)
         write_manifest(manifest, out_manifest, data_root=data_root)
         metrics = write_outputs(manifest, out_dir, cfg.primary)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from benchmark.core.composition import write_composition
 from benchmark.core.config.data import SplitConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest, write_manifest
-from benchmark.core.splits import make_splits, write_composition
-from stages.support.params import load_section
+from benchmark.core.splits import make_splits
 from stages.support.tracking import log_outputs, stage_run
 
 _PATH = click.Path(path_type=Path)
@@ -32,8 +32,7 @@ def main(
     metrics_file: Path,
 ) -> None:
     """Split the real images by patient (and shared lesion); synthetic rows join in merge."""
-    cfg = load_section(params_file, "split", SplitConfig)
-    with stage_run("split", params_file, ("split",), inputs=(manifest_in,)):
+    with stage_run("split", params_file, SplitConfig, inputs=(manifest_in,)) as cfg:
         manifest = make_splits(read_manifest(manifest_in, data_root), cfg)
         write_manifest(manifest, out_manifest, data_root=data_root)
         metrics = write_composition(manifest, out_dir)

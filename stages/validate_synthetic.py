@@ -40,12 +40,12 @@ def main(
     metrics_file: Path,
 ) -> None:
     """Validate synthetic images against the LoRA's own (train-split) dark-skin images."""
-    cfg = load_section(params_file, "validate_synthetic", ValidateSyntheticConfig)
     tone = load_section(params_file, "skintone", SkintoneConfig)
     record = FinetuneRecord.read(finetune_dir / RECORD_FILE)
     inputs = (synthetic_root / "manifest.parquet",)
-    sections = ("validate_synthetic", "skintone")
-    with stage_run("validate_synthetic", params_file, sections, inputs=inputs):
+    logged = ("validate_synthetic", "skintone")
+    config = ValidateSyntheticConfig
+    with stage_run("validate_synthetic", params_file, config, logged=logged, inputs=inputs) as cfg:
         real = read_manifest(real_manifest, real_root)
         synthetic = read_manifest(synthetic_root / "manifest.parquet", synthetic_root)
         why = record.not_run

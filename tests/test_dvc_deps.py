@@ -107,7 +107,8 @@ def test_a_missing_and_a_stale_dep_are_both_caught() -> None:
     assert "benchmark/core/splits.py" in missing_deps(files, without_core)
     assert stale_deps(files, [*deps, "benchmark/segmentation"]) == ["benchmark/segmentation"]
     assert stale_deps(files, [*deps, "benchmark/ingest/run.py"]) == ["benchmark/ingest/run.py"]
-    assert not missing_deps(files, deps) and not stale_deps(files, deps)
+    assert not missing_deps(files, deps)
+    assert not stale_deps(files, deps)
 
 
 def test_import_walk_finds_transitive_modules() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import typing
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -14,7 +17,7 @@ from benchmark.core.config.downstream import (
     SegmentConfig,
 )
 from benchmark.core.config.generative import FinetuneConfig, GenerateConfig, ValidateSyntheticConfig
-from stages.support.params import load_section, profile
+from stages.support.params import load_section, profile, read_params
 from tests.conftest import REPO
 
 SECTIONS = {
@@ -75,3 +78,41 @@ def test_params_rewritten_by_dvc_exp_run_still_load(tmp_path: Path) -> None:
     cfg = load_section(path, "finetune_lora", FinetuneConfig)
     assert cfg.mixed_precision == "no"
     assert cfg.learning_rate == 1e-4
+
+
+def _offered(comment: str) -> set[str]:
+    """Options an ``a (note) | b | c on a GPU`` comment offers: each part's first word.
+
+    Parenthesised notes go first, then any lead-in up to the last colon ("which estimate: a").
+    """
+    text = re.sub(r"\([^()]*\)", "", comment).rsplit(":", 1)[-1]
+    return {part.split()[0] for part in text.split("|") if part.split()}
+
+
+def _option_comments(path: Path) -> dict[tuple[str, str], str]:
+    """``(section, key) -> comment`` for every ``key: value  # ... | ...`` line of a section."""
+    found, section = {}, ""
+    for line in path.read_text().splitlines():
+        if top := re.match(r"(\w+):", line):
+            section = top.group(1)
+        elif (key := re.match(r"  (\w+):[^#]*#(.*)$", line)) and "|" in key.group(2):
+            found[(section, key.group(1))] = key.group(2)
+    return found
+
+
+def test_the_option_comments_of_params_yaml_list_exactly_what_the_config_accepts() -> None:
+    """Every ``Literal`` setting's comment offers its accepted values: no more, no fewer."""
+    path = REPO / "params.yaml"
+    params, comments = read_params(path), _option_comments(path)
+    checked = set()
+    for section, cls in SECTIONS.items():
+        for key, hint in typing.get_type_hints(cls).items():
+            if typing.get_origin(hint) is not Literal:
+                continue
+            where = f"params.yaml: {section}.{key}"
+            assert (section, key) in comments, f"{where} has no 'a | b' comment of its options"
+            offered = _offered(comments[section, key]) | {params[section][key]}
+            assert offered == set(typing.get_args(hint)), where
+            checked.add((section, key))
+    assert set(comments) == checked, "an 'a | b' comment on a setting that is not a choice"
+    assert _offered(" which: a (x | y) | b on a GPU") == {"a", "b"}

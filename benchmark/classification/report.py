@@ -12,20 +12,15 @@ import pandas as pd
 from scipy import stats
 
 from benchmark.classification.run import RunResult
+from benchmark.classification.section import LABELS, METRICS, table5_section
 from benchmark.core.caveats import PHANTOM_WARNING, SEED_INTERVAL, is_phantom
+from benchmark.core.document import write_sections
 from benchmark.core.fitzpatrick import dark_count, few_dark_warning
 from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun
 from benchmark.metrics.classification import binary_summary
 
-METRICS = {
-    "loss": "Loss",
-    "accuracy": "Accuracy (%)",
-    "auc": "AUC",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-}
 # Paper Table 5: (train, validation); accuracy in percent. The paper has no test column.
 PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
     "baseline": {
@@ -45,7 +40,6 @@ PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
         "f1": (0.90, 0.88),
     },
 }
-LABELS = {"baseline": "Baseline", "augmented": "Augmented"}
 
 
 def mean_interval(values: list[float]) -> tuple[float, float, float]:
@@ -168,6 +162,14 @@ def val_synthetic(results: list[RunResult]) -> dict[str, int]:
     return {r.variant: int((r.predictions["val"]["source"] != "real").sum()) for r in results}
 
 
+def runtimes(results: list[RunResult]) -> Runtimes:
+    """Each variant's test-split prediction time, ms/image, mean over its seeds."""
+    by_variant: dict[str, list[float]] = {}
+    for r in results:
+        by_variant.setdefault(r.variant, []).append(r.ms_per_image)
+    return Runtimes("ms/image", {v: float(np.mean(ms)) for v, ms in by_variant.items()})
+
+
 def write_outputs(
     results: list[RunResult],
     class_weights: tuple[float, float],
@@ -204,16 +206,18 @@ def write_outputs(
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table5.csv")
         (tmp / "table5.md").write_text(_markdown(table, not_run_lines + lines))
-        write_json_atomic(
-            tmp / "table5.json",
-            {
-                "paper": PAPER_TABLE5,
-                "ours": intervals,
-                "not_run": skipped,
-                "notes": lines,
-                "val_synthetic": val_synthetic(results),
-            },
-        )
+        t5 = {
+            "paper": PAPER_TABLE5,
+            "ours": intervals,
+            "not_run": skipped,
+            "notes": lines,
+            "val_synthetic": val_synthetic(results),
+        }
+        write_json_atomic(tmp / "table5.json", t5)
+        test = results[0].predictions["test"]
+        seeds = {v: sorted({r.seed for r in results if r.variant == v}) for v in intervals}
+        phantom = is_phantom(test.get("dataset", []))
+        write_sections(tmp, table5_section(t5, seeds, phantom, dark_count(test["fst"])))
         per_seed.to_csv(tmp / "per_seed.csv", index=False)
         history.to_csv(tmp / "history.csv", index=False)
         (tmp / "curves").mkdir()  # one file per variant (seeds one after another) for dvc plots

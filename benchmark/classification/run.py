@@ -24,7 +24,9 @@ from benchmark.classification.inference import predict_proba
 from benchmark.classification.model import save_checkpoint
 from benchmark.classification.train import ClassifierFit, train_classifier
 from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.fitzpatrick import MISSING
 from benchmark.core.io import atomic_path
+from benchmark.core.naming import run_name
 from benchmark.preprocess.cache import CachedSplit, load_split
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -57,7 +59,7 @@ class RunResult:
     @property
     def name(self) -> str:
         """``<variant>_seed<seed>``, the stem of its files."""
-        return f"{self.variant}_seed{self.seed}"
+        return run_name(self.variant, self.seed)
 
 
 def _data(
@@ -81,7 +83,7 @@ def _predictions(
             "patient_id": patient.astype(object).to_numpy(),
             "y_true": labels(split.index, rows),
             "y_score": scores.astype(np.float64),
-            "fst": fst.astype(object).fillna("missing").to_numpy(),
+            "fst": fst.astype(object).fillna(MISSING).to_numpy(),
             "source": index["source"].to_numpy(),
             "dataset": index.get("dataset", absent).astype(object).to_numpy(),
         }
@@ -161,7 +163,7 @@ def run_classification(
                 fit = train_classifier(
                     _data(splits["train"], rows), val, cfg, seed, f"{variant} seed {seed}"
                 )
-                save_checkpoint(fit.model, tmp / f"{variant}_seed{seed}.safetensors")
+                save_checkpoint(fit.model, tmp / f"{run_name(variant, seed)}.safetensors")
                 predictions = {
                     name: _predictions(fit.model, splits[name], r, cfg)
                     for name, r in (("train", rows), ("val", val_rows))
@@ -169,7 +171,7 @@ def run_classification(
                 start = time.perf_counter()
                 predictions["test"] = _predictions(fit.model, splits["test"], test_rows, cfg)
                 ms = 1000 * (time.perf_counter() - start) / max(len(test_rows), 1)
-                file = models_dir / f"{variant}_seed{seed}.safetensors"
+                file = models_dir / f"{run_name(variant, seed)}.safetensors"
                 results.append(RunResult(variant, seed, fit, predictions, synthetic, file, ms))
     return results
 

@@ -39,6 +39,7 @@ DARK_TYPES: tuple[FstLabel, ...] = ("V", "VI")
 GROUP_ORDER: tuple[str, ...] = (*FST_LABELS, UNCERTAIN, MISSING)
 # Below this many FST V-VI images, numbers that rest on them are flagged as not reliable.
 FEW_DARK = 50
+FEW_DARK_PHRASE = "numbers about dark skin are not reliable"
 # Lower bounds (exclusive) of types I..V; type VI is everything at or below -30.
 FST_LOWER_BOUNDS: tuple[float, ...] = (55.0, 41.0, 28.0, 10.0, -30.0)
 # Representative ITA range (degrees) used where a finite interval per type is needed.
@@ -125,10 +126,7 @@ def few_dark_warning(dark: int | None, what: str) -> str | None:
     if dark >= FEW_DARK:
         return None
     noun, verb = (what, "is") if dark == 1 else (_plural(what), "are")
-    return (
-        f"Only {dark} {noun} {verb} FST V–VI: numbers about dark skin are not reliable "
-        f"(fewer than {FEW_DARK})."
-    )
+    return f"Only {dark} {noun} {verb} FST V–VI: {FEW_DARK_PHRASE} (fewer than {FEW_DARK})."
 
 
 def _plural(what: str) -> str:

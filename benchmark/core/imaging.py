@@ -13,6 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+MASK_THRESHOLD = 127
+"""Grey level (0..255) above which a non-binary mask pixel is lesion, for :func:`to_mask`.
+
+The default of ``ingest.mask_threshold`` and ``skinbench ingest --mask-threshold``, and the
+threshold of masks read after ingest (preprocessing, the ``ita`` tool).
+"""
+
 
 class ImageProblemError(Exception):
     """A file cannot be used; ``reason`` is a short code, the message the detail."""
@@ -71,7 +78,17 @@ def to_rgb8(image: Image.Image) -> tuple[NDArray[np.uint8], str | None]:
 
 
 def to_mask(image: Image.Image, threshold: int) -> tuple[NDArray[np.uint8], bool]:
-    """Binary mask {0, 255} of shape (H, W) and whether thresholding/scaling was needed."""
+    """Binary mask {0, 255} of shape (H, W) and whether thresholding/scaling was needed.
+
+    Args:
+        image: The mask image, any mode (16-bit values are scaled to 0..255; in colour masks
+            any lit channel marks lesion).
+        threshold: Masks that are neither {0, 255} nor {0, 1} become ``value > threshold``
+            (usually :data:`MASK_THRESHOLD`).
+
+    Returns:
+        The mask and whether it was thresholded or scaled.
+    """
     if image.mode.startswith("I;16") or image.mode == "I":
         values = np.asarray(image, dtype=np.float64) * 255.0 / 65535.0
     elif image.mode in ("L", "1", "P"):

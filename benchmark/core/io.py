@@ -79,6 +79,26 @@ def write_text_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_json(path: Path, expect: type = object) -> Any:
+    """Parse a JSON file this project wrote (or a user gave), checking its top-level type.
+
+    Args:
+        path: The file.
+        expect: The type the top level must have (``dict``, ``list``; ``object``: any).
+
+    Raises:
+        FileContentError: Unreadable, not JSON, or of another top-level type (naming it).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileContentError(path, f"not a readable JSON file: {exc}") from exc
+    if not isinstance(data, expect):
+        kind = "an object" if expect is dict else "a list" if expect is list else expect.__name__
+        raise FileContentError(path, f"top level: expected {kind}, found {type(data).__name__}")
+    return data
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as indented, key-sorted JSON to ``path`` atomically.
 

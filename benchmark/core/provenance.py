@@ -1,12 +1,15 @@
 """Provenance: which code, data and params a run saw (digests, git commit, flat dicts).
 
-Pure helpers; the stages turn them into tracking tags and metrics.
+Pure helpers; the stages turn them into tracking tags and metrics. The tracking store's
+address is named here too (:func:`tracking_uri`), without importing mlflow, so that the stages
+and ``skinbench ui`` open the same store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,6 +18,27 @@ from typing import Any
 _FULL_HASH_BELOW = 2**20
 _TABLES = (".csv", ".parquet", ".json")
 _CHUNK = 2**20
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+TRACKING_DB = "mlflow.db"
+
+
+def default_tracking_uri(cwd: Path | None = None) -> str:
+    """The project's own tracking store: ``sqlite:///<cwd>/mlflow.db``.
+
+    Args:
+        cwd: Folder of the store (default: the working directory, the repo root when DVC
+            runs a stage); a relative folder is made absolute.
+
+    Returns:
+        The SQLite URI, with an absolute path.
+    """
+    folder = Path.cwd() if cwd is None else Path(cwd).absolute()
+    return f"sqlite:///{folder / TRACKING_DB}"
+
+
+def tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI`` when set and non-empty, else :func:`default_tracking_uri`."""
+    return os.environ.get(TRACKING_URI_ENV) or default_tracking_uri()
 
 
 def file_sha256(path: Path) -> str:

@@ -9,11 +9,10 @@ holding the reason (read back by downstream stages and the report) and metrics s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.core.io import FileContentError, atomic_path, write_json_atomic
+from benchmark.core.io import FileContentError, atomic_path, read_json, write_json_atomic
 
 NOT_RUN_FILE = "not_run.json"
 NOT_RUN = "not run"
@@ -58,10 +57,7 @@ def read_not_run(folder: Path) -> NotRun | None:
     path = Path(folder) / NOT_RUN_FILE
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileContentError(path, f"not a readable JSON file: {exc}") from exc
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("status") != NOT_RUN or "reason" not in data:
         raise FileContentError(path, f"expected {{'status': '{NOT_RUN}', 'reason': ...}}")
     return NotRun(str(data["reason"]))

@@ -13,9 +13,12 @@ from typing import Any
 import pandas as pd
 
 from benchmark.core.config.downstream import FairnessConfig
+from benchmark.core.document import write_sections
 from benchmark.core.io import atomic_path
+from benchmark.core.naming import parse_run_name, run_name
 from benchmark.fairness.audit import audit_file, report_warnings, write_audit
 from benchmark.fairness.compare import compare_files, write_comparison
+from benchmark.fairness.section import fairness_section
 
 KEY_METRICS = ("sensitivity", "specificity", "auc")
 PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)
@@ -81,7 +84,8 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dic
             + summary.to_markdown(index=False, floatfmt=".3f")
             + "\n"
         )
-        paired = _compare(predictions_dir, cfg, sorted(results), tmp)
+        paired, comparisons = _compare(predictions_dir, cfg, sorted(results), tmp)
+        write_sections(tmp, fairness_section(results, comparisons, bool(first.get("phantom"))))
     metrics: dict[str, Any] = {
         row["run"]: {k: v for k, v in row.items() if k != "run"}
         for row in summary.to_dict("records")
@@ -94,17 +98,21 @@ def pairs(runs: list[str], compare: tuple[tuple[str, str], ...]) -> list[tuple[s
     out = []
     for a, b in compare:
         for run in runs:
-            variant, _, seed = run.rpartition("_seed")
-            if variant == a and f"{b}_seed{seed}" in runs:
-                out.append((f"{b}_vs_{a}_seed{seed}", run, f"{b}_seed{seed}"))
+            variant, seed = parse_run_name(run)
+            if variant == a and run_name(b, seed) in runs:
+                out.append((f"{b}_vs_{run_name(a, seed)}", run, run_name(b, seed)))
     return out
 
 
 def _compare(
     predictions_dir: Path, cfg: FairnessConfig, runs: list[str], out: Path
-) -> dict[str, dict[str, float]]:
-    """Write ``compare_<B>_vs_<A>_seed<s>.json/.md``; return Δ and p of the headline values."""
-    metrics = {}
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
+    """Write ``compare_<B>_vs_<A>_seed<s>.json/.md``.
+
+    Returns:
+        Δ and p of the headline values per comparison, and the comparisons themselves.
+    """
+    metrics, results = {}, {}
     for name, a, b in pairs(runs, cfg.compare):
         result = compare_files(
             predictions_dir / f"{a}_test.csv",
@@ -120,7 +128,8 @@ def _compare(
         title = f"Paired comparison: {b} against {a} on the same real test images"
         write_comparison(result, out / f"compare_{name}.json", out / f"compare_{name}.md", title)
         metrics[name] = _paired_metrics(result)
-    return metrics
+        results[name] = result
+    return metrics, results
 
 
 def _paired_metrics(result: dict[str, Any]) -> dict[str, float]:

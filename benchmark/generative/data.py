@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from benchmark.core.fitzpatrick import FST_LABELS
+from benchmark.core.fitzpatrick import FST_LABELS, MISSING
 from benchmark.core.imaging import open_image, to_rgb8
 
 TONE_WORDS = {
@@ -59,7 +59,7 @@ def dark_subset(manifest: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
 
 def subset_counts(manifest: pd.DataFrame) -> dict[str, int]:
     """Labelled real train-split images per estimated FST (for a not-run reason)."""
-    counts = _train_rows(manifest)["fst"].astype(object).fillna("missing").value_counts()
+    counts = _train_rows(manifest)["fst"].astype(object).fillna(MISSING).value_counts()
     return {str(k): int(v) for k, v in sorted(counts.items())}
 
 

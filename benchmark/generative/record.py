@@ -8,13 +8,12 @@ an image outside train is refused.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from benchmark.core.io import FileContentError, write_json_atomic
+from benchmark.core.io import FileContentError, read_json, write_json_atomic
 from benchmark.core.splits import check_training_ids
 from benchmark.core.status import NOT_RUN, NotRun
 
@@ -95,8 +94,8 @@ class FinetuneRecord:
         Raises:
             FileContentError: Unreadable, or not such a record.
         """
+        data = read_json(path, dict)
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
             sets = {
                 k: TrainingSet(**{name: tuple(v) for name, v in data.pop(k).items()}) for k in _SETS
             }

@@ -7,7 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from benchmark.core.caveats import is_phantom
+from benchmark.core.document import write_sections
 from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.generative.section import table2_section
 from benchmark.generative.validate import ValidationResult, load_resized, table2
 
 REFERENCE_COLUMNS = ("image_id", "patient_id", "split")
@@ -79,6 +82,17 @@ def write_outputs(
         The stage metrics.
     """
     table = table2(real, result.validated, dark_types)
+    metrics = {
+        "synthetic": len(synthetic),
+        "validated": len(result.validated),
+        "rejected": len(result.rejected),
+        "reference_images": len(dark),
+        "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
+        "fid": result.distribution["fid"],
+        "kid": result.distribution["kid"],
+    }
+    rows = table.reset_index(names="class").to_dict("records")
+    phantom = is_phantom(real["dataset"]) if "dataset" in real else False
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         result.metrics.to_csv(tmp / "validation.csv", index=False)
@@ -90,12 +104,5 @@ def write_outputs(
         table.to_csv(tmp / "table2.csv", index_label="class")
         (tmp / "table2.md").write_text(table.to_markdown() + "\n")
         figure3(_figure_rows(synthetic, result.rejected, dark, *roots), tmp / "figure3.png")
-    return {
-        "synthetic": len(synthetic),
-        "validated": len(result.validated),
-        "rejected": len(result.rejected),
-        "reference_images": len(dark),
-        "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
-        "fid": result.distribution["fid"],
-        "kid": result.distribution["kid"],
-    }
+        write_sections(tmp, table2_section(rows, metrics, phantom))
+    return metrics

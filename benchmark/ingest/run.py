@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from benchmark.core.config.data import IngestConfig
-from benchmark.core.imaging import ImageProblemError
+from benchmark.core.imaging import MASK_THRESHOLD, ImageProblemError
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.core.manifest import REQUIRED, is_missing, write_manifest
 from benchmark.ingest.files import attach_images, attach_masks, pair_segmentation_folder
@@ -213,7 +213,7 @@ def ingest(
     inputs: IngestInputs,
     out_dir: Path,
     link: str = "hardlink",
-    mask_threshold: int = 127,
+    mask_threshold: int = MASK_THRESHOLD,
     workers: int = 0,
     progress: bool = True,
 ) -> IngestResult:

@@ -16,8 +16,8 @@ from numpy.lib.format import open_memmap
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from benchmark.core.config.downstream import PreprocessConfig
-from benchmark.core.imaging import ImageProblemError, open_image, to_mask, to_rgb8
+from benchmark.core.config.downstream import MaxflowInput, PreprocessConfig
+from benchmark.core.imaging import MASK_THRESHOLD, ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.core.manifest import SPLITS, is_missing, write_manifest
 from benchmark.core.maxflow import MaxflowParams, segment
@@ -26,6 +26,16 @@ from benchmark.preprocess.cache import array_paths
 from benchmark.preprocess.steps import preprocess, resize, resize_mask
 
 _IN_PROCESS_BELOW = 16  # a pool costs more than it saves on a handful of images
+
+PSEUDO_MASK_INPUT: MaxflowInput = "raw"
+"""What Max-Flow segments for a synthetic image's pseudo-mask (``preprocess.synthetic_masks:
+maxflow``): ``raw``, the image resized to the cache size, or ``preprocessed``, the cached image.
+
+Fixed here, not read from ``segment.maxflow_input``, which chooses Max-Flow's input on the
+test images only: Max-Flow does its own hair and shading handling, and CLAHE's local contrast
+changes hurt it (README, "Preprocessing and segmentation"), so the pseudo-masks the FCNs train
+on come from the raw image whichever input the test-time comparison uses.
+"""
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,11 @@ def _work(job: _Job) -> _Done | tuple[str, str]:
             )
         size = job.cfg.size
         if job.mask is not None:
-            truth, _ = to_mask(open_image(job.mask, "mask"), 127)
+            truth, _ = to_mask(open_image(job.mask, "mask"), MASK_THRESHOLD)
             mask, source = resize_mask(truth, size), "ground_truth"
         elif job.pseudo_mask:
-            # On the resized original: Max-Flow does its own hair and shading handling, and
-            # CLAHE's local contrast changes hurt it (see README, Preprocessing).
-            mask, source = segment(resize(rgb, size), MaxflowParams()), "maxflow"
+            seen = resize(rgb, size) if PSEUDO_MASK_INPUT == "raw" else done.image
+            mask, source = segment(seen, MaxflowParams()), "maxflow"
         else:
             mask, source = np.zeros((size, size), np.uint8), "none"
     except ImageProblemError as exc:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from benchmark.core.document import Block, Figure, Para, Section, Table
 from benchmark.core.io import write_text_atomic
-from benchmark.report.collect import ReportData, Runtime, collect
-from benchmark.report.model import Block, Figure, Para, Section, Table
+from benchmark.report.collect import ReportData, collect
 from benchmark.report.sections import TITLE, build, summary
 
 CSS = """
@@ -59,11 +59,23 @@ def render_markdown(
     base = Path(out_dir) if out_dir is not None else data.reports_dir
     lines = [f"# {TITLE}", ""]
     for section in build(data, header):
-        lines += _md_block(section, base, 2)
+        lines += _md_block(section, _Place(data.reports_dir, base), 2)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_block(block: Block, base: Path, level: int) -> list[str]:
+class _Place:
+    """Where figures are (``reports``) and where the page goes (``out``)."""
+
+    def __init__(self, reports: Path, out: Path) -> None:
+        self.reports, self.out = reports, out
+
+    def figure(self, fig: Figure) -> tuple[str, bool]:
+        """The figure's path relative to the page, and whether the file exists."""
+        path = self.reports / fig.path
+        return _relative(path, self.out), path.is_file()
+
+
+def _md_block(block: Block, base: _Place, level: int) -> list[str]:
     if isinstance(block, Section):
         out = [f"{'#' * min(level, 6)} {block.title}", ""]
         for child in block.blocks:
@@ -72,9 +84,10 @@ def _md_block(block: Block, base: Path, level: int) -> list[str]:
     if isinstance(block, Table):
         return _md_table(block)
     if isinstance(block, Figure):
-        if not block.exists:
-            return [f"> **Missing figure:** {_relative(block.path, base)} was not found.", ""]
-        return [f"![{_md(block.alt)}]({quote(_relative(block.path, base))})", "", block.caption, ""]
+        rel, exists = base.figure(block)
+        if not exists:
+            return [f"> **Missing figure:** {block.path} was not found.", ""]
+        return [f"![{_md(block.alt)}]({quote(rel)})", "", block.caption, ""]
     prefix = {"warning": "> **Warning:** ", "notrun": "> "}.get(block.kind, "")
     return [prefix + block.text, ""]
 
@@ -112,7 +125,8 @@ def render_html(data: ReportData, header: Mapping[str, str], out_dir: Path) -> s
     """
     sections = build(data, header)
     nav = "".join(f'<li><a href="#{s.id}">{html.escape(s.title)}</a></li>' for s in sections)
-    body = "\n".join(_html_block(s, Path(out_dir), 2) for s in sections)
+    place = _Place(data.reports_dir, Path(out_dir))
+    body = "\n".join(_html_block(s, place, 2) for s in sections)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(TITLE)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -120,7 +134,7 @@ def render_html(data: ReportData, header: Mapping[str, str], out_dir: Path) -> s
     )
 
 
-def _html_block(block: Block, base: Path, level: int) -> str:
+def _html_block(block: Block, base: _Place, level: int) -> str:
     if isinstance(block, Section):
         h = min(level, 6)
         inner = "\n".join(_html_block(b, base, level + 1) for b in block.blocks)
@@ -138,11 +152,11 @@ def _html_para(para: Para) -> str:
     return f'<p class="{para.kind}">{html.escape(label + para.text)}</p>'
 
 
-def _html_figure(fig: Figure, base: Path) -> str:
-    rel = _relative(fig.path, base)
+def _html_figure(fig: Figure, base: _Place) -> str:
+    rel, exists = base.figure(fig)
     caption = f"<figcaption>{html.escape(fig.caption)}</figcaption>"
-    if not fig.exists:
-        missing = f"Missing figure: {rel} was not found."
+    if not exists:
+        missing = f"Missing figure: {fig.path} was not found."
         note = f'<p class="missing">{html.escape(missing)}</p>'
         return f'<figure id="{fig.id}">\n{note}\n{caption}\n</figure>'
     src = html.escape(quote(rel), quote=True)
@@ -178,9 +192,9 @@ def write_report(
     out_html: Path,
     out_md: Path,
     *,
-    runtimes: Mapping[str, Runtime] | None = None,
+    runtime_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Collect the stage outputs and write the HTML and Markdown reports atomically.
+    """Collect the stages' parts and write the HTML and Markdown reports atomically.
 
     Args:
         reports_dir: Folder holding the stages' report folders.
@@ -188,7 +202,8 @@ def write_report(
         header: Key/values shown first, rendered as given.
         out_html: Path of the HTML page (``reports/index.html``).
         out_md: Path of the Markdown (``reports/tables.md``).
-        runtimes: Runtimes the caller read elsewhere (see :func:`collect`).
+        runtime_dir: Folder holding ``<stage>.json`` runtimes (default
+            ``metrics_dir/runtime``).
 
     Returns:
         ``tables`` (ids), ``figures`` and ``figures_missing`` (paths relative to
@@ -197,7 +212,7 @@ def write_report(
     Raises:
         FileContentError: A stage output is malformed (the message names it).
     """
-    data = collect(reports_dir, metrics_dir, runtimes=runtimes)
+    data = collect(reports_dir, metrics_dir, runtime_dir)
     out_html, out_md = Path(out_html), Path(out_md)
     page = render_html(data, header, out_html.parent)
     text = render_markdown(data, header, out_md.parent)

@@ -9,25 +9,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmark.core.caveats import PHANTOM_WARNING, is_phantom
+from benchmark.core.document import write_sections
 from benchmark.core.fitzpatrick import dark_count, few_dark_warning
 from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun
 from benchmark.metrics.segmentation import METRICS, miss_penalty
 from benchmark.preprocess.cache import CachedSplit
 from benchmark.segmentation.run import Outcome, per_image_table
+from benchmark.segmentation.section import LABELS, ROWS, table3_section
 
-LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
-ROWS = {
-    "iou": "Mean IoU",
-    "dice": "Dice coefficient",
-    "precision": "Precision",
-    "recall": "Recall (sensitivity)",
-    "hausdorff": "Hausdorff dist. (px)",
-    "hd95": "HD95 (px)",
-    "specificity": "Specificity",
-    "missed": "Missed lesions (empty prediction; images)",
-    "ms_per_image": "Execution time (ms/image)",
-}
 # Paper Table 3 (Max-Flow, baseline CNN, augmented CNN); the paper reports no HD95.
 PAPER_TABLE3: dict[str, dict[str, float]] = {
     "maxflow": {
@@ -64,7 +56,8 @@ def table3(outcomes: list[Outcome]) -> pd.DataFrame:
     """Rows: metrics; columns: ``<model> (paper)`` and ``<model> (ours)`` per model."""
     table = pd.DataFrame(index=list(ROWS.values()))
     for o in outcomes:
-        ours = {**o.summary["mean"], "ms_per_image": o.summary["ms_per_image"]}
+        # Times vary run to run: they go to the runtimes file (see :func:`runtimes`).
+        ours = dict(o.summary["mean"])
         ours["missed"] = o.summary["empty_cases"]["pred_empty"]
         paper = PAPER_TABLE3[o.name]
         table[f"{LABELS[o.name]} (paper)"] = [paper.get(k, np.nan) for k in ROWS]
@@ -121,12 +114,14 @@ def notes(outcomes: list[Outcome], test: CachedSplit, maxflow_input: str) -> lis
     )
     if (warning := few_dark_warning(dark, "test image")) is not None:
         out.append(warning)
-    if set(test.index["dataset"].dropna()) <= {"phantoms"}:
-        out.append(
-            "Embedded profile: phantom images, not dermoscopy. These numbers test the "
-            "pipeline, not the methods."
-        )
+    if is_phantom(test.index["dataset"]):
+        out.append(PHANTOM_WARNING)
     return out
+
+
+def runtimes(outcomes: list[Outcome]) -> Runtimes:
+    """Each model's inference time on the test split, ms/image."""
+    return Runtimes("ms/image", {o.name: float(o.summary["ms_per_image"]) for o in outcomes})
 
 
 def _markdown(table: pd.DataFrame, fst: pd.DataFrame, lines: list[str]) -> str:
@@ -230,14 +225,14 @@ def write_outputs(
     maxflow_input: str,
     not_run: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write Table 3 (CSV/JSON/Markdown), per-image and per-FST tables, and the figures.
+    """Write Table 3 (CSV/JSON/Markdown, report section), per-image and per-FST tables, figures.
 
     Models in ``not_run`` get no column; their reasons go into ``table3.md``'s notes,
     ``table3.json`` (``not_run``) and the metrics (``status: not run``).
 
     Returns:
         The stage metrics: for each model the means, ``n_defined``, ``empty_cases``,
-        ``ms_per_image`` and training-set sizes; or its status and reason.
+        and training-set sizes; or its status and reason. Times: :func:`runtimes`.
     """
     skipped = dict(not_run or {})
     table, fst, lines = (
@@ -252,16 +247,16 @@ def write_outputs(
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table3.csv")
         (tmp / "table3.md").write_text(_markdown(table, fst, not_run_lines + lines))
-        write_json_atomic(
-            tmp / "table3.json",
-            {
-                "models": {o.name: metrics[o.name] for o in outcomes},
-                "not_run": skipped,
-                "notes": lines,
-                "paper": PAPER_TABLE3,
-                "by_fst": fst.to_dict(orient="records"),
-            },
-        )
+        t3 = {
+            "models": {o.name: metrics[o.name] for o in outcomes},
+            "not_run": skipped,
+            "notes": lines,
+            "paper": PAPER_TABLE3,
+            "by_fst": fst.to_dict(orient="records"),
+        }
+        write_json_atomic(tmp / "table3.json", t3)
+        phantom = is_phantom(test.index["dataset"])
+        write_sections(tmp, table3_section(t3, phantom, dark_count(test.index["fst"])))
         fst.to_csv(tmp / "by_fst.csv", index=False)
         per_image_table(outcomes, test.index).to_csv(tmp / "per_image.csv", index=False)
         _history(outcomes).to_csv(tmp / "history.csv", index=False)

@@ -7,9 +7,12 @@ from typing import Any
 
 import pandas as pd
 
+from benchmark.core.caveats import is_phantom
+from benchmark.core.document import write_sections
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.metrics.agreement import fst_agreement
 from benchmark.skintone import tables
+from benchmark.skintone.section import table1_section
 
 
 def _notes(
@@ -87,10 +90,10 @@ def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[s
     with atomic_path(Path(out_dir)) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table1.csv", index_label="fst")
-        write_json_atomic(
-            tmp / "table1.json",
-            {"rows": table.reset_index(names="fst").to_dict("records"), "notes": notes},
-        )
+        rows = table.reset_index(names="fst").to_dict("records")
+        write_json_atomic(tmp / "table1.json", {"rows": rows, "notes": notes})
+        phantom = is_phantom(manifest["dataset"]) if "dataset" in manifest else False
+        write_sections(tmp, table1_section(rows, notes, agreement, phantom))
         (tmp / "table1.md").write_text(tables.table1_markdown(table, notes), encoding="utf-8")
         tables.figure4(table, tmp / "figure4.png", f"FST distribution ({len(manifest)} images)")
         effect.to_csv(tmp / "lesion_effect.csv", index_label="fst_paper")

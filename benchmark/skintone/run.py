@@ -14,7 +14,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from benchmark.core.config.data import SkintoneConfig
-from benchmark.core.imaging import ImageProblemError, open_image, to_mask, to_rgb8
+from benchmark.core.imaging import MASK_THRESHOLD, ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.skintone.estimate import ItaEstimate, estimate
 
 ESTIMATES = ("paper", "paper_literal", "lesion_excluded", "robust")
@@ -79,7 +79,7 @@ def load_for_ita(image_path: Path, mask_path: Path | None, max_side: int) -> Loa
             )
         if mask_image.size != image.size:
             mask_image = mask_image.resize(image.size, Image.Resampling.NEAREST)
-        lesion = to_mask(mask_image, 127)[0] > 0
+        lesion = to_mask(mask_image, MASK_THRESHOLD)[0] > 0
     area = original[0] * original[1] / (rgb.shape[0] * rgb.shape[1])
     return rgb, lesion, area
 

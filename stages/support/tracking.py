@@ -1,10 +1,11 @@
 """MLflow tracking for stages (the library never imports mlflow).
 
-Default store: ``sqlite:///mlflow.db`` in the working directory (the repo root when DVC runs
-a stage), git-ignored, with artifacts in ``mlartifacts/``; ``MLFLOW_TRACKING_URI`` overrides
-it. One experiment per profile; every run is tagged with git commit, stage, profile, params
-digest and input-data digest. Under ``mlflow run`` (which sets ``MLFLOW_RUN_ID``) stage runs
-become children of the project run, so one reproduction groups together in the UI.
+Default store (:func:`benchmark.core.provenance.tracking_uri`): ``mlflow.db`` in the working
+directory (the repo root when DVC runs a stage), git-ignored, with artifacts in
+``mlartifacts/``; ``MLFLOW_TRACKING_URI`` overrides it. One experiment per profile; every
+run is tagged with git commit, stage, profile, params digest and input-data digest. Under
+``mlflow run`` (which sets ``MLFLOW_RUN_ID``) stage runs become children of the project run,
+so one reproduction groups together in the UI.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmark.core import provenance as prov
 from benchmark.core.io import write_json_atomic
+from benchmark.core.provenance import tracking_uri
 from benchmark.core.status import NotRun
-from stages.support.params import read_params
+from stages.support.params import load_section, read_params
 
 EXPERIMENT_PREFIX = "skintone-bench"
-
-
-def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<cwd>/mlflow.db``."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+T = TypeVar("T")
 
 
 def _experiment_id(mlflow: Any, name: str) -> str:
@@ -42,10 +40,40 @@ def _experiment_id(mlflow: Any, name: str) -> str:
 def stage_run(
     stage: str,
     params_file: Path,
+    config: type[T],
+    *,
+    section: str | None = None,
+    logged: tuple[str, ...] | None = None,
+    inputs: tuple[Path, ...] = (),
+    tags: Mapping[str, str] | None = None,
+) -> Iterator[T]:
+    """Load a stage's typed params, then open its MLflow run; yields the params.
+
+    Args:
+        stage: The DVC stage name (the run's name and ``stage`` tag).
+        params_file: ``params.yaml``.
+        config: The section's frozen dataclass.
+        section: The params section to load (default: ``stage``).
+        logged: Sections logged as params and digested into a tag (default: the section).
+        inputs: Files or folders digested into ``data_digest``.
+        tags: More tags (model, source...).
+
+    Raises:
+        ConfigError: The section is missing or invalid (before any run is opened).
+    """
+    name = section or stage
+    cfg = load_section(params_file, name, config)
+    with tracked_run(stage, params_file, (name,) if logged is None else logged, inputs, tags):
+        yield cfg
+
+
+@contextmanager
+def tracked_run(
+    stage: str,
+    params_file: Path,
     sections: tuple[str, ...],
     inputs: tuple[Path, ...] = (),
     tags: Mapping[str, str] | None = None,
-    run_name: str | None = None,
 ) -> Iterator[Any]:
     """Open an MLflow run for one stage, tagged for grouping and comparison.
 
@@ -65,11 +93,18 @@ def stage_run(
     if parent:
         all_tags["mlflow.parentRunId"] = parent
     exp_id = experiment or _experiment_id(mlflow, f"{EXPERIMENT_PREFIX}/{profile}")
-    with mlflow.start_run(experiment_id=exp_id, run_name=run_name or stage, tags=all_tags) as run:
+    with mlflow.start_run(experiment_id=exp_id, run_name=stage, tags=all_tags) as run:
         flat = {k: str(v)[:6000] for k, v in prov.flatten_all(used).items()}
         if flat:
             mlflow.log_params(flat)
         yield run
+
+
+def tag_run(tags: Mapping[str, str]) -> None:
+    """Add tags that depend on the loaded params (model, source) to the active run."""
+    import mlflow
+
+    mlflow.set_tags(dict(tags))
 
 
 def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmark.core.provenance import (
     data_digest,
+    default_tracking_uri,
     flatten_all,
     flatten_numeric,
     git_commit,
     mapping_digest,
+    tracking_uri,
 )
 
 
@@ -51,3 +55,17 @@ def test_content_digest_sees_large_file_edits(tmp_path: Path) -> None:
     before = content_digest([tmp_path])
     big.write_bytes(b"y" * (2**20 + 1))
     assert content_digest([tmp_path]) != before
+
+
+def test_tracking_uri_env_wins_else_mlflow_db_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert default_tracking_uri(tmp_path) == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.chdir(tmp_path)
+    assert default_tracking_uri(Path("sub")) == f"sqlite:///{Path.cwd() / 'sub' / 'mlflow.db'}"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri() == default_tracking_uri() == f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # empty counts as unset
+    assert tracking_uri() == default_tracking_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
+    assert tracking_uri() == "http://127.0.0.1:9/"

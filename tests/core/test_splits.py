@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmark.core.composition import composition, composition_markdown
 from benchmark.core.config.data import SplitConfig
 from benchmark.core.splits import (
     SplitError,
     check_splits,
-    composition,
-    composition_markdown,
     make_splits,
     merge_synthetic,
     split_groups,

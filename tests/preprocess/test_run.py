@@ -101,3 +101,26 @@ def test_unreadable_image_is_excluded_not_fatal(tmp_path: Path) -> None:
     build_cache(manifest, tmp_path / "data", tmp_path / "cache", CFG)
     gone = pd.read_csv(tmp_path / "cache" / "exclusions.csv")
     assert gone["image_id"].tolist() == [manifest.image_id.iloc[0]]
+
+
+@pytest.mark.parametrize("seen", ["raw", "preprocessed"])
+def test_pseudo_masks_segment_the_named_input(
+    seen: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PSEUDO_MASK_INPUT`` (default ``raw``), not ``segment.maxflow_input``, picks it."""
+    from benchmark.core.imaging import open_image, to_rgb8
+    from benchmark.core.maxflow import MaxflowParams, segment
+    from benchmark.preprocess import run
+    from benchmark.preprocess.steps import resize
+
+    assert run.PSEUDO_MASK_INPUT == "raw"
+    monkeypatch.setattr(run, "PSEUDO_MASK_INPUT", seen)
+    manifest = read_manifest(make_split_data(tmp_path, n=12, size=48, synthetic=2))
+    build_cache(manifest, tmp_path / "data", tmp_path / "cache", CFG)
+    train = load_split(tmp_path / "cache", "train")
+    rows = train.with_masks(("maxflow",))
+    assert len(rows) == 2
+    for row in rows:
+        rgb, _ = to_rgb8(open_image(tmp_path / "data" / train.index["image_path"].iloc[row]))
+        image = resize(rgb, 32) if seen == "raw" else train.images[row]
+        assert np.array_equal(train.masks[row], segment(image, MaxflowParams()))

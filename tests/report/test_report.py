@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.core.io import FileContentError, write_json_atomic
-from benchmark.report import Runtime, collect, render_html, render_markdown, write_report
+from benchmark.classification.section import table5_section
+from benchmark.core.composition import composition_section
+from benchmark.core.document import write_sections
+from benchmark.core.io import FileContentError
+from benchmark.core.runtime import Runtimes
+from benchmark.fairness.section import fairness_section
+from benchmark.generative.section import table2_section
+from benchmark.report import collect, render_html, render_markdown, write_report
+from benchmark.segmentation.section import table3_section
+from benchmark.skintone.section import table1_section
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = "baseline_seed42"
@@ -20,7 +28,7 @@ DARK_TEXT = "numbers about dark skin are not reliable"
 FIGURES = ("skintone/figure4.png", "synthetic/figure3.png", "segment/by_fst.png")
 FIGURES += ("segment/overlays.png", "classify/figure5.png", f"fairness/{RUN}.png")
 
-# A small fake reports/ + metrics/ tree in the stages' formats (see reports/ of a real run).
+# A small fake reports/ + metrics/ tree, written through the stages' own section writers.
 
 
 def _json(path: Path, data: Any) -> None:
@@ -58,28 +66,24 @@ def _skintone(root: Path, dark: int, phantom: bool) -> None:
     ]
     rows.append(_row(T1_KEYS, ("Total", 0, total, total, 1.0, 0, 17728, 17728)))
     notes = ["FST from the robust ITA estimate."]
-    notes += ["Images are phantoms (synthetic skin of known colour), not patients."] * phantom
-    _json(root / "skintone/table1.json", {"rows": rows, "notes": notes})
     confusion = {g: {h: counts[g] * (g == h) for h in counts} for g in list(counts)[:6]}
     reason = "kappa is undefined when a single type occurs"
     result = dict(confusion=confusion, exact=1.0, within_one=1.0, kappa_quadratic=None)
     result |= {"reason": reason, "support": total, "uncertain": 0}
-    _json(root / "skintone/agreement.json", {"primary": result})
+    write_sections(root / "skintone", table1_section(rows, notes, {"primary": result}, phantom))
 
 
-def _segment(root: Path, dark: int) -> None:
+def _segment(root: Path, dark: int, phantom: bool) -> None:
     groups = (("I", 10), ("IV", 5), ("V", dark))
     by_fst = [{"model": "augmented", "fst": f, "support": n, **SEG_MEAN} for f, n in groups]
     model = {"mean": {**SEG_MEAN, "hd95": 8.0}, "test_images": 15 + dark}
-    notes = ["Embedded profile: phantom images, not dermoscopy."]
+    notes = ["Evaluated on real test images."]
     paper = {"augmented": {**SEG_PAPER, "ms_per_image": 130}}
     table3 = {"models": {"augmented": model}, "paper": paper, "notes": notes, "by_fst": by_fst}
-    _json(root / "segment/table3.json", table3)
-    rows = [("Mean IoU", 0.85, 0.8), ("Execution time (ms/image)", 130.0, 2.5)]
-    _csv(root / "segment/table3.csv", "metric,Augmented CNN (paper),Augmented CNN (ours)", rows)
+    write_sections(root / "segment", table3_section(table3, phantom, dark))
 
 
-def _classify(root: Path) -> None:
+def _classify(root: Path, dark: int, phantom: bool, **changes: Any) -> None:
     def ours(auc: float, low: float, high: float) -> dict[str, Any]:
         head = {"loss": [0.4, 0.35, 0.45], "accuracy": [85.0, None, None], "auc": [auc, low, high]}
         return head | T5_OURS
@@ -87,12 +91,12 @@ def _classify(root: Path) -> None:
     splits = {"train": ours(0.95, 0.94, 0.96), "val": ours(0.9, 0.85, 0.95)}
     splits["test"] = ours(0.8, 0.7, 0.9)
     table5 = {"paper": {"baseline": T5_PAPER}, "ours": {"baseline": splits}}
-    _json(root / "classify/table5.json", table5 | {"notes": ["Threshold 0.5, as the paper."]})
-    rows = [("baseline", seed, split, 0.9) for seed in (42, 43) for split in splits]
-    _csv(root / "classify/per_seed.csv", "variant,seed,split,auc", rows)
+    table5 |= {"notes": ["Threshold 0.5, as the paper."], **changes}
+    part = table5_section(table5, {"baseline": [42, 43]}, phantom, dark)
+    write_sections(root / "classify", part)
 
 
-def _fairness(root: Path, dark: int) -> None:
+def _audit(dark: int) -> dict[str, Any]:
     ci = {"low": 0.6, "high": 0.9, "n_valid": 200}
     by_group = {"I": {**GROUP, "support": 40, "positives": 8}}
     by_group["V"] = GROUP | {"auc": None, "sensitivity": None, "support": dark, "positives": 0}
@@ -100,7 +104,7 @@ def _fairness(root: Path, dark: int) -> None:
     undefined = [("V", "sensitivity", "no positives"), ("V", "auc", "one class only")]
     undefined += [(None, "gap:sensitivity", few), (None, "gap:auc", few)]
     undefined += [(None, "equalized_odds_difference", "gap undefined")]
-    audit = {
+    return {
         "overall": {**GROUP, "support": 40 + dark, "positives": 8},
         "by_group": by_group,
         "worst_group": {m: {"group": "I", "value": GROUP[m]} for m in GROUP},
@@ -113,14 +117,12 @@ def _fairness(root: Path, dark: int) -> None:
         "undefined": [_row(("group", "metric", "reason"), u) for u in undefined],
         "small_groups": ["V"] if dark < 30 else [],
     }
-    _json(root / f"fairness/{RUN}.json", audit)
-    _paired(root)
 
 
 PAIRED = "augmented_vs_baseline_seed42"
 
 
-def _paired(root: Path) -> None:
+def _paired() -> dict[str, Any]:
     """A real paired comparison (its writer's format), 2 groups of 40 images."""
     from benchmark.metrics.compare import paired_comparison
 
@@ -130,34 +132,37 @@ def _paired(root: Path) -> None:
     b = np.clip(0.6 * y + 0.4 * rng.random(80), 0, 1)
     groups = np.repeat(["I", "III"], 40)
     result = paired_comparison(y, a, b, groups=groups, n_bootstrap=300)
-    extra = {"a": "baseline_seed42_test.csv", "b": "augmented_seed42_test.csv"}
-    write_json_atomic(root / f"fairness/compare_{PAIRED}.json", result | extra)  # NaN as null
+    return result | {"a": "baseline_seed42_test.csv", "b": "augmented_seed42_test.csv"}
 
 
 def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path, Path]:
-    """A fake ``reports/`` and ``metrics/`` with ``dark`` FST V images everywhere."""
+    """A fake ``reports/`` and ``metrics/``, written by the stages' section writers."""
     reports, metrics = tmp_path / "reports", tmp_path / "metrics"
     _skintone(reports, dark, phantom)
-    header = "class,original,original_dark,synthetic,augmented,"
-    header += "paper_original,paper_synthetic,paper_augmented"
-    row = ("Total", 120 + dark, dark, 13, 133 + dark, 17728, 808, 18536)
-    _csv(reports / "synthetic/table2.csv", header, [row])
+    keys = ("class", "original", "original_dark", "synthetic", "augmented")
+    keys += ("paper_original", "paper_synthetic", "paper_augmented")
+    table2 = [_row(keys, ("Total", 120 + dark, dark, 13, 133 + dark, 17728, 808, 18536))]
+    validation = {"synthetic": 24, "rejected": 11, "validated": 13}
+    write_sections(reports / "synthetic", table2_section(table2, validation, phantom))
+    columns = ("split", "superclass", "fst", "source", "images")
     rows = [
-        ("test", "melanocytic", "I", "real", 40),
-        ("test", "non_melanocytic", "V", "real", dark),
+        _row(columns, ("test", "melanocytic", "I", "real", 40)),
+        _row(columns, ("test", "non_melanocytic", "V", "real", dark)),
     ]
-    columns = "split,superclass,fst,source,images"
-    _csv(reports / "split/composition.csv", columns, rows)
-    rows += [("train", "melanocytic", "V", "synthetic", 9)]
-    _csv(reports / "merge/composition.csv", columns, rows)
-    _segment(reports, dark)
-    _classify(reports)
-    _fairness(reports, dark)
+    write_sections(reports / "split", composition_section(rows, "split", phantom))
+    rows += [_row(columns, ("train", "melanocytic", "V", "synthetic", 9))]
+    write_sections(reports / "merge", composition_section(rows, "merge", phantom))
+    _segment(reports, dark, phantom)
+    _classify(reports, dark, phantom)
+    part = fairness_section({RUN: _audit(dark)}, {PAIRED: _paired()}, phantom)
+    write_sections(reports / "fairness", part)
     for figure in FIGURES:
         (reports / figure).parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (4, 3), (200, 120, 90)).save(reports / figure)
     _json(metrics / "generate.json", {"images": 24})
-    _json(metrics / "validate_synthetic.json", {"synthetic": 24, "rejected": 11, "validated": 13})
+    Runtimes("ms/image", {"augmented": 2.5, "maxflow": 40.0}).write(
+        metrics / "runtime/segment.json"
+    )
     return reports, metrics
 
 
@@ -301,22 +306,19 @@ def test_phantom_data_are_said_to_test_the_pipeline(tmp_path: Path) -> None:
     for table_id in ("table1", "table3", "table5", f"fairness-{RUN}"):
         assert phrase in block(page, table_id)
     reports, metrics = make_tree(tmp_path / "b", phantom=False)
-    (reports / "segment/table3.json").write_text(
-        (reports / "segment/table3.json").read_text().replace("phantom images", "ISIC images")
-    )
     assert phrase not in render_html(collect(reports, metrics), {}, reports)
 
 
 def test_a_missing_stage_is_a_not_run_section(tmp_path: Path) -> None:
     reports, metrics = make_tree(tmp_path)
     shutil.rmtree(reports / "segment")
-    (reports / "classify/table5.json").unlink()
+    (reports / "classify/section.json").unlink()
     summary = write_report(reports, metrics, {}, reports / "index.html", reports / "tables.md")
     page = (reports / "index.html").read_text(encoding="utf-8")
     sections = dict(re.findall(r'<section id="(sec-table[35])">(.*?)</section>', page, re.S))
     gone = "reports/segment/ does not exist"
     assert f"Not run: {gone}." in sections["sec-table3"]
-    assert "Not run: reports/classify/table5.json does not exist." in sections["sec-table5"]
+    assert "Not run: reports/classify/section.json does not exist." in sections["sec-table5"]
     assert summary["not_run"] == ["classify", "segment"]
     assert not re.search(r'id="table[35]"', page)
     assert {"table1", "table2", "table4", f"fairness-{RUN}"} <= set(summary["tables"])
@@ -356,11 +358,12 @@ def test_intervals_from_ci_and_seeds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("relative", "old", "new", "message"),
     [
-        (f"reports/fairness/{RUN}.json", None, "{not json", "not a readable JSON file"),
-        ("reports/segment/table3.json", '"iou": 0.8', '"iou": "high"', "mean.iou: expected a num"),
-        ("reports/classify/table5.json", '"notes"', '"remarks"', "missing key 'notes'"),
-        ("reports/split/composition.csv", ",40", ",many", "row 2, column 'images': not a number"),
+        ("reports/fairness/section.json", None, "{not json", "not a readable JSON file"),
+        ("reports/segment/section.json", '"Mean IoU"', "7", "expected a list of strings"),
+        ("reports/skintone/section.json", '"phantom"', '"ghost"', "not a section file"),
+        ("reports/classify/section.json", '"kind": "text"', '"kind": "loud"', "paragraph kind"),
         ("metrics/generate.json", None, "[1, 2]", "top level: expected an object"),
+        ("metrics/runtime/segment.json", "ms/image", "hours", "expected {'unit'"),
     ],
 )
 def test_malformed_input_raises_naming_the_file(
@@ -381,26 +384,33 @@ def test_table4_says_what_is_not_recorded_and_reads_what_is(tmp_path: Path) -> N
     page = render(tmp_path / "a")
     table4 = rows(page, "table4")
     generation = table4["Synthetic generation (Diffusers)"]
-    assert generation[1:3] == ["not recorded here", "—"]
-    assert (
-        generation[3] == "the generate stage logs seconds_per_image to MLflow only (not to a file)"
-    )
+    assert generation[1:4] == ["not recorded", "—", "metrics/runtime/generate.json absent"]
     assert table4["Classification (EfficientNet-B0)"][1] == "not recorded"
-    assert "reports/segment/table3.csv" in table4["Segmentation (Augmented CNN), inference"][3]
+    source = "metrics/runtime/segment.json, augmented"
+    assert table4["Segmentation (Augmented CNN), inference"][1:4] == [
+        "2.50 ms/image",
+        "-127.50 ms/image",
+        source,
+    ]
     reports, metrics = make_tree(tmp_path / "b")
-    _json(metrics / "generate.json", {"images": 24, "seconds_per_image": 5.0})
-    _json(metrics / "classify.json", {"augmented": {"ms_per_image": 45.5}})
-    given = {"segmentation": Runtime(140.0, "MLflow run abc, metric ms_per_image")}
-    data = collect(reports, metrics, runtimes=given)
-    table4 = rows(render_html(data, {}, reports), "table4")
+    Runtimes("s/image", {"generation": 5.0}).write(metrics / "runtime/generate.json")
+    Runtimes("ms/image", {"augmented": 45.5}).write(metrics / "runtime/classify.json")
+    # Augmented did not run: the baseline stands in, and the source says so.
+    Runtimes("ms/image", {"baseline": 140.0}).write(metrics / "runtime/segment.json")
+    table4 = rows(render_html(collect(reports, metrics), {}, reports), "table4")
     generation, classification = (table4[k][1:4] for k in list(table4)[2:4])
     assert generation[:2] == ["5.00 s/image", "within the paper's range (4–6)"]
     assert classification[:2] == ["45.50 ms/image", "-14.50 ms/image"]
-    assert classification[2] == "metrics/classify.json, key augmented.ms_per_image"
+    assert classification[2] == "metrics/runtime/classify.json, augmented"
     segmentation = table4["Segmentation (Augmented CNN), inference"][1:4]
-    assert segmentation == ["140.00 ms/image", "+10.00 ms/image", given["segmentation"].source]
-    with pytest.raises(ValueError, match="unknown runtime key"):
-        collect(reports, metrics, runtimes={"training": Runtime(1.0, "x")})
+    assert segmentation == [
+        "140.00 ms/image",
+        "+10.00 ms/image",
+        "metrics/runtime/segment.json, baseline",
+    ]
+    Runtimes("s/image", {}).write(metrics / "runtime/generate.json")  # all kept from before
+    generation = rows(render_html(collect(reports, metrics), {}, reports), "table4")
+    assert "holds no generation time" in generation["Synthetic generation (Diffusers)"][3]
 
 
 def test_write_report_writes_both_files_atomically_and_summarises(tmp_path: Path) -> None:
@@ -424,8 +434,8 @@ def test_write_report_writes_both_files_atomically_and_summarises(tmp_path: Path
 
 def test_real_pipeline_reports(tmp_path: Path) -> None:
     real_reports, real_metrics = REPO / "reports", REPO / "metrics"
-    mains = ("skintone/table1.json", "synthetic/table2.csv", "segment/table3.json")
-    mains += ("classify/table5.json",)
+    mains = ("skintone/section.json", "synthetic/section.json", "segment/section.json")
+    mains += ("classify/section.json",)
     if not real_metrics.is_dir() or not all((real_reports / m).is_file() for m in mains):
         pytest.skip("no complete pipeline outputs under reports/ and metrics/ (dvc repro)")
     try:
@@ -450,10 +460,8 @@ def test_what_did_not_run_shows_its_recorded_reason_and_no_number(tmp_path: Path
     shutil.rmtree(reports / "segment")
     no_masks = "no real test image with a ground-truth lesion mask"
     _json(reports / "segment/not_run.json", {"status": "not run", "reason": no_masks})
-    table5 = json.loads((reports / "classify/table5.json").read_text())
-    table5["paper"]["augmented"] = T5_PAPER
-    table5["not_run"] = {"augmented": "no synthetic training image"}
-    _json(reports / "classify/table5.json", table5)
+    paper = {"baseline": T5_PAPER, "augmented": T5_PAPER}
+    _classify(reports, 1, True, paper=paper, not_run={"augmented": "no synthetic training image"})
     data = collect(reports, metrics)
     assert data.not_run["finetune_lora"] == no_dark
     assert data.not_run["segment"] == no_masks

@@ -61,6 +61,7 @@ def test_outputs_written(tmp_path: Path) -> None:
         "agreement.json",
         "figure4.png",
         "lesion_effect.csv",
+        "section.json",
         "table1.csv",
         "table1.json",
         "table1.md",
@@ -69,7 +70,7 @@ def test_outputs_written(tmp_path: Path) -> None:
     markdown = (tmp_path / "out" / "table1.md").read_text()
     assert "| VI | 1 | 0 | 0 | 1 |" in markdown
     assert "phantoms" in markdown
-    assert "Only 2 image(s) are estimated FST V-VI" in markdown
+    assert "Only 2 images are FST V–VI: numbers about dark skin are not reliable" in markdown
     assert metrics["agreement_primary"]["support"] == 5  # i4 has no label
     assert metrics["agreement_primary"]["exact"] == 0.8  # i2: III estimated II
     assert metrics["lesion_changed"] == 3

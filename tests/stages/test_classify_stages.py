@@ -45,6 +45,8 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             "reports/classify",
             "--metrics",
             "metrics/classify.json",
+            "--runtime",
+            "metrics/runtime/classify.json",
         ],
     )
 

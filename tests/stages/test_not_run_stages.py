@@ -26,10 +26,11 @@ PARAMS = {
 }
 SEGMENT = ["--cache-dir", "data/preprocessed", "--data-root", "data"]
 SEGMENT += ["--models-dir", "models/segment", "--out-dir", "reports/segment"]
-SEGMENT += ["--metrics", "metrics/segment.json"]
+SEGMENT += ["--metrics", "metrics/segment.json", "--runtime", "metrics/runtime/segment.json"]
 CLASSIFY = ["--cache-dir", "data/preprocessed", "--models-dir", "models/classify"]
 CLASSIFY += ["--predictions-dir", "data/predictions", "--out-dir", "reports/classify"]
 CLASSIFY += ["--metrics", "metrics/classify.json"]
+CLASSIFY += ["--runtime", "metrics/runtime/classify.json"]
 FAIRNESS = ["--predictions-dir", "data/predictions", "--out-dir", "reports/fairness"]
 FAIRNESS += ["--metrics", "metrics/fairness.json"]
 

@@ -38,6 +38,8 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "reports/segment",
             "--metrics",
             "metrics/segment.json",
+            "--runtime",
+            "metrics/runtime/segment.json",
         ],
     )
 
@@ -57,8 +59,14 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert metrics["augmented"]["train_images"] == metrics["baseline"]["train_images"] + 4
     assert metrics["baseline"]["test_images"] == metrics["maxflow"]["test_images"] > 0
     notes = Path("reports/segment/table3.md").read_text()
-    assert "phantom images, not dermoscopy" in notes
-    assert "FST V-VI" in notes
+    assert "these numbers test the pipeline, not the methods" in notes
+    assert "FST V–VI" in notes
+    runtimes = json.loads(Path("metrics/runtime/segment.json").read_text())
+    assert runtimes["unit"] == "ms/image"
+    assert set(runtimes["values"]) == {"maxflow", "baseline", "augmented"}
+    assert "ms_per_image" not in json.dumps(
+        json.loads(Path("reports/segment/table3.json").read_text())["models"]
+    )
 
     from mlflow.tracking import MlflowClient
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from benchmark.core.config.base import ConfigError
+from benchmark.core.imaging import MASK_THRESHOLD
 
 SourceName = Literal[
     "phantoms",
@@ -97,7 +98,7 @@ class IngestConfig:
     masks: str = ""
     extra_metadata: str = ""
     link: LinkMode = "hardlink"
-    mask_threshold: int = 127
+    mask_threshold: int = MASK_THRESHOLD
     workers: int = 0
     phantoms: PhantomConfig = field(default_factory=PhantomConfig)
 

@@ -9,6 +9,7 @@ from benchmark.core.config.base import ConfigError
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 MaskSource = Literal["maxflow", "none"]
+MaxflowInput = Literal["raw", "preprocessed"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class PreprocessConfig:
         max_artefact_fraction: Share of pixels still hair-like after removal above which an
             image is excluded as ``persistent_artefact``.
         synthetic_masks: Where synthetic images get segmentation masks: ``maxflow``
-            pseudo-masks or ``none`` (synthetic images then take no part in segmentation).
+            pseudo-masks (Max-Flow on the resized original, see
+            :data:`benchmark.preprocess.run.PSEUDO_MASK_INPUT`) or ``none`` (synthetic images
+            then take no part in segmentation).
         workers: Processes (0 = one per core).
     """
 
@@ -76,9 +79,12 @@ class SegmentConfig:
         flips: Random horizontal/vertical flips of image and mask in training (the paper
             names no augmentation for segmentation).
         seed: Seed of weights and batch order; both variants use it.
-        maxflow_input: What Max-Flow segments: ``raw`` (the original image resized to the
-            cache size; the method removes hair and corrects shading itself) or
-            ``preprocessed`` (the cached image the FCNs see, CLAHE included).
+        maxflow_input: What Max-Flow segments when it is evaluated on the test images:
+            ``raw`` (the original image resized to the cache size; the method removes hair
+            and corrects shading itself) or ``preprocessed`` (the cached image the FCNs see,
+            CLAHE included). Test-time input only: the synthetic images' Max-Flow
+            pseudo-masks are made by the ``preprocess`` stage, always from the raw input
+            (:data:`benchmark.preprocess.run.PSEUDO_MASK_INPUT`), whatever this says.
         overlays: Test images shown in the overlay figure.
         threads: Torch CPU threads (0 = torch's default); fixed threads make CPU results
             repeatable.
@@ -90,7 +96,7 @@ class SegmentConfig:
     threshold: float = 0.5
     flips: bool = False
     seed: int = 42
-    maxflow_input: Literal["raw", "preprocessed"] = "raw"
+    maxflow_input: MaxflowInput = "raw"
     overlays: int = 4
     threads: int = 0
 

@@ -1,30 +1,29 @@
-"""The fairness section: per classifier run, the per-FST audit, worst group, gaps, EO/DP."""
+"""The fairness stage's part of the report: per run, the per-FST audit, worst group, gaps."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from benchmark.fairness.paired_table import comparison_rows
-from benchmark.report.collect import ReportData
-from benchmark.report.model import (
-    DARK,
+from benchmark.core.document import (
     DASH,
     Block,
-    Context,
+    Figure,
     Para,
     Section,
+    SectionFile,
     Table,
-    dark_warning,
-    figure,
     fmt,
     html_id,
-    not_run,
     number,
+    phantom_warning,
+    slot,
     warnings,
     with_interval,
 )
+from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning, ordered_groups
+from benchmark.fairness.paired_table import comparison_rows
+from benchmark.metrics.fairness import SMALL_GROUP
 
-GROUP_ORDER = ("I", "II", "III", "IV", "V", "VI", "uncertain")
 GROUP_METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "auc": "AUC"}
 GAP_METRICS = {
     "sensitivity": "sensitivity",
@@ -39,11 +38,16 @@ CROSS = {
 OVERALL = "all"
 
 
-def fairness_section(data: ReportData, ctx: Context) -> Section:
-    """A summary over runs, then one subsection per classifier run."""
-    title = "Fairness audit by Fitzpatrick type (real test images)"
-    if not data.fairness:
-        return not_run("sec-fairness", title, data.not_run.get("fairness", "no audit JSON"))
+def fairness_section(
+    audits: dict[str, dict[str, Any]], paired: dict[str, dict[str, Any]], phantom: bool
+) -> SectionFile:
+    """A summary over runs, the paired comparisons, then one subsection per classifier run.
+
+    Args:
+        audits: Run name -> its audit (what ``<run>.json`` holds).
+        paired: Comparison name -> its paired comparison (``compare_<name>.json``).
+        phantom: The test images are phantoms.
+    """
     summary = Table(
         "fairness-summary",
         "Every audited classifier run: overall and worst-group AUC, gaps, EO and DP "
@@ -58,15 +62,16 @@ def fairness_section(data: ReportData, ctx: Context) -> Section:
             "EO difference",
             "DP difference",
         ),
-        tuple(_summary_row(run, audit) for run, audit in data.fairness.items()),
-        warnings(ctx.phantom_warning()),
+        tuple(_summary_row(run, audit) for run, audit in audits.items()),
+        warnings(phantom_warning(phantom)),
     )
-    runs = [run_section(data, run, audit, ctx) for run, audit in data.fairness.items()]
-    paired = [paired_section(name, result, ctx) for name, result in data.paired.items()]
-    return Section("sec-fairness", title, (summary, *paired, *runs))
+    runs = [run_section(run, audit, phantom) for run, audit in audits.items()]
+    pairs = [paired_section(name, result, phantom) for name, result in paired.items()]
+    place = slot("fairness")
+    return SectionFile((Section(place.id, place.title, (summary, *pairs, *runs)),), phantom)
 
 
-def paired_section(name: str, result: dict[str, Any], ctx: Context) -> Section:
+def paired_section(name: str, result: dict[str, Any], phantom: bool) -> Section:
     """One paired comparison: Δ = B − A of each metric and gap, interval and p-value."""
     rid = html_id(name)
     rows = tuple(tuple(row) for row in comparison_rows(result))
@@ -79,7 +84,7 @@ def paired_section(name: str, result: dict[str, Any], ctx: Context) -> Section:
         ("statistic", "A", "B", "Δ = B − A [95% interval]", "p", "valid resamples"),
         rows,
         warnings(
-            ctx.phantom_warning(),
+            phantom_warning(phantom),
             "Fewer than two groups meet the rule: no gap can be compared." if few else None,
         ),
         (f"{result['method']}; {fmt(result['n_bootstrap'])} resamples.", result["rule"]),
@@ -103,20 +108,21 @@ def _summary_row(run: str, audit: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def run_section(data: ReportData, run: str, audit: dict[str, Any], ctx: Context) -> Section:
+def run_section(run: str, audit: dict[str, Any], phantom: bool) -> Section:
     """One run's per-group table, worst group and gaps, and its per-FST figure."""
     rid = html_id(run)
     by_group: dict[str, dict[str, Any]] = audit["by_group"]
-    groups = [g for g in GROUP_ORDER if g in by_group] + sorted(set(by_group) - set(GROUP_ORDER))
-    ci = audit.get("ci", {})
+    groups = ordered_groups(by_group)
+    ci = audit.get("ci") or {}
     rows = [_group_row(OVERALL, audit["overall"], ci.get("overall", {}), audit, None)]
     rows += [
         _group_row(g, by_group[g], ci.get("by_group", {}).get(g, {}), audit, g) for g in groups
     ]
-    dark = sum(int(by_group[g]["support"]) for g in DARK if g in by_group)
+    dark = sum(int(by_group[g]["support"]) for g in DARK_TYPES if g in by_group)
     small = audit["small_groups"]
     small_warning = (
-        f"Group(s) {', '.join(small)} have fewer than 30 images: their numbers are not reliable."
+        f"Group(s) {', '.join(small)} have fewer than {SMALL_GROUP} images: their numbers are "
+        "not reliable."
         if small
         else None
     )
@@ -126,16 +132,15 @@ def run_section(data: ReportData, run: str, audit: dict[str, Any], ctx: Context)
         "exact: Clopper-Pearson interval of sensitivity (TP/positives).",
         ("group", "images", "positives", "compared", *GROUP_METRICS.values(), "sens. exact"),
         tuple(rows),
-        warnings(dark_warning(dark, "test image in this audit"), small_warning)
-        + warnings(ctx.phantom_warning()),
+        warnings(few_dark_warning(dark, "test image in this audit"), small_warning)
+        + warnings(phantom_warning(phantom)),
         tuple(n for n in (audit.get("rule"), _unit(audit)) if n),
     )
     blocks: list[Block] = [Para(_threshold_text(audit)), per_group, _gaps(run, rid, audit)]
     blocks.append(
-        figure(
-            data.reports_dir,
-            f"fairness/{run}.png",
+        Figure(
             f"figure-fairness-{rid}",
+            f"fairness/{run}.png",
             f"Sensitivity, specificity and AUC per Fitzpatrick type for {run}",
             f"{run}: metrics per FST group.",
         )
@@ -193,7 +198,7 @@ def _unit(audit: dict[str, Any]) -> str | None:
 
 
 def _gaps(run: str, rid: str, audit: dict[str, Any]) -> Table:
-    ci = audit.get("ci", {})
+    ci = audit.get("ci") or {}
     rows = []
     for metric, label in GAP_METRICS.items():
         worst = audit["worst_group"].get(metric, {})

@@ -1,0 +1,112 @@
+"""``skinbench audit``: the fairness audit of a predictions file, or two runs compared.
+
+Registered on the ``skinbench`` group by :mod:`benchmark.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("audit")
+@click.argument("predictions", type=_FILE, required=False)
+@click.option(
+    "--compare",
+    nargs=2,
+    type=_FILE,
+    help="A.csv B.csv: paired comparison of two runs' test predictions (Δ = B − A).",
+)
+@click.option("--group-col", default="fst", show_default=True, help="Group column.")
+@click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
+@click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
+@click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold.")
+@click.option(
+    "--threshold-from",
+    type=_FILE,
+    multiple=True,
+    help="Validation predictions to choose it from (with --compare: A's, then B's).",
+)
+@click.option(
+    "--bootstrap", default=DEFAULT_RESAMPLES, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--min-positives", default=MIN_POSITIVES, show_default=True, help="Compared-groups rule."
+)
+@click.option(
+    "--min-negatives", default=MIN_NEGATIVES, show_default=True, help="Compared-groups rule."
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))
+def audit_cmd(
+    predictions: Path | None,
+    compare: tuple[Path, Path] | None,
+    threshold: float | None,
+    threshold_from: tuple[Path, ...],
+    json_out: Path | None,
+    md_out: Path | None,
+    png_out: Path | None,
+    **options: Any,
+) -> None:
+    """Fairness audit of any model's predictions per skin-tone group, or two runs compared.
+
+    Per group: accuracy, sensitivity, specificity, precision, F1, AUC, selection rate,
+    support, patient-level bootstrap and exact intervals; worst group and gap per metric;
+    equalized-odds and demographic-parity differences over the groups with at least
+    --min-positives positives and --min-negatives negatives. A group without positives gets
+    NaN with the reason, never 0. Take thresholds from validation (--threshold-from), never
+    test. --compare A.csv B.csv gives Δ = B − A of every value with its interval and p-value
+    on shared resamples.
+    """
+    from benchmark.fairness.audit import audit_file, audit_markdown, write_audit
+    from benchmark.fairness.compare import compare_files, comparison_markdown, write_comparison
+
+    if (predictions is None) == (compare is None):
+        raise click.UsageError("give PREDICTIONS or --compare A.csv B.csv (one of them)")
+    common = {
+        "group_col": options["group_col"],
+        "label_col": options["label_col"],
+        "score_col": options["score_col"],
+        "cluster_col": options["patient_col"],
+        "n_bootstrap": options["bootstrap"],
+        "seed": options["seed"],
+        "min_positives": options["min_positives"],
+        "min_negatives": options["min_negatives"],
+    }
+    try:
+        if compare is not None:
+            if threshold_from and len(threshold_from) != 2:
+                raise click.UsageError("with --compare, give --threshold-from twice (A, B)")
+            froms = (threshold_from[0], threshold_from[1]) if threshold_from else (None, None)
+            result = compare_files(
+                *compare, thresholds=(threshold, threshold), thresholds_from=froms, **common
+            )
+            title = f"Paired comparison: {compare[1].name} against {compare[0].name}"
+            write_comparison(result, json_out, md_out, title)
+            if md_out is None:
+                click.echo(comparison_markdown(result, title), nl=False)
+            return
+        if len(threshold_from) > 1:
+            raise click.UsageError("one --threshold-from for a single audit")
+        assert predictions is not None
+        result = audit_file(
+            predictions,
+            threshold=threshold,
+            threshold_from=threshold_from[0] if threshold_from else None,
+            **common,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    title = f"Fairness audit of {predictions.name}"
+    write_audit(result, json_out, md_out, png_out, title=title)
+    if md_out is None:
+        click.echo(audit_markdown(result, title), nl=False)

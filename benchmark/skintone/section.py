@@ -1,0 +1,135 @@
+"""The skintone stage's part of the report: paper Table 1 beside ours, Figure 4, agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from benchmark.core.document import (
+    Block,
+    Figure,
+    Para,
+    Section,
+    SectionFile,
+    Table,
+    count,
+    diff,
+    fmt,
+    pct,
+    phantom_warning,
+    slot,
+    stage_notes,
+    warnings,
+)
+from benchmark.core.fitzpatrick import DARK_TYPES, GROUP_ORDER, few_dark_warning
+
+ESTIMATES = {"primary": "primary estimate (fst)", "paper": "paper rule (fst_paper)"}
+COLUMNS: tuple[str, ...] = (
+    "FST",
+    "melanocytic (ours)",
+    "non-melanocytic (ours)",
+    "total (ours)",
+    "share (ours)",
+)
+COLUMNS += ("melanoma (paper)", "non-melanoma (paper)", "total (paper)", "share (paper)")
+COLUMNS += ("Δ share (ours − paper)",)
+FIGURE4 = Figure(
+    "figure4",
+    "skintone/figure4.png",
+    "Bar chart of image counts per Fitzpatrick type and superclass, log scale",
+    "Figure 4: FST distribution of our images (the paper's Figure 4 shows ISIC).",
+)
+
+
+def table1_section(
+    rows: Sequence[Mapping[Any, Any]], notes: list[str], agreement: dict[str, Any], phantom: bool
+) -> SectionFile:
+    """Paper Table 1 (FST distribution) beside ours, Figure 4 and the ITA agreement.
+
+    Args:
+        rows: ``table1.json`` rows (``fst``, our counts and share, the paper's counts).
+        notes: The stage's notes.
+        agreement: Estimate name -> :func:`~benchmark.metrics.agreement.fst_agreement`.
+        phantom: The images are phantoms.
+    """
+    dark = sum(int(r["total"]) for r in rows if r["fst"] in DARK_TYPES)
+    table = Table(
+        "table1",
+        "FST (ITA-estimated) × superclass: ours beside the paper's (ISIC, 17,728 images); "
+        "Δ = our share − the paper's share, in percentage points.",
+        COLUMNS,
+        tuple(_table1_rows(rows)),
+        warnings(few_dark_warning(dark, "image"), phantom_warning(phantom)),
+        stage_notes(notes),
+    )
+    place = slot("skintone")
+    section = Section(place.id, place.title, (table, FIGURE4, agreement_section(agreement)))
+    return SectionFile((section,), phantom)
+
+
+def _table1_rows(rows: Sequence[Mapping[Any, Any]]) -> list[tuple[str, ...]]:
+    paper_all = next((r["paper_total"] for r in rows if r["fst"] == "Total"), None)
+    paper_all = paper_all or sum(r["paper_total"] for r in rows)
+    body = []
+    for r in rows:
+        paper_share = r["paper_total"] / paper_all if paper_all else None
+        body.append(
+            (
+                r["fst"],
+                *(count(r[k]) for k in ("melanocytic", "non_melanocytic", "total")),
+                pct(r["share"]),
+                *(count(r[k]) for k in ("paper_melanoma", "paper_non_melanoma", "paper_total")),
+                pct(paper_share),
+                diff(r["share"], paper_share, 2, 100.0, " pp"),
+            )
+        )
+    return body
+
+
+def agreement_section(agreement: dict[str, Any]) -> Section:
+    """ITA-estimated FST against labelled FST, where the metadata has labels."""
+    sid, title = "sec-agreement", "Agreement of ITA-estimated FST with labelled FST"
+    if not agreement:
+        return Section(sid, title, (Para("No image has a labelled FST: agreement not computed."),))
+    body = []
+    for name, result in agreement.items():
+        reason = result.get("reason") or "not computed"
+        cells = [
+            fmt(result[k], 3, f"undefined ({reason})")
+            for k in ("exact", "within_one", "kappa_quadratic")
+        ]
+        body.append(
+            (
+                ESTIMATES.get(name, name),
+                count(result["support"]),
+                *cells,
+                count(result.get("uncertain")),
+            )
+        )
+    first = next(iter(agreement.values()))
+    dark = sum(sum(first["confusion"].get(g, {}).values()) for g in DARK_TYPES)
+    blocks: list[Block] = [
+        Table(
+            "agreement",
+            "Estimated against labelled Fitzpatrick type (images with both).",
+            ("estimate", "images", "exact", "within one type", "quadratic κ", "uncertain"),
+            tuple(body),
+            warnings(few_dark_warning(int(dark), "labelled image")),
+        )
+    ]
+    blocks += [_confusion(name, result) for name, result in agreement.items()]
+    return Section(sid, title, tuple(blocks))
+
+
+def _confusion(name: str, result: dict[str, Any]) -> Table:
+    confusion: dict[str, dict[str, Any]] = result["confusion"]
+    columns = [c for c in GROUP_ORDER if any(c in row for row in confusion.values())]
+    rows = tuple(
+        (label, *(count(row.get(c, 0)) for c in columns)) for label, row in confusion.items()
+    )
+    return Table(
+        f"agreement-{name}",
+        f"Confusion of the {ESTIMATES.get(name, name)}: rows labelled, columns estimated.",
+        ("labelled \\ estimated", *columns),
+        rows,
+    )
