@@ -1,7 +1,8 @@
 """Binary classification metrics of paper Table 5: loss, accuracy, AUC, precision, recall, F1.
 
-Pure functions over arrays. Undefined values are NaN with a reason (AUC with one class
-present, precision without predicted positives, recall without positives), never 0 or 1.
+Pure functions over arrays. The counts, rates and AUC come from :mod:`benchmark.metrics.rates`,
+the base the fairness audit shares. Undefined values are NaN with a reason (AUC with one class
+present, precision without predicted positives, recall and F1 without positives), never 0 or 1.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.metrics import roc_auc_score
+
+from benchmark.metrics.rates import confusion, confusion_rates, roc_auc
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] in the log loss
 
@@ -44,11 +46,13 @@ def weighted_log_loss(
 
 
 def auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
-    """ROC AUC; NaN when only one class is present."""
+    """ROC AUC of (n,) 0/1 labels and (n,) probabilities; NaN when only one class is present."""
     truth, score = _arrays(y_true, y_score)
-    if len(np.unique(truth)) < 2:
-        return math.nan
-    return float(roc_auc_score(truth, score))
+    return roc_auc(truth, score).value
+
+
+# Table 5's rate metrics and the base rate each one is (recall is sensitivity).
+_TABLE5_RATES = {"precision": "precision", "recall": "sensitivity", "f1": "f1"}
 
 
 def binary_summary(
@@ -59,34 +63,30 @@ def binary_summary(
 ) -> dict[str, Any]:
     """Table 5's metrics at ``threshold`` (predicted positive when ``y_score >= threshold``).
 
+    Args:
+        y_true: Labels, 0 or 1, shape (n,).
+        y_score: Probabilities of class 1 in [0, 1], shape (n,).
+        threshold: Decision threshold.
+        class_weights: Loss weights of classes 0 and 1 (:func:`weighted_log_loss`).
+
     Returns:
         ``loss``, ``accuracy``, ``auc``, ``precision``, ``recall``, ``f1``, ``n``,
-        ``positives`` and ``undefined`` (metric -> reason) for the NaN ones.
+        ``positives`` and ``undefined`` (metric -> reason) for the NaN ones among ``auc``,
+        ``precision``, ``recall`` and ``f1``.
     """
     truth, score = _arrays(y_true, y_score)
-    pred = (score >= threshold).astype(np.int64)
-    tp = int(np.sum((pred == 1) & (truth == 1)))
-    fp = int(np.sum((pred == 1) & (truth == 0)))
-    fn = int(np.sum((pred == 0) & (truth == 1)))
-    undefined: dict[str, str] = {}
-    precision = tp / (tp + fp) if tp + fp else math.nan
-    recall = tp / (tp + fn) if tp + fn else math.nan
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else math.nan
-    if tp + fp == 0:
-        undefined["precision"] = "no predicted positives"
-    if tp + fn == 0:
-        undefined["recall"] = undefined["f1"] = "no positives"
-    value_auc = auc(truth, score)
-    if math.isnan(value_auc):
-        undefined["auc"] = "one class only"
+    counts = confusion(truth, score >= threshold)
+    base = confusion_rates(counts)
+    table = {name: base[rate] for name, rate in _TABLE5_RATES.items()}
+    table["auc"] = roc_auc(truth, score)
+    # Accuracy (NaN only without rows) has never been listed here; the key set stays as it was.
+    undefined = {m: r.reason for m, r in table.items() if r.reason is not None}
     return {
         "loss": weighted_log_loss(truth, score, class_weights),
-        "accuracy": float(np.mean(pred == truth)) if len(truth) else math.nan,
-        "auc": value_auc,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1 if tp + fn else math.nan,
-        "n": len(truth),
-        "positives": int(truth.sum()),
+        "accuracy": base["accuracy"].value,
+        "auc": table["auc"].value,
+        **{m: table[m].value for m in _TABLE5_RATES},
+        "n": counts.n,
+        "positives": counts.positives,
         "undefined": undefined,
     }

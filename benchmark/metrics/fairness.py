@@ -3,25 +3,14 @@
 Binary task: melanocytic (1) vs non-melanocytic (0); a prediction is ``y_score >= threshold``.
 Groups are any string labels (Fitzpatrick types ``I``..``VI`` or ``uncertain`` here).
 
-Confusion counts per group come from a fairlearn :class:`~fairlearn.metrics.MetricFrame`;
-every rate is derived from them by :func:`_rates`, so that an undefined value is NaN with a
-reason instead of the 0 that scikit-learn's ``zero_division`` (and so fairlearn) returns:
-
-====================  =========================  ======================
-metric                formula                    NaN when (reason)
-====================  =========================  ======================
-accuracy              (TP + TN) / n              never (n >= 1)
-sensitivity (TPR)     TP / P                     P = 0 (no positives)
-specificity (TNR)     TN / N                     N = 0 (no negatives)
-precision             TP / (TP + FP)             TP + FP = 0 (no predicted positives)
-f1                    2TP / (2TP + FP + FN)      P = 0 (no positives)
-auc                   ROC AUC of the scores      P = 0 or N = 0 (one class only)
-selection_rate        (TP + FP) / n              never
-====================  =========================  ======================
-
-F1 is NaN without positives even when FP > 0 (where the formula gives 0): a group without
-melanocytic lesions has no detection performance to rank, and a 0 would make it the worst
-group. All metrics are shares in [0, 1].
+Confusion counts and the AUC per group come from a fairlearn
+:class:`~fairlearn.metrics.MetricFrame` over the base functions of
+:mod:`benchmark.metrics.rates`, and every rate is derived from the counts there, so that an
+undefined value is NaN with a reason instead of the 0 that scikit-learn's ``zero_division``
+(and so fairlearn) returns. The formulas and reasons are that module's table; accuracy and
+selection rate are always defined here (every group has a row). F1 is NaN without positives
+even when FP > 0: a group without melanocytic lesions has no detection performance to rank,
+and a 0 would make it the worst group. All metrics are shares in [0, 1].
 
 Between groups, only the *compared* groups take part (:func:`compared_groups`): skin types
 (not ``uncertain`` or ``missing``) with at least ``min_positives`` positives and
@@ -52,8 +41,6 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
-from sklearn.metrics import roc_auc_score
 
 from benchmark.core.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.core.fitzpatrick import FST_LABELS, MISSING, UNCERTAIN
@@ -66,6 +53,7 @@ from benchmark.metrics.bootstrap import (
 )
 from benchmark.metrics.inputs import check_clusters, check_inputs
 from benchmark.metrics.intervals import EXACT_METHOD, clopper_pearson
+from benchmark.metrics.rates import ONE_CLASS, Confusion, confusion, confusion_rates, roc_auc
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f1", "auc", "selection_rate")
 # Metrics where lower is worse; selection rate has no better direction, so no worst group.
@@ -73,8 +61,6 @@ HIGHER_IS_BETTER = METRICS[:-1]
 # Per-group rows, but not in worst group, gaps, EO or DP: they are not skin types.
 NOT_COMPARED = (UNCERTAIN, MISSING)
 SMALL_GROUP = 30  # groups with fewer images are listed in ``small_groups``
-NO_POS, NO_NEG = "no positives", "no negatives"
-NO_PRED, ONE_CLASS = "no predicted positives", "one class only"
 FEW_GROUPS = "fewer than two compared groups (see the rule)"
 CROSS = ("equalized_odds_difference", "demographic_parity_difference")
 
@@ -89,63 +75,49 @@ def group_order(labels: ArrayLike) -> list[str]:
     return [g for g in known if g in present] + sorted(present - set(known))
 
 
-def _auc(y_true: NDArray[Any], y_score: NDArray[Any]) -> float:
-    if len(np.unique(y_true)) < 2:
-        return math.nan
-    return float(roc_auc_score(y_true, y_score))
-
-
 def rank_auc(y_true: NDArray[np.int64], y_score: NDArray[np.float64]) -> float:
-    """ROC AUC as the Mann-Whitney statistic (ties count 1/2); NaN with one class only.
+    """ROC AUC of (n,) labels and (n,) scores (ties count 1/2); NaN with one class only.
 
-    Equal to ``sklearn.metrics.roc_auc_score`` and faster on the many small bootstrap samples.
+    The name stays for its callers; the value is the one AUC, :func:`~benchmark.metrics.
+    rates.roc_auc`.
     """
-    pos = int(y_true.sum())
-    neg = len(y_true) - pos
-    if pos == 0 or neg == 0:
-        return math.nan
-    ranks = rankdata(y_score)
-    return float((ranks[y_true == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+    return roc_auc(y_true, y_score).value
+
+
+_COUNTS = ("n", "positives", "tp", "fp")  # the MetricFrame columns a Confusion is built from
 
 
 def _counts_frame(
     y_true: NDArray[np.int64], y_score: NDArray[np.float64], groups: NDArray[np.str_], t: float
 ) -> MetricFrame:
     # y_pred carries the scores so that AUC sees them; the counts threshold them here.
-    def count(label: int, predicted: bool | None) -> Callable[[Any, Any], float]:
+    def count(name: str) -> Callable[[Any, Any], float]:
         def fn(yt: Any, ys: Any) -> float:
-            hit = np.asarray(yt) == label
-            if predicted is not None:
-                hit &= (np.asarray(ys) >= t) == predicted
-            return float(hit.sum())
+            return float(getattr(confusion(yt, np.asarray(ys) >= t), name))
 
         return fn
 
     return MetricFrame(
-        metrics={"positives": count(1, None), "tp": count(1, True), "fp": count(0, True)}
-        | {"n": lambda yt, ys: float(len(yt)), "auc": _auc},
+        metrics={c: count(c) for c in _COUNTS} | {"auc": lambda yt, ys: roc_auc(yt, ys).value},
         y_true=y_true,
         y_pred=y_score,
         sensitive_features=pd.Series(groups, name="group"),
     )
 
 
-def _rates(n: float, pos: float, tp: float, fp: float, auc: float) -> tuple[Values, Reasons]:
-    neg, fn = n - pos, pos - tp
-    tn = neg - fp
-    nan = math.nan
-    values = {
-        "accuracy": (tp + tn) / n,
-        "sensitivity": tp / pos if pos else nan,
-        "specificity": tn / neg if neg else nan,
-        "precision": tp / (tp + fp) if tp + fp else nan,
-        "f1": 2 * tp / (2 * tp + fp + fn) if pos else nan,
-        "auc": auc if pos and neg else nan,
-        "selection_rate": (tp + fp) / n,
-    }
-    why = {"sensitivity": NO_POS, "specificity": NO_NEG, "precision": NO_PRED, "f1": NO_POS}
-    reasons = {m: why.get(m, ONE_CLASS) for m, v in values.items() if math.isnan(v)}
+def _rates(counts: Confusion, auc: float) -> tuple[Values, Reasons]:
+    """:data:`METRICS` of one set of rows and the reason of each NaN, in that order."""
+    base = confusion_rates(counts)
+    # The frame holds the AUC's value only; roc_auc is NaN for one reason, one class only.
+    one_class = ONE_CLASS if math.isnan(auc) else None
+    rates = {m: (r.value, r.reason) for m, r in base.items()} | {"auc": (auc, one_class)}
+    values = {m: rates[m][0] for m in METRICS}
+    reasons = {m: why for m in METRICS if (why := rates[m][1]) is not None}
     return values, reasons
+
+
+def _confusion(row: pd.Series) -> Confusion:
+    return Confusion.from_counts(*(int(row[c]) for c in _COUNTS))
 
 
 def compared_groups(
@@ -199,15 +171,14 @@ def _between(
     return worst, gaps | cross, reasons
 
 
-def _exact(n: int, pos: int, tp: int, fp: int, level: float) -> dict[str, dict[str, float]]:
+def _exact(c: Confusion, level: float) -> dict[str, dict[str, float]]:
     """Clopper-Pearson intervals of the binomial per-group rates (NaN where undefined)."""
-    neg = n - pos
     trials = {
-        "accuracy": (tp + neg - fp, n),
-        "sensitivity": (tp, pos),
-        "specificity": (neg - fp, neg),
-        "precision": (tp, tp + fp),
-        "selection_rate": (tp + fp, n),
+        "accuracy": (c.tp + c.tn, c.n),
+        "sensitivity": (c.tp, c.positives),
+        "specificity": (c.tn, c.negatives),
+        "precision": (c.tp, c.predicted_positives),
+        "selection_rate": (c.predicted_positives, c.n),
     }
     out = {}
     for m, (k, total) in trials.items():
@@ -224,19 +195,18 @@ def _point(
 ) -> dict[str, Any]:
     y_true, y_score, groups = data
     frame = _counts_frame(y_true, y_score, groups, t)
-    counts = frame.by_group.astype(float)
-    cols = ["n", "positives", "tp", "fp", "auc"]
     by_group: dict[str, Values] = {}
     exact: dict[str, Any] = {}
     undefined: list[dict[str, Any]] = []
     for g in group_order(groups):
-        values, why = _rates(*counts.loc[g, cols].tolist())
-        n, pos, tp, fp = (int(counts.loc[g, c]) for c in ("n", "positives", "tp", "fp"))
-        by_group[g] = values | {"support": n, "positives": pos, "negatives": n - pos}
-        by_group[g]["compared"] = g in compared
-        exact[g] = _exact(n, pos, tp, fp, level)
+        row = frame.by_group.loc[g]
+        counts = _confusion(row)
+        values, why = _rates(counts, float(row["auc"]))
+        by_group[g] = values | {"support": counts.n, "positives": counts.positives}
+        by_group[g] |= {"negatives": counts.negatives, "compared": g in compared}
+        exact[g] = _exact(counts, level)
         undefined += [{"group": g, "metric": m, "reason": r} for m, r in why.items()]
-    overall, why_overall = _rates(*frame.overall[cols].astype(float).tolist())
+    overall, why_overall = _rates(_confusion(frame.overall), float(frame.overall["auc"]))
     worst, between, why = _between(by_group, compared)
     undefined += [{"group": None, "metric": m, "reason": r} for m, r in (why_overall | why).items()]
     n, pos = len(y_true), int(y_true.sum())
