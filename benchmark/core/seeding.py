@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -54,3 +56,19 @@ def derive_rng(seed: int, *keys: int) -> np.random.Generator:
         An independent ``numpy.random.Generator``.
     """
     return np.random.default_rng(np.random.SeedSequence([seed, *keys]))
+
+
+@contextmanager
+def torch_seeded(seed: int, *keys: int) -> Iterator[None]:
+    """Run a block with torch's CPU generator seeded for one item, then restore it.
+
+    Code that draws from torch's global generator (torchvision transforms) gets the same
+    draws for ``(seed, *keys)`` whichever process, worker or position handles the item, and
+    the caller's stream (dropout, other transforms) is left as it was.
+    """
+    import torch
+
+    state = np.random.SeedSequence([seed, *keys]).generate_state(1, np.uint64)[0]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(state))
+        yield

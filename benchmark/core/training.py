@@ -23,6 +23,6 @@ def check_finite(loss: float, where: str) -> None:
 
 def imagenet_normalise(x: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) float in [0, 1] -> ``(x - mean) / std`` with ImageNet statistics."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=x.dtype).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std

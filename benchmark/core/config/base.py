@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
+# Where a training stage runs (resolved by benchmark.core.devices.choose_device).
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["no", "fp16", "bf16"]
 
 
 class ConfigError(ValueError):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from benchmark.core.config.base import ConfigError
+from benchmark.core.config.base import ConfigError, Device, Precision
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
 
 MaskSource = Literal["maxflow", "none"]
 MaxflowInput = Literal["raw", "preprocessed"]
+AugmentRng = Literal["stream", "per_image"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class SegmentConfig:
         overlays: Test images shown in the overlay figure.
         threads: Torch CPU threads (0 = torch's default); fixed threads make CPU results
             repeatable.
+        device: ``cpu``, ``cuda`` or ``auto`` (the GPU if torch sees one, else the CPU, said
+            in the run's tags). The embedded profile pins ``cpu``: its results are the CPU's.
+        mixed_precision: ``no``, ``fp16`` or ``bf16`` autocast (fp16 with gradient scaling).
+        workers: DataLoader processes reading batches from the cache memory map (0: the
+            training process reads them); never changes a result.
     """
 
     epochs: int = 30
@@ -99,12 +105,17 @@ class SegmentConfig:
     maxflow_input: MaxflowInput = "raw"
     overlays: int = 4
     threads: int = 0
+    device: Device = "cpu"
+    mixed_precision: Precision = "no"
+    workers: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("segment.epochs and segment.batch_size must be >= 1")
         if not 0 < self.threshold < 1:
             raise ConfigError(f"segment.threshold must be in (0, 1): {self.threshold}")
+        if self.workers < 0:
+            raise ConfigError(f"segment.workers must be >= 0: {self.workers}")
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,15 @@ class ClassifyConfig:
             0.2, 0.1).
         threads: Torch CPU threads (0 = torch's default). The same seed and thread count give
             identical predictions.
+        device: ``cpu``, ``cuda`` or ``auto`` (the GPU if torch sees one, else the CPU, said
+            in the run's tags). The embedded profile pins ``cpu``: its results are the CPU's.
+        mixed_precision: ``no``, ``fp16`` or ``bf16`` autocast (fp16 with gradient scaling).
+        workers: DataLoader processes reading batches from the cache memory map (0: the
+            training process reads them); never changes a result.
+        augment_rng: How augmentations are seeded: ``stream`` (torch's generator in the
+            training process, image after image; the embedded profile) or ``per_image``
+            (each image by (seed, epoch, cache row), in the loader's workers; needed for
+            ``accelerate launch`` to repeat one process, and to keep a GPU fed).
     """
 
     weights: str = "none"
@@ -152,6 +172,10 @@ class ClassifyConfig:
     dropout: float = 0.3
     augment: bool = True
     threads: int = 0
+    device: Device = "cpu"
+    mixed_precision: Precision = "no"
+    workers: int = 0
+    augment_rng: AugmentRng = "stream"
 
     def __post_init__(self) -> None:
         unknown = set(self.variants) - {"baseline", "augmented"}
@@ -161,6 +185,8 @@ class ClassifyConfig:
             raise ConfigError("classify.seeds must be non-empty; max_epochs, batch_size >= 1")
         if min(self.class_weights) <= 0:
             raise ConfigError(f"classify.class_weights must be positive: {self.class_weights}")
+        if self.workers < 0:
+            raise ConfigError(f"classify.workers must be >= 0: {self.workers}")
 
 
 @dataclass(frozen=True)
