@@ -1,8 +1,16 @@
 """Classification data from the preprocessing cache: labels, rows per variant, train batches.
 
 Train augmentations are the paper's: RandomResizedCrop, horizontal and vertical flips,
-ColorJitter(0.2, 0.2, 0.2, 0.1). They draw from torch's generator, which the training loop
-seeds once with :func:`benchmark.core.seeding.seed_everything`, so a run repeats exactly.
+ColorJitter(0.2, 0.2, 0.2, 0.1), the same torchvision transforms whichever way they are
+seeded (``ClassifyConfig.augment_rng``):
+
+* ``stream``: in the training process, one image after another from torch's generator,
+  which the loop seeds once with :func:`benchmark.core.seeding.seed_everything` (the
+  embedded profile; bit-identical to earlier releases).
+* ``per_image``: :class:`SeededAugment`, inside the DataLoader workers, each image from its
+  own generator keyed on (seed, epoch, cache row). The draws of an image do not depend on
+  the number of workers or processes, so ``accelerate launch`` repeats a one-process run,
+  and the CPU work spreads over the workers while the GPU trains.
 """
 
 from __future__ import annotations
@@ -13,10 +21,12 @@ import torch
 from numpy.typing import NDArray
 from torchvision.transforms import v2
 
+from benchmark.core.seeding import torch_seeded
 from benchmark.core.training import imagenet_normalise
 from benchmark.preprocess.cache import CachedSplit
 
 POSITIVE = "melanocytic"
+AUGMENT_RNGS = ("stream", "per_image")
 
 
 def labelled_rows(split: CachedSplit, synthetic: bool) -> NDArray[np.int64]:
@@ -56,3 +66,27 @@ def train_batch(images: NDArray[np.uint8], transform: v2.Compose) -> torch.Tenso
     """Augment each (S, S, 3) uint8 image of a batch; returns (B, 3, S, S) normalised float."""
     tensors = torch.from_numpy(np.array(images)).permute(0, 3, 1, 2)
     return normalise(torch.stack([transform(t) for t in tensors]))
+
+
+class SeededAugment:
+    """The train transform for one epoch, each image seeded by (seed, epoch, cache row).
+
+    Called by :func:`benchmark.core.batches.batch_loader` in its workers with the batch's
+    tensors (images (B, S, S, 3) uint8 first) and their cache rows; returns the augmented
+    images as (B, 3, S, S) uint8 (normalised on the device) and the other tensors as they are.
+    """
+
+    def __init__(self, size: int, seed: int, epoch: int) -> None:
+        """The paper's transform at side ``size`` for epoch ``epoch`` of the run ``seed``."""
+        self.transform = train_transform(size, augment=True)
+        self.seed, self.epoch = seed, epoch
+
+    def __call__(
+        self, tensors: tuple[torch.Tensor, ...], rows: NDArray[np.int64]
+    ) -> tuple[torch.Tensor, ...]:
+        """Augment ``tensors[0]`` image by image; ``rows`` are their cache rows."""
+        out = []
+        for image, row in zip(tensors[0].permute(0, 3, 1, 2), rows, strict=True):
+            with torch_seeded(self.seed, self.epoch, int(row)):
+                out.append(self.transform(image))
+        return (torch.stack(out), *tensors[1:])

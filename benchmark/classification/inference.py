@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from benchmark.core.batches import CacheRows
 from benchmark.core.training import imagenet_normalise
 
 Backend = Literal["auto", "eager", "fused", "onnxruntime"]
@@ -57,7 +58,7 @@ def onnxruntime_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
 
 
-def check_images(images: NDArray[Any]) -> None:
+def check_images(images: NDArray[Any] | CacheRows) -> None:
     """Raise ``ValueError`` unless ``images`` is (N, S, S, 3) uint8."""
     shape = getattr(images, "shape", None)
     dtype = getattr(images, "dtype", None)
@@ -67,14 +68,15 @@ def check_images(images: NDArray[Any]) -> None:
         raise ValueError(f"expected square (N, S, S, 3) images, got {shape}")
 
 
-def eval_transform(images: NDArray[np.uint8]) -> torch.Tensor:
+def eval_transform(images: NDArray[np.uint8], device: torch.device | str = "cpu") -> torch.Tensor:
     """The eval transform: (N, S, S, 3) uint8 RGB -> (N, 3, S, S) float32, ImageNet-normalised.
 
     Resize to ``round(S * 256 / 224)`` (256 for S = 224) with
     ``torch.nn.functional.interpolate(mode="bilinear", antialias=True, align_corners=False)``
     on float32 values in [0, 1] (no re-quantisation to uint8; antialiasing only matters when
     shrinking, and this always enlarges), then centre-crop S (offset rounded as torchvision's
-    ``center_crop``), then ``(x - mean) / std``. Output is NCHW-contiguous.
+    ``center_crop``), then ``(x - mean) / std``. Output is NCHW-contiguous, on ``device``
+    (the uint8 batch moves there first, so a GPU does the arithmetic).
 
     Raises:
         ValueError: If ``images`` is not (N, S, S, 3) uint8.
@@ -83,7 +85,7 @@ def eval_transform(images: NDArray[np.uint8]) -> torch.Tensor:
     size = images.shape[1]
     resized = round(size * RESIZE_RATIO)
     top = round((resized - size) / 2.0)
-    x = torch.from_numpy(np.array(images))  # a copy: cache memory maps are read-only
+    x = torch.from_numpy(np.array(images)).to(device)  # a copy: memory maps are read-only
     # NCHW-contiguous first: interpolate runs ~1.5x faster on it than on the NHWC view.
     x = x.permute(0, 3, 1, 2).float().div_(255.0).contiguous()
     x = F.interpolate(
@@ -114,20 +116,22 @@ def fold_batchnorm(model: nn.Module) -> int:
     return folded
 
 
-def _eager(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    snapshot = copy.deepcopy(model).eval()
+def _eager(model: nn.Module, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    snapshot = copy.deepcopy(model).eval().to(device)
     return lambda x: snapshot(x.contiguous())
 
 
-def _fused(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    snapshot = copy.deepcopy(model).eval()
+def _fused(model: nn.Module, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    snapshot = copy.deepcopy(model).eval().to(device)
     fold_batchnorm(snapshot)
     # oneDNN runs convolutions natively in NHWC; NCHW costs a reorder around every conv.
     snapshot = snapshot.to(memory_format=torch.channels_last)
     return lambda x: snapshot(x.contiguous(memory_format=torch.channels_last))
 
 
-def _onnxruntime(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+def _onnxruntime(model: nn.Module, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    if device.type != "cpu":
+        raise ValueError(f"backend 'onnxruntime' runs on the CPU only, not {device}")
     ort: Any = importlib.import_module("onnxruntime")  # optional; untyped
     snapshot = copy.deepcopy(model).eval()
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
@@ -168,8 +172,10 @@ class Predictor:
     ``softmax(logits)[:, 1]``, the melanocytic probability.
     """
 
-    def __init__(self, model: nn.Module, backend: Backend = "fused") -> None:
-        """Snapshot ``model`` (weights and buffers as of now) for ``backend``.
+    def __init__(
+        self, model: nn.Module, backend: Backend = "fused", device: torch.device | str = "cpu"
+    ) -> None:
+        """Snapshot ``model`` (weights and buffers as of now) for ``backend`` on ``device``.
 
         Raises:
             ValueError: Unknown backend.
@@ -182,10 +188,11 @@ class Predictor:
         if backend == "onnxruntime" and not onnxruntime_available():
             raise ImportError("backend 'onnxruntime' needs the onnxruntime and onnx packages")
         self.backend: str = backend
+        self.device = torch.device(device)
         builders = {"eager": _eager, "fused": _fused, "onnxruntime": _onnxruntime}
         # no_grad, not inference_mode: folded weights made under inference mode fail later.
         with torch.no_grad():
-            self._logits = builders[backend](model)
+            self._logits = builders[backend](model, self.device)
 
     @torch.inference_mode()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -208,9 +215,10 @@ def make_predictor(model: nn.Module, backend: Backend = "fused") -> Predictor:
 
 def predict_proba(
     model: nn.Module | Predictor,
-    images: NDArray[np.uint8],
+    images: NDArray[np.uint8] | CacheRows,
     batch_size: int = 32,
     backend: Backend = "fused",
+    device: torch.device | str = "cpu",
 ) -> NDArray[np.float32]:
     """Melanocytic probabilities (N,) float32 for (N, S, S, 3) uint8 RGB cache images.
 
@@ -222,6 +230,8 @@ def predict_proba(
         images: Preprocessed images, e.g. a cache memory map.
         batch_size: Images per forward pass.
         backend: See the module docstring.
+        device: Where the transform and the forward passes run (the scores come back to
+            the CPU).
 
     Raises:
         ValueError: Bad image array or batch size.
@@ -232,8 +242,8 @@ def predict_proba(
     out = np.empty(len(images), np.float32)
     if not len(images):
         return out
-    predictor = model if isinstance(model, Predictor) else Predictor(model, backend)
+    predictor = model if isinstance(model, Predictor) else Predictor(model, backend, device)
     for start in range(0, len(images), batch_size):
-        batch = eval_transform(images[start : start + batch_size])
-        out[start : start + batch_size] = predictor(batch).numpy()
+        batch = eval_transform(images[start : start + batch_size], predictor.device)
+        out[start : start + batch_size] = predictor(batch).float().cpu().numpy()
     return out

@@ -20,10 +20,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from benchmark.classification.data import labelled_rows, labels
-from benchmark.classification.inference import predict_proba
 from benchmark.classification.model import save_checkpoint
-from benchmark.classification.train import ClassifierFit, train_classifier
+from benchmark.classification.train import ClassifierFit, predict_sharded, train_classifier
+from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.devices import Runner, choose_device
 from benchmark.core.fitzpatrick import MISSING
 from benchmark.core.io import atomic_path
 from benchmark.core.naming import run_name
@@ -62,17 +63,21 @@ class RunResult:
         return run_name(self.variant, self.seed)
 
 
-def _data(
-    split: CachedSplit, rows: NDArray[np.int64]
-) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    return np.asarray(split.images[rows]), labels(split.index, rows)
+def _data(split: CachedSplit, rows: NDArray[np.int64]) -> tuple[CacheRows, NDArray[np.int64]]:
+    """Rows of the memory map (read batch by batch, never copied whole) and their labels."""
+    return CacheRows(split.images, rows), labels(split.index, rows)
 
 
 def _predictions(
-    model: object, split: CachedSplit, rows: NDArray[np.int64], cfg: ClassifyConfig
+    model: object,
+    split: CachedSplit,
+    rows: NDArray[np.int64],
+    cfg: ClassifyConfig,
+    runner: Runner,
 ) -> pd.DataFrame:
     index = split.index.iloc[rows]
-    scores = predict_proba(model, np.asarray(split.images[rows]), batch_size=cfg.batch_size)  # type: ignore[arg-type]
+    images = CacheRows(split.images, rows)
+    scores = predict_sharded(runner, model, images, cfg.batch_size)  # type: ignore[arg-type]
     absent = pd.Series(pd.NA, index=index.index, dtype=object)
     fst = index.get("fst", absent)
     # The audit's bootstrap resamples patients; a row without one is its own cluster.
@@ -141,9 +146,12 @@ def run_classification(
 ) -> list[RunResult]:
     """Train every (variant, seed) not in ``skip`` and predict train, val and test.
 
+    Under ``accelerate launch`` every process trains and predicts its share; only the
+    main process writes the checkpoints, and every process returns the same results.
+
     Args:
         cache_dir: The ``preprocess`` stage's cache folder.
-        cfg: The protocol, variants and seeds.
+        cfg: The protocol, variants, seeds, device and precision.
         models_dir: Where ``<variant>_seed<k>.safetensors`` go (one folder, atomically).
         skip: Variants not to run, with the reason (see :func:`unavailable`).
 
@@ -152,26 +160,30 @@ def run_classification(
     """
     splits = {name: load_split(cache_dir, name) for name in SPLIT_NAMES}
     test_rows = labelled_rows(splits["test"], synthetic=False)
+    runner = Runner(choose_device(cfg.device, cfg.mixed_precision, param="classify"))
     results = []
-    with atomic_path(models_dir) as tmp:
-        tmp.mkdir(parents=True)
+    with runner.output_folder(models_dir) as tmp:
         for variant in (v for v in cfg.variants if v not in (skip or {})):
             rows, val_rows = variant_rows(splits, variant)
             val = _data(splits["val"], val_rows)
             synthetic = int((splits["train"].index["source"].to_numpy()[rows] != "real").sum())
             for seed in cfg.seeds:
+                name = run_name(variant, seed)
                 fit = train_classifier(
-                    _data(splits["train"], rows), val, cfg, seed, f"{variant} seed {seed}"
+                    _data(splits["train"], rows), val, cfg, seed, f"{variant} seed {seed}", runner
                 )
-                save_checkpoint(fit.model, tmp / f"{run_name(variant, seed)}.safetensors")
+                if tmp is not None:
+                    save_checkpoint(fit.model, tmp / f"{name}.safetensors")
                 predictions = {
-                    name: _predictions(fit.model, splits[name], r, cfg)
-                    for name, r in (("train", rows), ("val", val_rows))
+                    split: _predictions(fit.model, splits[split], r, cfg, runner)
+                    for split, r in (("train", rows), ("val", val_rows))
                 }
                 start = time.perf_counter()
-                predictions["test"] = _predictions(fit.model, splits["test"], test_rows, cfg)
+                predictions["test"] = _predictions(
+                    fit.model, splits["test"], test_rows, cfg, runner
+                )
                 ms = 1000 * (time.perf_counter() - start) / max(len(test_rows), 1)
-                file = models_dir / f"{run_name(variant, seed)}.safetensors"
+                file = models_dir / f"{name}.safetensors"
                 results.append(RunResult(variant, seed, fit, predictions, synthetic, file, ms))
     return results
 

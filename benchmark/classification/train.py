@@ -3,8 +3,21 @@
 Backbone frozen for ``freeze_epochs`` epochs, then all layers; Adam (0.9, 0.999) with weight
 decay; weighted cross-entropy; gradient-norm clipping; ReduceLROnPlateau on validation AUC;
 early stopping on validation AUC; the weights of the best validation AUC are kept. Weights
-and augmentations come from ``seed_everything(seed)``, batch order of epoch ``e`` from
-``derive_rng(seed, e)``: the same seed and thread count repeat a run exactly.
+come from ``seed_everything(seed)``, batch order of epoch ``e`` from ``derive_rng(seed, e)``,
+augmentations as ``cfg.augment_rng`` says (:mod:`benchmark.classification.data`): the same
+seed and thread count repeat a run exactly.
+
+Devices, mixed precision and processes go through :class:`benchmark.core.devices.Runner`.
+Batches are read from the cache memory map by a DataLoader (``cfg.workers`` readers, pinned
+memory on a GPU). Under ``accelerate launch`` each global batch of ``cfg.batch_size`` is split
+between the processes and every local loss is weighted by its share of the batch's class
+weights, so the averaged gradient is the global batch's; validation is sharded and gathered,
+so every process steps the scheduler and early stopping on the same AUC.
+
+What several CPU processes cannot repeat exactly (``tests/classification/test_parallel.py``):
+BatchNorm statistics of a training backbone are per process (SyncBatchNorm needs GPUs;
+on GPUs it is used), and dropout masks are drawn per process. With a frozen backbone and
+no dropout two processes repeat one within float rounding.
 """
 
 from __future__ import annotations
@@ -20,20 +33,23 @@ from numpy.typing import NDArray
 from torch import nn
 from tqdm import tqdm
 
-from benchmark.classification.data import train_batch, train_transform
+from benchmark.classification.data import SeededAugment, normalise, train_batch, train_transform
 from benchmark.classification.inference import predict_proba
 from benchmark.classification.model import (
     build_model,
     keep_frozen_backbone_in_eval,
     set_backbone_trainable,
 )
+from benchmark.core.batches import CacheRows, batch_loader
 from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.devices import Runner, choose_device
 from benchmark.core.seeding import derive_rng, seed_everything
 from benchmark.core.training import check_finite
 from benchmark.metrics.classification import auc, weighted_log_loss
 
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
+Images = U8 | CacheRows  # (N, S, S, 3) uint8: an array, or rows of the cache memory map
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,22 @@ class ClassifierFit:
     seconds: float
 
 
+def predict_sharded(
+    runner: Runner, model: nn.Module, images: Images, batch_size: int
+) -> NDArray[np.float32]:
+    """(N,) melanocytic probabilities, each process predicting its share, gathered."""
+    n = len(images)
+    rows = runner.local(np.arange(n, dtype=np.int64))
+    part = images[rows] if runner.world > 1 else images
+    scores = predict_proba(model, part, batch_size=batch_size, device=runner.device)
+    return runner.gather(scores, n)
+
+
 def validate(
-    model: nn.Module, val: tuple[U8, I64], cfg: ClassifyConfig
+    model: nn.Module, val: tuple[Images, I64], cfg: ClassifyConfig, runner: Runner
 ) -> tuple[float, float, float]:
-    """Validation loss, accuracy (at 0.5) and AUC with the eval transform."""
-    scores = predict_proba(model, val[0], batch_size=cfg.batch_size)
+    """Validation loss, accuracy (at 0.5) and AUC with the eval transform (every process)."""
+    scores = predict_sharded(runner, model, val[0], cfg.batch_size)
     loss = weighted_log_loss(val[1], scores, cfg.class_weights)
     return loss, float(np.mean((scores >= 0.5) == val[1])), auc(val[1], scores)
 
@@ -78,31 +105,76 @@ def batches(order: I64, batch_size: int) -> list[I64]:
     return [np.sort(order[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What every step of a run uses."""
+
+    optimizer: Any
+    criterion: nn.Module
+    transform: Any  # the host transform of the ``stream`` augmentation
+    runner: Runner
+
+
+def _loader(
+    train: tuple[Images, I64], cfg: ClassifyConfig, runner: Runner, seed: int, epoch: int
+) -> tuple[list[I64], Any]:
+    """This epoch's global batches and a loader of this process's share of each."""
+    order = derive_rng(seed, epoch).permutation(len(train[1]))
+    global_batches = batches(order, cfg.batch_size)
+    seeded = cfg.augment and cfg.augment_rng == "per_image"
+    transform = SeededAugment(train[0].shape[1], seed, epoch) if seeded else None
+    loader = batch_loader(
+        [train[0]],
+        [runner.local(rows) for rows in global_batches],
+        transform=transform,
+        workers=cfg.workers,
+        pin_memory=runner.device.type == "cuda",
+    )
+    return global_batches, loader
+
+
+def _inputs(images: torch.Tensor, parts: _Parts, seeded: bool) -> torch.Tensor:
+    """A loaded uint8 batch -> normalised float on the device, channels-last."""
+    if seeded:  # augmented in the loader: (B, 3, S, S) uint8
+        x = normalise(images.to(parts.runner.device, non_blocking=True))
+    else:  # (B, S, S, 3) uint8, augmented here from torch's stream
+        x = train_batch(images.numpy(), parts.transform).to(parts.runner.device)
+    # oneDNN trains NHWC natively (about 1.6x faster on 2 cores than NCHW reorders).
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def _epoch(
     model: nn.Module,
-    train: tuple[U8, I64],
-    parts: tuple[Any, Any, Any],
+    train: tuple[Images, I64],
+    parts: _Parts,
     cfg: ClassifyConfig,
-    order: I64,
+    epoch: tuple[int, int],
     where: str,
 ) -> tuple[float, float]:
-    """One pass over ``train`` in ``order``; returns mean loss and accuracy."""
-    optimizer, criterion, transform = parts
+    """One pass over ``train``; returns the mean loss and accuracy over all processes."""
+    runner, weights = parts.runner, np.asarray(cfg.class_weights, np.float64)
+    global_batches, loader = _loader(train, cfg, runner, *epoch)
+    seeded = cfg.augment and cfg.augment_rng == "per_image"
     total, correct = 0.0, 0
-    for b, rows in enumerate(batches(order, cfg.batch_size)):
-        # oneDNN trains NHWC natively (about 1.6x faster on 2 cores than NCHW reorders).
-        x = train_batch(train[0][rows], transform).contiguous(memory_format=torch.channels_last)
-        y = torch.from_numpy(train[1][rows])
-        logits = model(x)
-        loss = criterion(logits, y)
+    for b, (rows, (images,)) in enumerate(zip(global_batches, loader, strict=True)):
+        local = runner.local(rows)
+        y = torch.from_numpy(train[1][local]).to(runner.device)
+        with runner.autocast():
+            logits = model(_inputs(images, parts, seeded))
+            loss = parts.criterion(logits, y)
+        if runner.world > 1:  # this process's share of the global batch's weighted mean
+            share = weights[train[1][local]].sum() / weights[train[1][rows]].sum()
+            loss = loss * float(share * runner.world)
         check_finite(loss.item(), f"in {where}, epoch batch {b + 1}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        total += loss.item() * len(rows)
+        parts.optimizer.zero_grad(set_to_none=True)
+        runner.backward(loss)
+        runner.sync_gradients(model)
+        runner.clip(model, cfg.grad_clip)
+        parts.optimizer.step()
+        total += loss.item() * len(rows) / runner.world  # summed over processes below
         correct += int((logits.argmax(1) == y).sum())
-    return total / len(order), correct / len(order)
+    n = len(train[1])
+    return runner.total(total) / n, runner.total(correct) / n
 
 
 @dataclass
@@ -123,8 +195,8 @@ class _Best:
         return False
 
 
-def _setup(model: nn.Module, cfg: ClassifyConfig, size: int) -> tuple[Any, Any, tuple[Any, ...]]:
-    """Optimizer, scheduler on validation AUC, and (optimizer, loss, train transform)."""
+def _setup(model: nn.Module, cfg: ClassifyConfig, runner: Runner, size: int) -> tuple[Any, _Parts]:
+    """The scheduler on validation AUC, and the optimizer, loss and transform of the steps."""
     optimizer = torch.optim.Adam(
         model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.999), weight_decay=cfg.weight_decay
     )
@@ -135,44 +207,65 @@ def _setup(model: nn.Module, cfg: ClassifyConfig, size: int) -> tuple[Any, Any, 
         patience=cfg.plateau_patience,
         min_lr=cfg.min_learning_rate,
     )
-    criterion = nn.CrossEntropyLoss(weight=torch.tensor(cfg.class_weights, dtype=torch.float32))
-    return optimizer, scheduler, (optimizer, criterion, train_transform(size, cfg.augment))
+    weight = torch.tensor(cfg.class_weights, dtype=torch.float32, device=runner.device)
+    parts = _Parts(
+        runner.wrap(optimizer),
+        nn.CrossEntropyLoss(weight=weight),
+        train_transform(size, cfg.augment),
+        runner,
+    )
+    return scheduler, parts
 
 
 def train_classifier(
-    train: tuple[U8, I64], val: tuple[U8, I64], cfg: ClassifyConfig, seed: int, desc: str
+    train: tuple[Images, I64],
+    val: tuple[Images, I64],
+    cfg: ClassifyConfig,
+    seed: int,
+    desc: str,
+    runner: Runner | None = None,
 ) -> ClassifierFit:
     """Train one EfficientNet-B0 under the paper's protocol.
 
     Args:
-        train: (N, S, S, 3) uint8 cache images and (N,) int64 labels (1 = melanocytic).
+        train: (N, S, S, 3) uint8 cache images (an array or :class:`CacheRows` of the cache
+            memory map) and (N,) int64 labels (1 = melanocytic).
         val: The same for validation; it must hold both classes (its AUC steers training).
-        cfg: The protocol.
+        cfg: The protocol, device and precision.
         seed: This run's seed.
         desc: Progress-bar label.
+        runner: Devices and processes (default: from ``cfg.device``/``cfg.mixed_precision``).
+
+    Returns:
+        The fit; its model is on the CPU, in eval mode, identical on every process.
 
     Raises:
         ValueError: If validation lacks a class.
+        benchmark.core.config.base.ConfigError: ``device: cuda`` without a GPU.
         benchmark.core.training.NonFiniteLossError: On a NaN/inf loss.
     """
     if len(np.unique(val[1])) < 2:
         raise ValueError("validation holds one class only: its AUC cannot steer training")
+    if runner is None:
+        runner = Runner(choose_device(cfg.device, cfg.mixed_precision, param="classify"))
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(seed)
     model = build_model(cfg.weights, dropout=cfg.dropout).to(memory_format=torch.channels_last)
-    optimizer, scheduler, parts = _setup(model, cfg, train[0].shape[1])
+    model = runner.place(model)
+    scheduler, parts = _setup(model, cfg, runner, train[0].shape[1])
     history: list[dict[str, float]] = []
     best, start = _Best(), time.perf_counter()
-    for epoch in tqdm(range(1, cfg.max_epochs + 1), desc=desc, unit="epoch"):
+    bar = tqdm(range(1, cfg.max_epochs + 1), desc=desc, unit="epoch", disable=not runner.is_main)
+    for epoch in bar:
         frozen = epoch <= cfg.freeze_epochs
         set_backbone_trainable(model, not frozen)
         model.train()
         keep_frozen_backbone_in_eval(model)  # a frozen backbone keeps its BN statistics
-        order = derive_rng(seed, epoch).permutation(len(train[1]))
-        loss, accuracy = _epoch(model, train, parts, cfg, order, f"{desc}, epoch {epoch}")
-        lr = optimizer.param_groups[0]["lr"]
-        val_loss, val_accuracy, val_auc = validate(model, val, cfg)
+        loss, accuracy = _epoch(model, train, parts, cfg, (seed, epoch), f"{desc}, epoch {epoch}")
+        runner.sync_buffers(model)
+        lr = parts.optimizer.param_groups[0]["lr"]
+        val_loss, val_accuracy, val_auc = validate(model, val, cfg, runner)
         scheduler.step(val_auc)
         improved = best.update(model, val_auc, epoch)
         history.append(
@@ -193,4 +286,5 @@ def train_classifier(
     assert best.state is not None  # epoch 1 always improves on -inf
     model.load_state_dict(best.state)
     stopped = len(history) < cfg.max_epochs
-    return ClassifierFit(model.eval(), history, best.epoch, stopped, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return ClassifierFit(model.cpu().eval(), history, best.epoch, stopped, seconds)

@@ -53,9 +53,12 @@ def to_input(images: NDArray[np.uint8]) -> torch.Tensor:
     return imagenet_normalise(x).contiguous(memory_format=torch.channels_last)
 
 
-@torch.inference_mode()
 def predict(
-    model: nn.Module, images: NDArray[np.uint8], threshold: float, batch_size: int = 16
+    model: nn.Module,
+    images: NDArray[np.uint8],
+    threshold: float,
+    batch_size: int = 16,
+    device: torch.device | str = "cpu",
 ) -> NDArray[np.uint8]:
     """Masks for (N, S, S, 3) uint8 images: (N, S, S) uint8 {0, 255}.
 
@@ -64,13 +67,17 @@ def predict(
         images: Preprocessed images, e.g. a cache memory map.
         threshold: Lesion probability cut-off, fixed before looking at test.
         batch_size: Images per forward pass.
+        device: Where the forward passes run; the model is moved there.
     """
-    model.eval().to(memory_format=torch.channels_last)
+    with torch.no_grad():  # not inference mode: the weights may be converted, then trained
+        model.eval().to(device).to(memory_format=torch.channels_last)
     logit_cut = float(np.log(threshold / (1.0 - threshold)))
     out = np.empty(images.shape[:3], np.uint8)
-    for start in range(0, len(images), batch_size):
-        logits = model(to_input(images[start : start + batch_size]))[:, 0]
-        out[start : start + batch_size] = (logits > logit_cut).numpy().astype(np.uint8) * 255
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            logits = model(to_input(images[start : start + batch_size]).to(device))[:, 0]
+            mask = (logits > logit_cut).cpu().numpy().astype(np.uint8)
+            out[start : start + batch_size] = mask * 255
     return out
 
 

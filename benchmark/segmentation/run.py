@@ -18,15 +18,16 @@ import pandas as pd
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.devices import Runner, choose_device
 from benchmark.core.imaging import open_image, to_rgb8
-from benchmark.core.io import atomic_path
 from benchmark.core.maxflow import MaxflowParams, segment
 from benchmark.core.status import NotRun
 from benchmark.metrics.segmentation import by_group, score_pair, summarise
 from benchmark.preprocess.cache import CachedSplit, load_split
 from benchmark.preprocess.steps import resize
-from benchmark.segmentation.fcn import predict, save_fcn
+from benchmark.segmentation.fcn import PaperFCN, predict, save_fcn
 from benchmark.segmentation.train import FitResult, train_fcn
 
 U8 = NDArray[np.uint8]
@@ -102,18 +103,22 @@ def _maxflow(images: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
     return pred, 1000 * (time.perf_counter() - start) / max(len(images), 1)
 
 
-def _arrays(split: CachedSplit, rows: NDArray[np.int64]) -> tuple[U8, U8]:
-    """Images and masks of ``rows`` read into memory (rows ascending: sequential reads)."""
-    return np.asarray(split.images[rows]), np.asarray(split.masks[rows])
+def _arrays(split: CachedSplit, rows: NDArray[np.int64]) -> tuple[CacheRows, CacheRows]:
+    """Images and masks of ``rows``, read from the memory maps batch by batch."""
+    return CacheRows(split.images, rows), CacheRows(split.masks, rows)
 
 
 def _fcn(
-    name: str, train: CachedSplit, val: tuple[U8, U8], cfg: SegmentConfig
+    name: str,
+    train: CachedSplit,
+    val: tuple[CacheRows, CacheRows],
+    cfg: SegmentConfig,
+    runner: Runner,
 ) -> tuple[FitResult, int, int]:
     """Train one variant; returns the fit, its training-image count and synthetic count."""
     rows = _rows(train, _TRAIN_ROWS[name])
     synthetic = int((train.index["source"].to_numpy()[rows] == "synthetic").sum())
-    fit = train_fcn(_arrays(train, rows), val, cfg, desc=name)
+    fit = train_fcn(_arrays(train, rows), val, cfg, desc=name, runner=runner)
     return fit, len(rows), synthetic
 
 
@@ -160,7 +165,8 @@ def run_segmentation(
         skip: Models not to run, with the reason (see :func:`unavailable`).
 
     Returns:
-        One :class:`Outcome` per model that ran, in :data:`MODELS` order.
+        One :class:`Outcome` per model that ran, in :data:`MODELS` order, on the main
+        process; under ``accelerate launch`` the other processes help train and return [].
     """
     skip = dict(skip or {})
     train, val, test = (load_split(cache_dir, s) for s in ("train", "val", "test"))
@@ -168,28 +174,42 @@ def run_segmentation(
     val_data, test_rows = _arrays(val, _rows(val, real)), _rows(test, real)
     if len(test_rows) == 0:
         raise ValueError(f"{cache_dir}: no real test image with a ground-truth mask")
-    test_images = _arrays(test, test_rows)[0]
-    raw = cfg.maxflow_input == "raw"
-    pred, ms = _maxflow(raw_images(test, test_rows, data_root) if raw else test_images)
-    scored = _evaluate("maxflow", test, test_rows, pred, ms)
-    outcomes = [Outcome("maxflow", pred, *scored, [], 0, 0, None)]
+    runner = Runner(choose_device(cfg.device, cfg.mixed_precision, param="segment"))
+    outcomes = [_maxflow_outcome(test, test_rows, data_root, cfg)] if runner.is_main else []
     learned = [name for name in MODELS[1:] if name not in skip]
-    with atomic_path(models_dir) as tmp:
-        tmp.mkdir(parents=True)
-        if not learned:
+    with runner.output_folder(models_dir) as tmp:
+        if tmp is not None and not learned:
             NotRun("; ".join(f"{m}: {skip[m]}" for m in MODELS[1:])).write(tmp)
         for name in learned:
-            fit, n_train, n_synthetic = _fcn(name, train, val_data, cfg)
+            fit, n_train, n_synthetic = _fcn(name, train, val_data, cfg, runner)
+            if tmp is None:  # other processes only help train
+                continue
             save_fcn(fit.model, tmp / f"{name}.safetensors")
-            start = time.perf_counter()
-            pred = predict(fit.model, test_images, cfg.threshold, cfg.batch_size)
-            ms = 1000 * (time.perf_counter() - start) / len(test_images)
+            pred, ms = _fcn_test(fit.model, np.asarray(test.images[test_rows]), cfg, runner)
             scored = _evaluate(name, test, test_rows, pred, ms)
             model_file = models_dir / f"{name}.safetensors"
             outcomes.append(
                 Outcome(name, pred, *scored, fit.history, n_train, n_synthetic, model_file)
             )
     return outcomes
+
+
+def _maxflow_outcome(
+    test: CachedSplit, rows: NDArray[np.int64], data_root: Path, cfg: SegmentConfig
+) -> Outcome:
+    raw = cfg.maxflow_input == "raw"
+    images = raw_images(test, rows, data_root) if raw else np.asarray(test.images[rows])
+    pred, ms = _maxflow(images)
+    return Outcome("maxflow", pred, *_evaluate("maxflow", test, rows, pred, ms), [], 0, 0, None)
+
+
+def _fcn_test(
+    model: PaperFCN, images: U8, cfg: SegmentConfig, runner: Runner
+) -> tuple[NDArray[np.uint8], float]:
+    """Test masks and ms/image, predicted on this process's device."""
+    start = time.perf_counter()
+    pred = predict(model, images, cfg.threshold, cfg.batch_size, runner.device)
+    return pred, 1000 * (time.perf_counter() - start) / len(images)
 
 
 def per_image_table(outcomes: list[Outcome], test_index: pd.DataFrame) -> pd.DataFrame:

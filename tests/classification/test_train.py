@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,9 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Script:
     """Replace validation by a script of AUCs (loss falls steadily, accuracy fixed)."""
     script = Script()
 
-    def fake(model: torch.nn.Module, val: object, cfg: object) -> tuple[float, float, float]:
+    def fake(
+        model: torch.nn.Module, val: object, cfg: object, runner: object
+    ) -> tuple[float, float, float]:
         script.states.append({k: v.clone() for k, v in model.state_dict().items()})
         k = len(script.states) - 1
         return 1.0 / (k + 1), 0.5, script.aucs[k]
@@ -152,3 +154,9 @@ def test_paper_mode_synthetic_validation_rows_reach_the_augmented_variant_only()
     aug_train, aug_val = variant_rows(splits, "augmented")
     assert base_train.tolist() == base_val.tolist() == [0, 1]  # real only: checkpoint, threshold
     assert aug_train.tolist() == aug_val.tolist() == [0, 1, 2, 3]
+
+
+def test_nan_loss_under_mixed_precision_names_epoch_and_batch() -> None:
+    cfg = replace(CFG, mixed_precision="bf16", learning_rate=1e30, max_epochs=2)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 1, epoch batch \d"):
+        train_classifier(tiny_data(), tiny_data(8, seed=1), cfg, seed=0, desc="t")
