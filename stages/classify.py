@@ -1,4 +1,8 @@
-"""DVC stage ``classify``: EfficientNet-B0, baseline vs augmented, every seed (paper Table 5)."""
+"""DVC stage ``classify``: EfficientNet-B0, baseline vs augmented, every seed (paper Table 5).
+
+Data-parallel on several GPUs with ``accelerate launch --multi_gpu -m stages.classify ...``
+(README, "Several GPUs"); only the main process writes and tracks.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ import click
 from benchmark.classification.report import runtimes, write_outputs
 from benchmark.classification.run import run_classification, unavailable, write_predictions
 from benchmark.core.config.downstream import ClassifyConfig
+from benchmark.core.devices import choose_device
 from benchmark.core.io import write_json_atomic
+from benchmark.core.processes import is_main_process
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import read_info
 from stages.support.nested import child_run, log_history, log_torch_model
-from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
+from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -39,10 +45,13 @@ def main(
     """Train and evaluate the classifiers; the test column is strictly real."""
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("classify", params_file, ClassifyConfig, inputs=inputs) as cfg:
+        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="classify").tags())
         skip = unavailable(cache_dir, cfg.variants)
         for variant, why_not in skip.items():
             log_not_run(why_not, variant)
         if set(skip) >= set(cfg.variants):
+            if not is_main_process():
+                return
             why = NotRun("; ".join(f"{v}: {r}" for v, r in skip.items()))
             folders = (models_dir, predictions_dir, out_dir)
             write_not_run(why, *folders)
@@ -51,6 +60,8 @@ def main(
             Runtimes("ms/image", {}).write(runtime_file)
             return
         results = run_classification(cache_dir, cfg, models_dir, skip)
+        if not is_main_process():  # the others helped train; the main process writes
+            return
         files = write_predictions(results, predictions_dir)
         metrics = write_outputs(results, cfg.class_weights, out_dir, skip)
         write_json_atomic(metrics_file, metrics)

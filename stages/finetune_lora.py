@@ -9,6 +9,7 @@ import click
 from benchmark.core.config.generative import FinetuneConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest
+from benchmark.core.processes import is_main_process
 from benchmark.generative.finetune import finetune
 from stages.support.tracking import finish_not_run, log_outputs, stage_run, tag_run
 
@@ -30,6 +31,8 @@ def main(
     with stage_run("finetune_lora", params_file, FinetuneConfig, inputs=(manifest_in,)) as cfg:
         tag_run({"model": cfg.base_model})
         result = finetune(read_manifest(manifest_in, data_root), data_root, cfg, out_dir, log=_log)
+        if not is_main_process():  # the others helped train; the main process writes
+            return
         record = result.record
         if record.not_run is not None:
             finish_not_run("finetune_lora", record.not_run, metrics_file)
@@ -45,6 +48,8 @@ def main(
 
 
 def _log(name: str, step: int, value: float) -> None:
+    if not is_main_process():
+        return
     import mlflow
 
     mlflow.log_metric(name, value, step=step)

@@ -1,4 +1,8 @@
-"""DVC stage ``segment``: paper Table 3, baseline and augmented FCN against Max-Flow."""
+"""DVC stage ``segment``: paper Table 3, baseline and augmented FCN against Max-Flow.
+
+Data-parallel on several GPUs with ``accelerate launch --multi_gpu -m stages.segment ...``;
+only the main process runs Max-Flow, writes and tracks.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ from pathlib import Path
 import click
 
 from benchmark.core.config.downstream import SegmentConfig
+from benchmark.core.devices import choose_device
 from benchmark.core.io import write_json_atomic
+from benchmark.core.processes import is_main_process
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import load_split
 from benchmark.segmentation.report import runtimes, write_outputs
 from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
 from stages.support.nested import child_run, log_history
-from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run
+from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -43,8 +49,11 @@ def main(
     """Train baseline and augmented FCNs, run Max-Flow, evaluate on real test images."""
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("segment", params_file, SegmentConfig, inputs=inputs) as cfg:
+        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="segment").tags())
         skip = unavailable(cache_dir)
         if set(skip) == set(MODELS):
+            if not is_main_process():
+                return
             why = NotRun(skip["maxflow"])
             write_not_run(why, out_dir, models_dir)
             finish_not_run("segment", why, metrics_file)
@@ -53,6 +62,8 @@ def main(
         for name, why_not in skip.items():
             log_not_run(why_not, name)
         outcomes = run_segmentation(cache_dir, cfg, models_dir, data_root, skip)
+        if not is_main_process():  # the others helped train; the main process writes
+            return
         test = load_split(cache_dir, "test")
         metrics = write_outputs(outcomes, test, out_dir, cfg.overlays, cfg.maxflow_input, skip)
         write_json_atomic(metrics_file, metrics)

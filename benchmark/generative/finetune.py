@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from benchmark.core.config.generative import FinetuneConfig
+from benchmark.core.processes import is_main_process
 from benchmark.core.provenance import content_digest, data_digest, file_sha256
 from benchmark.core.status import NOT_RUN
 from benchmark.generative.data import (
@@ -107,16 +108,32 @@ def _prepare_base(
 ) -> tuple[str, list[float]]:
     """The base to adapt; a tiny base is built and pre-trained on ``labelled`` (train rows)."""
     base = out_dir / "base"
+    main = is_main_process()
     if cfg.base_model != TINY:
-        shutil.rmtree(base, ignore_errors=True)  # an earlier tiny base is no output of this run
+        if main:  # an earlier tiny base is no output of this run
+            shutil.rmtree(base, ignore_errors=True)
         return cfg.base_model, []
-    build_tiny(base, cfg.resolution, cfg.seed)
-    if not cfg.pretrain_steps:
-        return str(base), []
-    pipe = load_pipeline(str(base))
-    losses = _pretrain(pipe, load_images(labelled, root, cfg.resolution), labelled, cfg, log)
-    pipe.save_pretrained(str(base))
+    with tempfile.TemporaryDirectory(prefix="skinbench-base-") as scratch:
+        # Every process builds the same base (same seed); only the main one writes it.
+        built = base if main else Path(scratch) / "base"
+        build_tiny(built, cfg.resolution, cfg.seed)
+        losses: list[float] = []
+        if cfg.pretrain_steps:
+            pipe = load_pipeline(str(built))
+            images = load_images(labelled, root, cfg.resolution)
+            losses = _pretrain(pipe, images, labelled, cfg, log)  # data-parallel
+            if main:
+                pipe.save_pretrained(str(base))
+    _barrier()
     return str(base), losses
+
+
+def _barrier() -> None:
+    """Wait for every process (the base and the checkpoint stamp are the main one's)."""
+    from accelerate import PartialState
+
+    # On a machine without a GPU, processes launched together join a CPU (gloo) group.
+    PartialState(cpu=not torch.cuda.is_available()).wait_for_everyone()
 
 
 def _pretrain(
@@ -166,21 +183,24 @@ def _fresh_if_changed(out_dir: Path, key: dict[str, Any]) -> None:
     """Drop checkpoints made for another config or subset, so resume never mixes runs."""
     stamp = out_dir / "checkpoints" / "config.json"
     text = json.dumps(key, sort_keys=True, default=str)
-    if stamp.is_file() and stamp.read_text() == text:
+    if (stamp.is_file() and stamp.read_text() == text) or not is_main_process():
+        _barrier()
         return
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
     shutil.rmtree(out_dir / "samples", ignore_errors=True)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(text)
+    _barrier()
 
 
 def _not_run(out_dir: Path, cfg: FinetuneConfig, reason: str) -> FinetuneResult:
     """Record why the branch did not run; drop an earlier run's base, LoRA and checkpoints."""
-    for name in ("base", "lora", "samples", "checkpoints"):
-        shutil.rmtree(out_dir / name, ignore_errors=True)
     record = FinetuneRecord(NOT_RUN, reason, tuple(cfg.fst_types))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    record.write(out_dir / RECORD_FILE)
+    if is_main_process():
+        for name in ("base", "lora", "samples", "checkpoints"):
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        record.write(out_dir / RECORD_FILE)
     return FinetuneResult(record)
 
 
@@ -200,7 +220,7 @@ def _train_lora(
 
     def on_step(step: int, loss: float) -> None:
         log("lora_loss", step, loss)
-        if cfg.sample_every and step % cfg.sample_every == 0:
+        if cfg.sample_every and step % cfg.sample_every == 0 and is_main_process():
             samples[step] = sample_grid(
                 pipe, probe, cfg.sample_steps, out_dir / "samples" / f"step-{step:06d}.png"
             )
@@ -246,6 +266,7 @@ def finetune(
         benchmark.core.splits.SplitError: A training list names an image outside train.
         benchmark.generative.train.NonFiniteLossError: NaN loss (step and checkpoint named).
     """
+    _barrier()  # joins the process group first, on CPUs too
     subset, labelled = dark_subset(manifest, cfg.fst_types), base_rows(manifest)
     if len(subset) < cfg.min_images:
         return _not_run(

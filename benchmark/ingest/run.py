@@ -319,7 +319,7 @@ def ingest_from_config(
         Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=Path(out_dir).parent, prefix=".phantoms-") as tmp:
             folder = Path(tmp) / "phantoms"
-            generate_phantoms(cfg.phantoms, folder, progress=progress)
+            generate_phantoms(cfg.phantoms, folder, progress=progress, workers=cfg.workers)
             return ingest(IngestInputs("phantoms", folder), out_dir, **common)  # type: ignore[arg-type]
     inputs = IngestInputs(
         cfg.source,

@@ -10,10 +10,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from benchmark.core.processes import is_main_process
+
 
 @contextmanager
 def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
     """A run nested in the active stage run, with its tags plus ``tags`` (model, variant)."""
+    if not is_main_process():
+        yield None
+        return
     import mlflow
 
     parent = mlflow.get_run(mlflow.active_run().info.run_id)  # type: ignore[union-attr]
@@ -32,6 +37,8 @@ def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
 
 def log_history(rows: Sequence[Mapping[str, float]], step: str = "epoch") -> None:
     """Log per-epoch rows as metric series (``step`` is the x axis in the MLflow UI)."""
+    if not is_main_process():
+        return
     import mlflow
 
     for row in rows:
@@ -43,6 +50,8 @@ def log_torch_model(model: Any, size: int) -> None:
 
     Input (B, 3, size, size) float32, normalised; output (B, 2) class probabilities.
     """
+    if not is_main_process():
+        return
     import mlflow
     import numpy as np
     import torch

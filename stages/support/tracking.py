@@ -6,6 +6,11 @@ directory (the repo root when DVC runs a stage), git-ignored, with artifacts in
 run is tagged with git commit, stage, profile, params digest and input-data digest. Under
 ``mlflow run`` (which sets ``MLFLOW_RUN_ID``) stage runs become children of the project run,
 so one reproduction groups together in the UI.
+
+Under a multi-process launcher (``accelerate launch``, ``torchrun``) only the main process
+opens a run; on the others :func:`stage_run` yields the params without one and every
+logging helper here and in :mod:`stages.support.nested` does nothing, so one stage run
+makes one MLflow run whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, TypeVar
 
 from benchmark.core import provenance as prov
 from benchmark.core.io import write_json_atomic
+from benchmark.core.processes import is_main_process
 from benchmark.core.provenance import tracking_uri
 from benchmark.core.status import NotRun
 from stages.support.params import load_section, read_params
@@ -63,6 +69,9 @@ def stage_run(
     """
     name = section or stage
     cfg = load_section(params_file, name, config)
+    if not is_main_process():
+        yield cfg
+        return
     with tracked_run(stage, params_file, (name,) if logged is None else logged, inputs, tags):
         yield cfg
 
@@ -102,6 +111,8 @@ def tracked_run(
 
 def tag_run(tags: Mapping[str, str]) -> None:
     """Add tags that depend on the loaded params (model, source) to the active run."""
+    if not is_main_process():
+        return
     import mlflow
 
     mlflow.set_tags(dict(tags))
@@ -109,6 +120,8 @@ def tag_run(tags: Mapping[str, str]) -> None:
 
 def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
     """Log the numeric leaves of a nested metrics dict, and ``files`` as artifacts."""
+    if not is_main_process():
+        return
     import mlflow
 
     mlflow.log_metrics(prov.flatten_numeric(metrics))
@@ -118,6 +131,8 @@ def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
 
 def log_not_run(reason: str, part: str | None = None) -> None:
     """Tag the active run as not run, or one ``part`` of it (a model, a variant), with why."""
+    if not is_main_process():
+        return
     import mlflow
 
     if part is None:
@@ -132,6 +147,8 @@ def finish_not_run(
     """For a stage that cannot run: write its metrics with the reason, tag its run, say so."""
     import click
 
+    if not is_main_process():
+        return
     write_json_atomic(metrics_file, {**(metrics or {}), **why.metrics()})
     log_not_run(why.reason)
     click.echo(f"{stage} not run: {why.reason}")
