@@ -113,17 +113,17 @@ def _prepare_base(
         if main:  # an earlier tiny base is no output of this run
             shutil.rmtree(base, ignore_errors=True)
         return cfg.base_model, []
-    with tempfile.TemporaryDirectory(prefix="skinbench-base-") as scratch:
-        # Every process builds the same base (same seed); only the main one writes it.
-        built = base if main else Path(scratch) / "base"
-        build_tiny(built, cfg.resolution, cfg.seed)
-        losses: list[float] = []
-        if cfg.pretrain_steps:
-            pipe = load_pipeline(str(built))
-            images = load_images(labelled, root, cfg.resolution)
-            losses = _pretrain(pipe, images, labelled, cfg, log)  # data-parallel
-            if main:
-                pipe.save_pretrained(str(base))
+    if main:
+        build_tiny(base, cfg.resolution, cfg.seed)
+    _barrier()  # the others load the base the main process wrote
+    losses: list[float] = []
+    if cfg.pretrain_steps:
+        pipe = load_pipeline(str(base))
+        images = load_images(labelled, root, cfg.resolution)
+        losses = _pretrain(pipe, images, labelled, cfg, log)  # data-parallel
+        _barrier()  # nobody reads the base while the main process rewrites it
+        if main:
+            pipe.save_pretrained(str(base))
     _barrier()
     return str(base), losses
 

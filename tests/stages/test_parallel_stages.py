@@ -177,3 +177,24 @@ def test_two_process_segment_repeats_one_and_only_rank0_writes(
     curves = [pd.read_csv(f / "reports/segment/curves/baseline.csv") for f in (one, two)]
     assert np.allclose(curves[0]["train_loss"], curves[1]["train_loss"], atol=1e-5)
     assert np.allclose(curves[0]["val_loss"], curves[1]["val_loss"], atol=1e-5)
+
+
+@pytest.mark.perf  # about 2 minutes: out of the default run (-m perf runs it)
+def test_two_process_finetune_lora_makes_one_run_and_one_set_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.stages.test_generative_stages import FINETUNE, PARAMS, _split_phantoms
+
+    monkeypatch.chdir(tmp_path)
+    _split_phantoms(tmp_path, PARAMS)
+    _run(tmp_path, ["stages.finetune_lora", *FINETUNE], processes=2)
+
+    assert _runs(tmp_path) == ["finetune_lora"]
+    out = tmp_path / "models/finetune"
+    assert sorted(p.name for p in (out / "samples").iterdir()) == [
+        "step-000002.png",
+        "step-000004.png",
+    ]
+    assert (out / "lora/pytorch_lora_weights.safetensors").is_file()
+    assert json.loads((out / "finetune.json").read_text())["status"] == "ran"
+    assert not list(tmp_path.glob("**/*.tmp*"))  # no half-written folder of another process
