@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +23,53 @@ def realdata() -> Path:
     if not (REALDATA / "metadata" / "HAM10000_metadata.csv").is_file():
         pytest.skip(f"real-data sample not found at {REALDATA} (only CI and developers have it)")
     return REALDATA
+
+
+# The checkout's own tracking store: the suite must never write there (run.sh exports it).
+CHECKOUT_STORE = (REPO / "mlflow.db", REPO / "mlartifacts")
+
+
+def store_state(paths: tuple[Path, ...] = CHECKOUT_STORE) -> dict[str, tuple[int, int] | None]:
+    """Each path's (size, mtime in ns) -- of every file below it for a folder -- or None."""
+    state: dict[str, tuple[int, int] | None] = {}
+    for path in paths:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            stat = file.stat() if file.is_file() else None
+            state[str(file)] = None if stat is None else (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+_STORE_KEY = pytest.StashKey[dict[str, tuple[int, int] | None]]()
+_SCRATCH_KEY = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any fixture (module- and session-scoped ones too) points MLflow anywhere.
+
+    ``./run.sh test`` exports the checkout's store as ``MLFLOW_TRACKING_URI``; a fixture
+    wider than a function runs before the per-test one below, so without this it would
+    inherit that store, as would every subprocess it starts.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="skinbench-tests-mlflow-"))
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch / 'mlflow.db'}"
+    os.environ.pop("MLFLOW_RUN_ID", None)
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    os.environ["DVC_NO_ANALYTICS"] = "1"
+    config.stash[_STORE_KEY] = store_state()
+    config.stash[_SCRATCH_KEY] = scratch
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's scratch store."""
+    if _SCRATCH_KEY in config.stash:
+        shutil.rmtree(config.stash[_SCRATCH_KEY], ignore_errors=True)
+
+
+@pytest.fixture
+def store_before(request: pytest.FixtureRequest) -> dict[str, tuple[int, int] | None]:
+    """The checkout store's state when the session started."""
+    return request.config.stash[_STORE_KEY]
 
 
 @pytest.fixture(autouse=True)
@@ -130,3 +180,15 @@ def preprocessed_split(
             "metrics/preprocess.json",
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A scratch repo (tiny profile) after one ``dvc repro``, and what that run printed.
+
+    Session-wide: the pipeline tests and the tracking-server tests share one run.
+    """
+    from tests.support.scratch import dvc, make_scratch
+
+    root = make_scratch(tmp_path_factory.mktemp("pipeline") / "repo")
+    return root, dvc(root, "repro")

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.test_pipeline import dvc, make_scratch
+from tests.support.scratch import dvc, make_scratch
 
 IMAGES = 12  # the smallest files of the 21 ISIC 2016 pairs: decode time dominates
 
