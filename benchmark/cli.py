@@ -349,5 +349,22 @@ def report_cmd(
     )
 
 
+@main.command("runtimes")
+@click.option("--reports", "reports_dir", default="reports", show_default=True, type=_DIR)
+@click.option("--metrics", "metrics_dir", default="metrics", show_default=True, type=_DIR)
+def runtimes_cmd(reports_dir: Path, metrics_dir: Path) -> None:
+    """Print paper Table 4 beside this checkout's runtimes (metrics/runtime/*.json).
+
+    Times vary run to run, so the DVC-hashed report leaves them out and points here.
+    """
+    from benchmark.core.io import FileContentError
+    from benchmark.report.render import runtimes_markdown
+
+    try:
+        click.echo(runtimes_markdown(reports_dir, metrics_dir), nl=False)
+    except FileContentError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,7 +9,15 @@ them into ``reports/tables.md`` and a self-contained ``reports/index.html``;
 from __future__ import annotations
 
 from benchmark.report.collect import ReportData, collect
-from benchmark.report.render import render_html, render_markdown, write_report
+from benchmark.report.render import render_html, render_markdown, runtimes_markdown, write_report
 from benchmark.report.sections import run_header
 
-__all__ = ["ReportData", "collect", "render_html", "render_markdown", "run_header", "write_report"]
+__all__ = [
+    "ReportData",
+    "collect",
+    "render_html",
+    "render_markdown",
+    "run_header",
+    "runtimes_markdown",
+    "write_report",
+]

@@ -34,6 +34,8 @@ class ReportData:
         not_run: Stage or folder -> why it has no part: the reason it recorded
             (``not_run.json``, or ``status: not run`` in its metrics), else what is absent.
         runtimes: Timed stage -> its runtimes; ``runtime_dir`` names the files' folder.
+        runtimes_shown: False for the DVC-hashed report, which must not change between
+            reproductions: Table 4 then says where our times are instead of showing them.
     """
 
     reports_dir: Path
@@ -41,6 +43,7 @@ class ReportData:
     parts: dict[str, SectionFile] = field(default_factory=dict)
     not_run: dict[str, str] = field(default_factory=dict)
     runtimes: dict[str, Runtimes] = field(default_factory=dict)
+    runtimes_shown: bool = True
 
     @property
     def phantom(self) -> bool:
@@ -48,7 +51,13 @@ class ReportData:
         return any(part.phantom for part in self.parts.values())
 
 
-def collect(reports_dir: Path, metrics_dir: Path, runtime_dir: Path | None = None) -> ReportData:
+def collect(
+    reports_dir: Path,
+    metrics_dir: Path,
+    runtime_dir: Path | None = None,
+    *,
+    runtimes: bool = True,
+) -> ReportData:
     """Read every stage's section file and runtimes that exist.
 
     Args:
@@ -57,13 +66,15 @@ def collect(reports_dir: Path, metrics_dir: Path, runtime_dir: Path | None = Non
             report folder; may be absent).
         runtime_dir: Folder holding ``<stage>.json`` runtimes (may be absent; default
             ``metrics_dir/runtime``).
+        runtimes: Read the runtimes (False: Table 4 points to them; see
+            :attr:`ReportData.runtimes_shown`).
 
     Raises:
         FileContentError: A file that exists is malformed (named in the message).
     """
     reports_dir, metrics_dir = Path(reports_dir), Path(metrics_dir)
     runtime_dir = Path(runtime_dir) if runtime_dir is not None else metrics_dir / RUNTIME_DIR
-    data = ReportData(reports_dir, runtime_dir)
+    data = ReportData(reports_dir, runtime_dir, runtimes_shown=runtimes)
     for stage in METRICS_ONLY:
         if (why := _recorded_not_run(metrics_dir / f"{stage}.json")) is not None:
             data.not_run[stage] = why
@@ -77,7 +88,7 @@ def collect(reports_dir: Path, metrics_dir: Path, runtime_dir: Path | None = Non
             data.not_run[folder] = f"{reports_dir.name}/{folder}/{SECTION_FILE} does not exist"
         else:
             data.parts[folder] = read_sections(path / SECTION_FILE)
-    for stage in TIMED:
+    for stage in TIMED if runtimes else ():
         if (runtime_dir / f"{stage}.json").is_file():
             data.runtimes[stage] = Runtimes.read(runtime_dir / f"{stage}.json")
     return data

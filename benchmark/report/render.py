@@ -17,6 +17,7 @@ from urllib.parse import quote
 from benchmark.core.document import Block, Figure, Para, Section, Table
 from benchmark.core.io import write_text_atomic
 from benchmark.report.collect import ReportData, collect
+from benchmark.report.runtimes import table4_section
 from benchmark.report.sections import TITLE, build, summary
 
 CSS = """
@@ -193,6 +194,7 @@ def write_report(
     out_md: Path,
     *,
     runtime_dir: Path | None = None,
+    runtimes: bool = True,
 ) -> dict[str, Any]:
     """Collect the stages' parts and write the HTML and Markdown reports atomically.
 
@@ -204,6 +206,8 @@ def write_report(
         out_md: Path of the Markdown (``reports/tables.md``).
         runtime_dir: Folder holding ``<stage>.json`` runtimes (default
             ``metrics_dir/runtime``).
+        runtimes: Show our runtimes in Table 4 (False for the DVC-hashed report: it then
+            says where they are; :func:`runtimes_markdown` renders them).
 
     Returns:
         ``tables`` (ids), ``figures`` and ``figures_missing`` (paths relative to
@@ -212,10 +216,30 @@ def write_report(
     Raises:
         FileContentError: A stage output is malformed (the message names it).
     """
-    data = collect(reports_dir, metrics_dir, runtime_dir)
+    data = collect(reports_dir, metrics_dir, runtime_dir, runtimes=runtimes)
     out_html, out_md = Path(out_html), Path(out_md)
     page = render_html(data, header, out_html.parent)
     text = render_markdown(data, header, out_md.parent)
     write_text_atomic(out_html, page)
     write_text_atomic(out_md, text)
     return summary(build(data, header), data)
+
+
+def runtimes_markdown(reports_dir: Path, metrics_dir: Path, runtime_dir: Path | None = None) -> str:
+    """Paper Table 4 beside this run's runtimes, as Markdown (not part of the hashed report).
+
+    Args:
+        reports_dir: Folder holding the stages' report folders (which stages ran).
+        metrics_dir: Folder holding ``<stage>.json`` metrics.
+        runtime_dir: Folder holding ``<stage>.json`` runtimes (default
+            ``metrics_dir/runtime``).
+
+    Returns:
+        The Markdown text.
+
+    Raises:
+        FileContentError: A runtimes or section file is malformed (named in the message).
+    """
+    data = collect(reports_dir, metrics_dir, runtime_dir)
+    place = _Place(data.reports_dir, data.reports_dir)
+    return "\n".join(_md_block(table4_section(data), place, 1)).rstrip() + "\n"

@@ -57,6 +57,11 @@ PAPER_TABLE4 = (
     ),
 )
 GENERATION_RANGE = (4.0, 6.0)
+# Where our times are when the page may not show them (it is hashed by DVC; times vary).
+ELSEWHERE = (
+    "outside DVC's hashes, as times vary run to run: `skinbench runtimes`, "
+    "`dvc metrics show`, or table4.md in the report's MLflow run"
+)
 
 
 def table4_section(data: ReportData) -> Section:
@@ -86,6 +91,9 @@ def _row(data: ReportData, row: PaperRuntime) -> tuple[str, ...]:
     runtimes = data.runtimes.get(row.stage)
     if row.stage in data.not_run:
         return (row.task, row.paper_text, "not recorded", DASH, _not_run(data, row.stage))
+    if not data.runtimes_shown:
+        where = f"{_file(data, row.stage)} ({ELSEWHERE})"
+        return (row.task, row.paper_text, "not on this page", DASH, where)
     if runtimes is None:
         return (row.task, row.paper_text, "not recorded", DASH, f"{_file(data, row.stage)} absent")
     name = next((n for n in row.names if n in runtimes.values), None)

@@ -18,7 +18,14 @@ from benchmark.core.io import FileContentError
 from benchmark.core.runtime import Runtimes
 from benchmark.fairness.section import fairness_section
 from benchmark.generative.section import table2_section
-from benchmark.report import collect, render_html, render_markdown, write_report
+from benchmark.report import (
+    collect,
+    render_html,
+    render_markdown,
+    run_header,
+    runtimes_markdown,
+    write_report,
+)
 from benchmark.segmentation.section import table3_section
 from benchmark.skintone.section import table1_section
 
@@ -411,6 +418,27 @@ def test_table4_says_what_is_not_recorded_and_reads_what_is(tmp_path: Path) -> N
     Runtimes("s/image", {}).write(metrics / "runtime/generate.json")  # all kept from before
     generation = rows(render_html(collect(reports, metrics), {}, reports), "table4")
     assert "holds no generation time" in generation["Synthetic generation (Diffusers)"][3]
+
+
+def test_the_hashed_report_points_to_runtimes_and_the_run_gets_them(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    out = tmp_path / "out"
+    header = run_header("phantom", "data/raw", "embedded")
+    assert "git commit" not in header
+    write_report(reports, metrics, header, out / "a.html", out / "a.md", runtimes=False)
+    page = (out / "a.html").read_text()
+    table4 = rows(page, "table4")
+    segmentation = table4["Segmentation (Augmented CNN), inference"]
+    assert segmentation[1] == "not on this page"
+    assert "skinbench runtimes" in segmentation[3]
+    assert "2.50 ms/image" not in page
+    # Other times give the same page byte for byte: it never changes between reproductions.
+    Runtimes("ms/image", {"augmented": 99.0}).write(metrics / "runtime/segment.json")
+    write_report(reports, metrics, header, out / "b.html", out / "b.md", runtimes=False)
+    assert (out / "b.html").read_bytes() == (out / "a.html").read_bytes()
+    assert (out / "b.md").read_bytes() == (out / "a.md").read_bytes()
+    text = runtimes_markdown(reports, metrics)
+    assert "| Segmentation (Augmented CNN), inference | 130 ms/image | 99.00 ms/image |" in text
 
 
 def test_write_report_writes_both_files_atomically_and_summarises(tmp_path: Path) -> None:
