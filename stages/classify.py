@@ -19,7 +19,8 @@ from benchmark.core.processes import is_main_process
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import read_info
-from stages.support.nested import child_run, log_history, log_torch_model
+from stages.support.classifiers import log_classifiers
+from stages.support.params import profile
 from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
@@ -67,17 +68,8 @@ def main(
         write_json_atomic(metrics_file, metrics)
         runtimes(results).write(runtime_file)
         log_outputs(metrics, *sorted(out_dir.iterdir()))
-        for variant in (v for v in cfg.variants if v not in skip):
-            with child_run("classify", variant, {"model": "efficientnet_b0", "variant": variant}):
-                for r in (r for r in results if r.variant == variant):
-                    with child_run("classify", r.name, {"seed": str(r.seed)}):
-                        log_history(r.fit.history)
-                        log_outputs(
-                            {"best_epoch": r.fit.best_epoch, "ms_per_image": r.ms_per_image},
-                            r.model_file,
-                            *(f for f in files if f.name.startswith(f"{r.name}_")),
-                        )
-                        log_torch_model(r.fit.model, read_info(cache_dir)["size"])
+        size = int(read_info(cache_dir)["size"])
+        log_classifiers(results, files, size, profile(params_file), str(cache_dir))
     click.echo(
         ", ".join(f"{r.name} test AUC {metrics[r.variant]['test']['auc']:.3f}" for r in results)
     )

@@ -19,14 +19,10 @@ from benchmark.core.status import NotRun, write_not_run
 from benchmark.preprocess.cache import load_split
 from benchmark.segmentation.report import runtimes, write_outputs
 from benchmark.segmentation.run import MODELS, run_segmentation, unavailable
-from stages.support.nested import child_run, log_history
+from stages.support.segmenters import log_segmenters
 from stages.support.tracking import finish_not_run, log_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
-
-
-def _tags(name: str) -> dict[str, str]:
-    return {"model": "maxflow" if name == "maxflow" else "fcn", "variant": name}
 
 
 @click.command()
@@ -69,14 +65,7 @@ def main(
         write_json_atomic(metrics_file, metrics)
         runtimes(outcomes).write(runtime_file)
         log_outputs(metrics, *sorted(out_dir.glob("table3.*")), out_dir / "by_fst.png")
-        for outcome in outcomes:
-            with child_run("segment", outcome.name, _tags(outcome.name)):
-                log_history(outcome.history)
-                log_outputs(
-                    {**outcome.summary, "train_images": outcome.train_images},
-                    out_dir / "overlays.png",
-                    *filter(None, [outcome.model_file]),
-                )
+        log_segmenters(outcomes, out_dir / "overlays.png", test.images.shape[1])
     click.echo(", ".join(f"{o.name} Dice {o.summary['mean']['dice']:.3f}" for o in outcomes))
 
 

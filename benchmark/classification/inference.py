@@ -82,12 +82,21 @@ def eval_transform(images: NDArray[np.uint8], device: torch.device | str = "cpu"
         ValueError: If ``images`` is not (N, S, S, 3) uint8.
     """
     check_images(images)
-    size = images.shape[1]
+    x = torch.from_numpy(np.array(images)).to(device)  # a copy: memory maps are read-only
+    return transform_tensor(x)
+
+
+def transform_tensor(x: torch.Tensor) -> torch.Tensor:
+    """:func:`eval_transform` on a tensor: (N, S, S, 3) uint8 -> (N, 3, S, S) float32.
+
+    Torch operations only, so a logged model (:mod:`benchmark.classification.serving`)
+    carries the same transform inside its exported graph.
+    """
+    size = x.shape[1]
     resized = round(size * RESIZE_RATIO)
     top = round((resized - size) / 2.0)
-    x = torch.from_numpy(np.array(images)).to(device)  # a copy: memory maps are read-only
     # NCHW-contiguous first: interpolate runs ~1.5x faster on it than on the NHWC view.
-    x = x.permute(0, 3, 1, 2).float().div_(255.0).contiguous()
+    x = x.permute(0, 3, 1, 2).float().div(255.0).contiguous()
     x = F.interpolate(
         x, size=(resized, resized), mode="bilinear", align_corners=False, antialias=True
     )

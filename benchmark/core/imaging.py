@@ -101,3 +101,13 @@ def to_mask(image: Image.Image, threshold: int) -> tuple[NDArray[np.uint8], bool
     if unique <= {0.0, 1.0}:
         return (values > 0).astype(np.uint8) * 255, True
     return (values > threshold).astype(np.uint8) * 255, True
+
+
+def example_batch(size: int) -> NDArray[np.uint8]:
+    """A deterministic (2, size, size, 3) uint8 batch: mid-grey, then a ramp.
+
+    The input example a logged image model is traced with: two rows, since ``torch.export``
+    fixes a batch dimension of one to a constant.
+    """
+    ramp = np.linspace(0, 255, size * size * 3).reshape(size, size, 3)
+    return np.stack([np.full((size, size, 3), 128.0), ramp]).astype(np.uint8)

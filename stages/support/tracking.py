@@ -29,17 +29,55 @@ from benchmark.core.status import NotRun
 from stages.support.params import load_section, read_params
 
 EXPERIMENT_PREFIX = "skintone-bench"
+# MLflow 3's UI opens an untyped experiment on its GenAI traces view; this tag makes it open
+# on the training runs (the value the UI's "Machine learning" experiment type writes).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 T = TypeVar("T")
 
 
 def _experiment_id(mlflow: Any, name: str) -> str:
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
+        if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+            mlflow.MlflowClient().set_experiment_tag(
+                found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+            )
         return str(found.experiment_id)
     # A server decides where artifacts live; a local SQLite store keeps them beside it.
     local = tracking_uri().startswith("sqlite:")
     artifacts = (Path.cwd() / "mlartifacts").as_uri() if local else None
-    return str(mlflow.create_experiment(name, artifact_location=artifacts))
+    tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+    return str(mlflow.create_experiment(name, artifact_location=artifacts, tags=tags))
+
+
+def check_reachable(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast, naming ``uri``, where a tracking store cannot be reached.
+
+    MLflow retries an unreachable server for minutes; a stage checks before any work.
+
+    Raises:
+        click.ClickException: A server that does not answer ``/health``, or a SQLite store
+            whose folder does not exist.
+    """
+    import urllib.error
+    import urllib.request
+
+    import click
+
+    if uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+                return
+        except (urllib.error.URLError, OSError) as exc:
+            raise click.ClickException(
+                f"MLflow tracking server {uri} cannot be reached ({exc}); start it or set "
+                "MLFLOW_TRACKING_URI to a store that exists"
+            ) from exc
+    if uri.startswith("sqlite:///"):
+        folder = Path(uri.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise click.ClickException(f"tracking store {uri}: folder {folder} does not exist")
 
 
 @contextmanager
@@ -95,6 +133,7 @@ def tracked_run(
     params = read_params(params_file)
     used = {s: params.get(s) for s in sections}
     profile = str(params.get("profile", "embedded"))
+    check_reachable(tracking_uri())
     mlflow.set_tracking_uri(tracking_uri())
     parent = os.environ.pop("MLFLOW_RUN_ID", None)
     experiment = os.environ.pop("MLFLOW_EXPERIMENT_ID", None) if parent else None
@@ -127,6 +166,15 @@ def log_outputs(metrics: Mapping[str, Any], *files: Path) -> None:
     mlflow.log_metrics(prov.flatten_numeric(metrics))
     for path in files:
         mlflow.log_artifact(str(path))
+
+
+def log_text(text: str, name: str) -> None:
+    """Log ``text`` as the artifact file ``name`` of the active run."""
+    if not is_main_process():
+        return
+    import mlflow
+
+    mlflow.log_text(text, name)
 
 
 def log_not_run(reason: str, part: str | None = None) -> None:

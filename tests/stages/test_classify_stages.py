@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -108,3 +110,52 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(client.get_metric_history(seed_run.info.run_id, "val_auc")) == 2
     logged = client.search_logged_models([experiment.experiment_id])
     assert len(logged) == 2
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+    # The rows each seed saw are its datasets; the logged model scores uint8 batches.
+    inputs = {d.context: d for d in _datasets(seed_run)}
+    assert set(inputs) == {"train", "val", "test"}
+    assert inputs["train"].name == "tiny-baseline-train"
+    _check_pyfunc_and_registry(client)
+
+
+def _datasets(run: Any) -> list[Any]:
+    class Found:
+        def __init__(self, name: str, context: str) -> None:
+            self.name, self.context = name, context
+
+    out = []
+    for item in run.inputs.dataset_inputs:
+        context = {t.key: t.value for t in item.tags}.get("mlflow.data.context", "")
+        out.append(Found(item.dataset.name, context))
+    return out
+
+
+def _check_pyfunc_and_registry(client: Any) -> None:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from benchmark.classification.inference import predict_proba
+    from benchmark.classification.model import load_checkpoint
+    from benchmark.preprocess.cache import load_split
+
+    names = {m.name: m for m in client.search_registered_models()}
+    assert set(names) == {f"skintone-bench-tiny-classifier-{v}" for v in ("baseline", "augmented")}
+    version = client.get_model_version_by_alias("skintone-bench-tiny-classifier-baseline", "best")
+    assert version.tags["variant"] == "baseline"
+    assert version.tags["data_digest"]
+    assert version.tags["git_commit"]
+    assert client.get_run(version.tags["run_id"]).info.run_name == "classify/baseline_seed1"
+
+    model = mlflow.pyfunc.load_model("models:/skintone-bench-tiny-classifier-baseline@best")
+    spec = model.metadata.get_input_schema().inputs[0]
+    assert (spec.type, spec.shape) == (np.dtype(np.uint8), (-1, 32, 32, 3))
+    images = np.asarray(load_split(Path("data/preprocessed"), "train").images)
+    reference = load_checkpoint(Path("models/classify/baseline_seed1.safetensors"))
+    for batch in (1, 7, 32):
+        x = np.resize(images, (batch, *images.shape[1:]))  # repeats rows past the split's end
+        scores = np.asarray(model.predict(x))
+        assert scores.shape == (batch, 2)
+        np.testing.assert_allclose(scores[:, 1], predict_proba(reference, x), atol=1e-5)
+    with pytest.raises(MlflowException, match="shape"):
+        model.predict(np.zeros((2, 40, 40, 3), np.uint8))

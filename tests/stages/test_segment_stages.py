@@ -87,3 +87,21 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert [m.step for m in history] == [1, 2]
     artifacts = {a.path for a in client.list_artifacts(by_variant["augmented"].info.run_id)}
     assert {"augmented.safetensors", "overlays.png"} <= artifacts
+
+    # Each FCN's logged model maps uint8 batches to probabilities; thresholded, its masks.
+    import mlflow
+    import numpy as np
+
+    from benchmark.preprocess.cache import load_split
+    from benchmark.segmentation.fcn import load_fcn, predict
+
+    (logged,) = client.search_logged_models(
+        [experiment.experiment_id],
+        filter_string=f"source_run_id = '{by_variant['baseline'].info.run_id}'",
+    )
+    model = mlflow.pyfunc.load_model(logged.model_uri)
+    images = np.asarray(load_split(Path("data/preprocessed"), "test").images)[:3]
+    probabilities = np.asarray(model.predict(images))
+    assert probabilities.shape == images.shape[:3]
+    masks = predict(load_fcn(Path("models/segment/baseline.safetensors")), images, 0.5)
+    assert ((probabilities > 0.5) == (masks == 255)).mean() > 0.999
