@@ -72,3 +72,19 @@ def test_bad_params_fail_with_the_file_named(
     assert result.exit_code != 0
     assert "params.yaml: ingest.source: 'nope' is not one of" in str(result.exception)
     assert not Path("o").exists()
+
+
+def test_an_unreachable_tracking_server_stops_the_stage_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    Path("params.yaml").write_text(yaml.safe_dump(TINY))
+    result = CliRunner().invoke(
+        stage.main,
+        ["--raw-dir", "unused", "--out-dir", "data/ingested", "--metrics", "metrics/ingest.json"],
+    )
+    assert result.exit_code == 1
+    assert "MLflow tracking server http://127.0.0.1:9 cannot be reached" in result.output
+    assert not Path("data").exists()
+    assert not Path("metrics").exists()
