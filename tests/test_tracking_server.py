@@ -37,6 +37,7 @@ from tests.support.servers import (
 )
 
 PROFILE = "embedded"  # the tiny params keep the embedded profile's name
+EXPERIMENT = f"skintone-bench/{PROFILE}"  # as the README runs the project
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ def _backend(stack: ExitStack, folder: Path) -> tuple[str, str, str]:
 def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
     folder = tmp_path_factory.mktemp("tracked")
     root = make_scratch(folder / "repo")
+    project = [sys.executable, "-m", "mlflow", "run", ".", "--env-manager", "local"]
     with ExitStack() as stack:
         backend, kind, why = _backend(stack, folder)
         url = stack.enter_context(mlflow_server(backend, folder / "artifacts", folder / "server"))
         done = subprocess.run(
-            [sys.executable, "-m", "mlflow", "run", ".", "--env-manager", "local"],
+            [*project, "--experiment-name", EXPERIMENT],
             cwd=root,
             env={**env(), "MLFLOW_TRACKING_URI": url},
             capture_output=True,
@@ -233,7 +235,7 @@ def _chromium() -> str:
 def test_the_mlflow_ui_lists_the_classification_runs(tracked: Tracked, tmp_path: Path) -> None:
     exe = _chromium()
     client = _client(tracked)
-    experiment = client.get_experiment_by_name(f"skintone-bench/{PROFILE}")
+    experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     # Sorted by name, the runs table lists child runs flat (by start time it nests them,
     # collapsed); the filter keeps the classification runs within one screen.

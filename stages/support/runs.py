@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from benchmark.core.provenance import tracking_uri
-from stages.support.tracking import EXPERIMENT_PREFIX, check_reachable
+from stages.support.tracking import check_reachable
 
 COLUMNS = (
     "profile",
@@ -53,11 +53,12 @@ def _fmt(value: float | None) -> str:
 
 def run_rows(client: Any, profile: str | None = None) -> list[dict[str, str]]:
     """One row per audited (profile, variant, seed, commit), newest runs, sorted."""
-    names = [e for e in client.search_experiments() if e.name.startswith(EXPERIMENT_PREFIX)]
-    ids = [e.experiment_id for e in names if profile is None or e.name.endswith(f"/{profile}")]
+    # Every experiment: under ``mlflow run`` the stages record into the project's experiment.
+    ids = [e.experiment_id for e in client.search_experiments()]
     if not ids:
         return []
     seeded = "tags.seed != '' and tags.variant != ''"
+    seeded += f" and tags.profile = '{profile}'" if profile is not None else ""
     audits = _latest(client.search_runs(ids, f"tags.stage = 'fairness' and {seeded}"))
     trained = _latest(client.search_runs(ids, f"tags.stage = 'classify' and {seeded}"))
     rows = []

@@ -36,14 +36,19 @@ EXPERIMENT_KIND = "custom_model_development"
 T = TypeVar("T")
 
 
+def _typed(mlflow: Any, experiment: Any) -> str:
+    """Tag an experiment as model training (if it is not yet) and return its id."""
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+        mlflow.MlflowClient().set_experiment_tag(
+            experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+        )
+    return str(experiment.experiment_id)
+
+
 def _experiment_id(mlflow: Any, name: str) -> str:
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
-        if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
-            mlflow.MlflowClient().set_experiment_tag(
-                found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
-            )
-        return str(found.experiment_id)
+        return _typed(mlflow, found)
     # A server decides where artifacts live; a local SQLite store keeps them beside it.
     local = tracking_uri().startswith("sqlite:")
     artifacts = (Path.cwd() / "mlartifacts").as_uri() if local else None
@@ -140,7 +145,10 @@ def tracked_run(
     all_tags = prov.run_tags(stage, profile, used, inputs, tags)
     if parent:
         all_tags["mlflow.parentRunId"] = parent
-    exp_id = experiment or _experiment_id(mlflow, f"{EXPERIMENT_PREFIX}/{profile}")
+    if experiment:  # ``mlflow run`` chose it: typed too, so the UI opens on its runs
+        exp_id = _typed(mlflow, mlflow.get_experiment(experiment))
+    else:
+        exp_id = _experiment_id(mlflow, f"{EXPERIMENT_PREFIX}/{profile}")
     with mlflow.start_run(experiment_id=exp_id, run_name=stage, tags=all_tags) as run:
         flat = {k: str(v)[:6000] for k, v in prov.flatten_all(used).items()}
         if flat:

@@ -66,7 +66,8 @@ def _run(client: MlflowClient, exp: str, stage: str, variant: str, **values: flo
 def test_runs_join_each_audit_with_its_training_run() -> None:
     client = MlflowClient()
     exp = client.create_experiment("skintone-bench/tiny")
-    client.create_experiment("someone-else")  # not the suite's: ignored
+    other = client.create_experiment("someone-else")
+    client.create_run(other, tags={"stage": "fairness", "variant": "x", "seed": "1"})  # no profile
     for variant in ("baseline", "augmented"):
         _run(client, exp, "classify", variant)
         _run(client, exp, "fairness", variant, auc_overall=0.9, equalized_odds_difference=0.25)
