@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SCRATCH_KEY] = scratch
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything wrote to the checkout's store (after every xdist worker)."""
+    if hasattr(session.config, "workerinput") or _STORE_KEY not in session.config.stash:
+        return  # a worker: the controller checks once all have finished
+    if store_state() != session.config.stash[_STORE_KEY]:
+        session.config.get_terminal_writer().line(
+            f"the test suite wrote to {', '.join(map(str, CHECKOUT_STORE))}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove the session's scratch store."""
     if _SCRATCH_KEY in config.stash:
@@ -75,7 +87,10 @@ def store_before(request: pytest.FixtureRequest) -> dict[str, tuple[int, int] | 
 @pytest.fixture(autouse=True)
 def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test's MLflow runs in its own SQLite store, never the user's."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    if "mlflow" in sys.modules:  # a stage run in an earlier test set the global URI
+        sys.modules["mlflow"].set_tracking_uri(uri)
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
 

@@ -36,6 +36,9 @@ from tests.support.servers import (
     postgres_server,
 )
 
+# One worker runs the session's tiny reproduction and everything that uses it.
+pytestmark = pytest.mark.xdist_group("pipeline")
+
 PROFILE = "embedded"  # the tiny params keep the embedded profile's name
 EXPERIMENT = f"skintone-bench/{PROFILE}"  # as the README runs the project
 

@@ -30,6 +30,9 @@ from benchmark.classification.data import normalise
 from benchmark.classification.model import build_model, save_checkpoint
 from tests.conftest import preprocessed_split
 
+# One worker at a time: torchrun's rendezvous port is per machine.
+pytestmark = pytest.mark.xdist_group("torchrun")
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = [
     *(sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch", "--multi_gpu"),
