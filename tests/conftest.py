@@ -91,7 +91,11 @@ def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     if "mlflow" in sys.modules:  # a stage run in an earlier test set the global URI
         sys.modules["mlflow"].set_tracking_uri(uri)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID; setting then deleting records it,
+    # so monkeypatch removes whatever a test leaves there at teardown.
+    for name in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
 
 

@@ -64,8 +64,12 @@ def make_scratch(root: Path, edit: Callable[[dict[str, Any]], None] | None = Non
     return root
 
 
+_ACTIVE_RUN_VARS = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID")
+
+
 def env() -> dict[str, str]:
-    env = dict(os.environ)
+    # A run or experiment an in-process test left active would capture the subprocess's runs.
+    env = {k: v for k, v in os.environ.items() if k not in _ACTIVE_RUN_VARS}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return env
 
