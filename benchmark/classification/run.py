@@ -1,9 +1,9 @@
-"""Baseline and augmented classifiers for every seed, and their predictions per split.
+"""Classifiers for every variant and seed, and their predictions per split.
 
-Baseline trains on the real labelled training images, augmented adds the validated synthetic
-ones; both run the same protocol with the same seeds. Baseline validation (which chooses
-the checkpoint and, later, the audit threshold) is real only; with ``split.paper_mode`` the
-augmented variant's validation also holds synthetic rows, as in the paper. Test is strictly
+The variants (baseline, reweight, resample, augmented; see
+:mod:`benchmark.classification.variants`) run the same protocol with the same seeds.
+Validation (which chooses the checkpoint and, later, the audit threshold) is real only, but
+for the augmented variant under ``split.paper_mode``, as in the paper. Test is strictly
 real: this is the column the paper lacked. A variant that cannot run on these data (no
 synthetic image, one class) is skipped with its reason (:func:`unavailable`).
 """
@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from benchmark.classification.data import labelled_rows, labels
 from benchmark.classification.model import save_checkpoint
 from benchmark.classification.train import ClassifierFit, predict_sharded, train_classifier
+from benchmark.classification.variants import variant_data, why_not
 from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.devices import Runner, choose_device
@@ -39,7 +40,7 @@ class RunResult:
     """One trained classifier (variant, seed) and its predictions.
 
     Attributes:
-        variant: ``baseline`` or ``augmented``.
+        variant: One of :data:`benchmark.core.naming.CLASSIFIER_VARIANTS`.
         seed: The run's seed.
         fit: Training record; ``fit.model`` holds the best-validation-AUC weights.
         predictions: ``{split: frame}`` with :data:`PREDICTION_COLUMNS` (``y_score`` is the
@@ -95,46 +96,10 @@ def _predictions(
     )
 
 
-def variant_rows(
-    splits: dict[str, CachedSplit], variant: str
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Train and validation rows of a variant: synthetic rows only for ``augmented``."""
-    synthetic = variant == "augmented"
-    return (
-        labelled_rows(splits["train"], synthetic=synthetic),
-        labelled_rows(splits["val"], synthetic=synthetic),
-    )
-
-
-def _classes(split: CachedSplit, rows: NDArray[np.int64]) -> str:
-    positive = int(labels(split.index, rows).sum())
-    return f"melanocytic {positive}, non_melanocytic {len(rows) - positive}"
-
-
-def _why_not(splits: dict[str, CachedSplit], variant: str) -> str | None:
-    train_rows, val_rows = variant_rows(splits, variant)
-    train, val = splits["train"], splits["val"]
-    if variant == "augmented" and (train.index["source"].to_numpy()[train_rows] == "real").all():
-        return (
-            "no synthetic training image: the generative branch added none (see "
-            "finetune_lora, generate and validate_synthetic)"
-        )
-    if len(set(labels(train.index, train_rows))) < 2:
-        return f"the training images hold one class only ({_classes(train, train_rows)})"
-    if len(set(labels(val.index, val_rows))) < 2:
-        return (
-            f"validation holds one class only ({_classes(val, val_rows)}): its AUC, which "
-            "chooses the checkpoint and the audit threshold, is undefined"
-        )
-    if not len(labelled_rows(splits["test"], synthetic=False)):
-        return "no labelled real test image"
-    return None
-
-
 def unavailable(cache_dir: Path, variants: tuple[str, ...]) -> dict[str, str]:
     """Variants that cannot be trained or evaluated on this cache, with the reason."""
     splits = {name: load_split(cache_dir, name) for name in SPLIT_NAMES}
-    found = {variant: _why_not(splits, variant) for variant in variants}
+    found = {variant: why_not(splits, variant) for variant in variants}
     return {variant: why for variant, why in found.items() if why is not None}
 
 
@@ -164,19 +129,27 @@ def run_classification(
     results = []
     with runner.output_folder(models_dir) as tmp:
         for variant in (v for v in cfg.variants if v not in (skip or {})):
-            rows, val_rows = variant_rows(splits, variant)
-            val = _data(splits["val"], val_rows)
-            synthetic = int((splits["train"].index["source"].to_numpy()[rows] != "real").sum())
             for seed in cfg.seeds:
+                data = variant_data(splits, variant, seed)
+                rows, val_rows = data.train_rows, data.val_rows
+                source = splits["train"].index["source"].to_numpy()[rows]
+                synthetic = int((source != "real").sum())
                 name = run_name(variant, seed)
                 fit = train_classifier(
-                    _data(splits["train"], rows), val, cfg, seed, f"{variant} seed {seed}", runner
+                    _data(splits["train"], rows),
+                    _data(splits["val"], val_rows),
+                    cfg,
+                    seed,
+                    f"{variant} seed {seed}",
+                    runner,
+                    sample_weights=data.sample_weights,
                 )
                 if tmp is not None:
                     save_checkpoint(fit.model, tmp / f"{name}.safetensors")
+                # Train predictions once per image, whatever a variant repeats.
                 predictions = {
                     split: _predictions(fit.model, splits[split], r, cfg, runner)
-                    for split, r in (("train", rows), ("val", val_rows))
+                    for split, r in (("train", np.unique(rows)), ("val", val_rows))
                 }
                 start = time.perf_counter()
                 predictions["test"] = _predictions(

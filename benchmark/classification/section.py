@@ -24,6 +24,7 @@ from benchmark.core.document import (
     with_interval,
 )
 from benchmark.core.fitzpatrick import few_dark_warning
+from benchmark.core.naming import VARIANT_LABELS
 
 METRICS = {
     "loss": "Loss",
@@ -33,7 +34,7 @@ METRICS = {
     "recall": "Recall",
     "f1": "F1",
 }
-LABELS = {"baseline": "Baseline", "augmented": "Augmented"}
+LABELS = VARIANT_LABELS
 NOT_RECORDED = "not recorded"
 NOT_RUN_CELL = "not run"
 UNDEFINED_SEEDS = "undefined (not defined in any seed)"

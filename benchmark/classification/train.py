@@ -10,9 +10,10 @@ seed and thread count repeat a run exactly.
 Devices, mixed precision and processes go through :class:`benchmark.core.devices.Runner`.
 Batches are read from the cache memory map by a DataLoader (``cfg.workers`` readers, pinned
 memory on a GPU). Under ``accelerate launch`` each global batch of ``cfg.batch_size`` is split
-between the processes and every local loss is weighted by its share of the batch's class
-weights, so the averaged gradient is the global batch's; validation is sharded and gathered,
-so every process steps the scheduler and early stopping on the same AUC.
+between the processes and every local loss is weighted by its share of the batch's image
+weights (class weight x sample weight), so the averaged gradient is the global batch's;
+validation is sharded and gathered, so every process steps the scheduler and early stopping
+on the same AUC.
 
 What several CPU processes cannot repeat exactly (``tests/classification/test_parallel.py``):
 BatchNorm statistics of a training backbone are per process (SyncBatchNorm needs GPUs;
@@ -110,9 +111,10 @@ class _Parts:
     """What every step of a run uses."""
 
     optimizer: Any
-    criterion: nn.Module
+    criterion: nn.Module  # per-image cross-entropy (no reduction)
     transform: Any  # the host transform of the ``stream`` augmentation
     runner: Runner
+    weights: NDArray[np.float64]  # (N,) loss weight per training position: class x sample
 
 
 def _loader(
@@ -152,19 +154,20 @@ def _epoch(
     where: str,
 ) -> tuple[float, float]:
     """One pass over ``train``; returns the mean loss and accuracy over all processes."""
-    runner, weights = parts.runner, np.asarray(cfg.class_weights, np.float64)
+    runner, weights = parts.runner, parts.weights
     global_batches, loader = _loader(train, cfg, runner, *epoch)
     seeded = cfg.augment and cfg.augment_rng == "per_image"
     total, correct = 0.0, 0
     for b, (rows, (images,)) in enumerate(zip(global_batches, loader, strict=True)):
         local = runner.local(rows)
         y = torch.from_numpy(train[1][local]).to(runner.device)
+        w = torch.from_numpy(weights[local]).to(runner.device, torch.float32)
         with runner.autocast():
             logits = model(_inputs(images, parts, seeded))
-            loss = parts.criterion(logits, y)
-        if runner.world > 1:  # this process's share of the global batch's weighted mean
-            share = weights[train[1][local]].sum() / weights[train[1][rows]].sum()
-            loss = loss * float(share * runner.world)
+            # This process's part of the global batch's weighted mean; the all-reduce
+            # averages over processes, hence the factor world.
+            per_image = parts.criterion(logits, y).float()
+            loss = (per_image * w).sum() * (runner.world / float(weights[rows].sum()))
         check_finite(loss.item(), f"in {where}, epoch batch {b + 1}")
         parts.optimizer.zero_grad(set_to_none=True)
         runner.backward(loss)
@@ -195,7 +198,9 @@ class _Best:
         return False
 
 
-def _setup(model: nn.Module, cfg: ClassifyConfig, runner: Runner, size: int) -> tuple[Any, _Parts]:
+def _setup(
+    model: nn.Module, cfg: ClassifyConfig, runner: Runner, size: int, weights: NDArray[np.float64]
+) -> tuple[Any, _Parts]:
     """The scheduler on validation AUC, and the optimizer, loss and transform of the steps."""
     optimizer = torch.optim.Adam(
         model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.999), weight_decay=cfg.weight_decay
@@ -207,12 +212,12 @@ def _setup(model: nn.Module, cfg: ClassifyConfig, runner: Runner, size: int) -> 
         patience=cfg.plateau_patience,
         min_lr=cfg.min_learning_rate,
     )
-    weight = torch.tensor(cfg.class_weights, dtype=torch.float32, device=runner.device)
     parts = _Parts(
         runner.wrap(optimizer),
-        nn.CrossEntropyLoss(weight=weight),
+        nn.CrossEntropyLoss(reduction="none"),
         train_transform(size, cfg.augment),
         runner,
+        weights,
     )
     return scheduler, parts
 
@@ -224,6 +229,7 @@ def train_classifier(
     seed: int,
     desc: str,
     runner: Runner | None = None,
+    sample_weights: NDArray[np.float64] | None = None,
 ) -> ClassifierFit:
     """Train one EfficientNet-B0 under the paper's protocol.
 
@@ -235,6 +241,8 @@ def train_classifier(
         seed: This run's seed.
         desc: Progress-bar label.
         runner: Devices and processes (default: from ``cfg.device``/``cfg.mixed_precision``).
+        sample_weights: (N,) loss weight per training image (e.g. inverse tone-group
+            frequency), multiplied with the class weight; None weighs images equally.
 
     Returns:
         The fit; its model is on the CPU, in eval mode, identical on every process.
@@ -253,7 +261,15 @@ def train_classifier(
     seed_everything(seed)
     model = build_model(cfg.weights, dropout=cfg.dropout).to(memory_format=torch.channels_last)
     model = runner.place(model)
-    scheduler, parts = _setup(model, cfg, runner, train[0].shape[1])
+    weights = np.asarray(cfg.class_weights, np.float64)[train[1]]
+    if sample_weights is not None:
+        if sample_weights.shape != weights.shape or not (sample_weights > 0).all():
+            raise ValueError(
+                f"sample_weights must be {weights.shape[0]} positive values, got shape "
+                f"{sample_weights.shape}"
+            )
+        weights = weights * sample_weights
+    scheduler, parts = _setup(model, cfg, runner, train[0].shape[1], weights)
     history: list[dict[str, float]] = []
     best, start = _Best(), time.perf_counter()
     bar = tqdm(range(1, cfg.max_epochs + 1), desc=desc, unit="epoch", disable=not runner.is_main)

@@ -1,4 +1,4 @@
-"""The name of one classifier run, ``<variant>_seed<seed>``: built and parsed in one place.
+"""The classifier variants and the name of one run, ``<variant>_seed<seed>``, in one place.
 
 Model files, prediction CSVs, fairness audits and MLflow child runs all carry it.
 """
@@ -6,6 +6,15 @@ Model files, prediction CSVs, fairness audits and MLflow child runs all carry it
 from __future__ import annotations
 
 SEED_MARK = "_seed"
+# The classifier variants, in the order tables show them (see
+# benchmark.classification.variants for what each trains on).
+CLASSIFIER_VARIANTS = ("baseline", "reweight", "resample", "augmented")
+VARIANT_LABELS = {
+    "baseline": "Baseline",
+    "reweight": "Reweighted",
+    "resample": "Oversampled",
+    "augmented": "Augmented",
+}
 
 
 def run_name(variant: str, seed: int) -> str:

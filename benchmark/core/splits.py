@@ -219,12 +219,78 @@ def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
             f"{synthetic['image_id'].tolist()[:3]}): real rows are split first; validated "
             "synthetic rows join train afterwards (merge stage)"
         )
-    if "tone_group" in cfg.strata:
+    if "tone_group" in cfg.strata or cfg.test_per_tone:
         frame = with_tone_group(frame)
     frame["split_group"] = split_groups(frame)
-    frame["split"] = assign(frame, "split_group", cfg.strata, cfg.fractions, cfg.seed)
+    if cfg.test_per_tone:
+        test = balanced_test(frame, cfg)
+        train, val, _ = cfg.fractions
+        rest = frame[~test]
+        frame["split"] = "test"
+        frame.loc[rest.index, "split"] = assign(
+            rest, "split_group", cfg.strata, (train / (train + val), val / (train + val)),
+            cfg.seed, names=("train", "val"),
+        )  # fmt: skip
+    else:
+        frame["split"] = assign(frame, "split_group", cfg.strata, cfg.fractions, cfg.seed)
     check_splits(frame)
     return frame
+
+
+def _test_targets(cfg: SplitConfig) -> dict[tuple[str, str], int]:
+    """Images wanted per (tone group, superclass) cell of a balanced test split."""
+    unknown = sorted(set(cfg.test_tones) - set(TONE_GROUPS.values()))
+    if unknown:
+        raise SplitError(
+            f"split.test_tones names unknown tone group(s) {unknown}; known: "
+            f"{sorted(set(TONE_GROUPS.values()))}"
+        )
+    melanocytic = round(cfg.test_per_tone * cfg.test_melanocytic_share)
+    targets = {}
+    for tone in cfg.test_tones:
+        targets[(tone, "melanocytic")] = melanocytic
+        targets[(tone, "non_melanocytic")] = cfg.test_per_tone - melanocytic
+    return {cell: n for cell, n in targets.items() if n > 0}
+
+
+def balanced_test(frame: pd.DataFrame, cfg: SplitConfig) -> pd.Series:
+    """Rows of a tone-balanced test split: at least the target count in every cell.
+
+    Split groups are visited in a seeded random order; a group joins test when all its rows
+    fall in target cells (tone group x superclass) that are still short, so whole patients
+    move and a cell overshoots by less than one group.
+
+    Args:
+        frame: Rows with ``split_group``, ``tone_group`` and ``superclass``.
+        cfg: ``test_per_tone``, ``test_tones``, ``test_melanocytic_share`` and ``seed``.
+
+    Returns:
+        A boolean per row, indexed like ``frame``: True for test.
+
+    Raises:
+        SplitError: A cell cannot reach its target (the message gives what it holds).
+    """
+    targets = _test_targets(cfg)
+    cells = pd.Series(list(zip(frame["tone_group"], frame["superclass"], strict=True)), frame.index)
+    filled = dict.fromkeys(targets, 0)
+    members = cells.groupby(frame["split_group"]).agg(list)
+    order = np.random.default_rng(cfg.seed).permutation(sorted(members.index))
+    chosen = set()
+    for group in order:
+        rows = members[group]
+        if all(c in targets and filled[c] < targets[c] for c in rows):
+            chosen.add(group)
+            for c in rows:
+                filled[c] += 1
+    short = {f"{t} {s}": (filled[(t, s)], n) for (t, s), n in targets.items() if filled[(t, s)] < n}
+    if short:
+        raise SplitError(
+            "the balanced test split cannot be filled: "
+            + "; ".join(f"{cell}: {got} of {n} images" for cell, (got, n) in short.items())
+            + " (whole patients of one cell only). Lower split.test_per_tone or "
+            "test_melanocytic_share, or set test_per_tone: 0"
+        )
+    return frame["split_group"].isin(chosen)
 
 
 def merge_synthetic(split: pd.DataFrame, synthetic: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:

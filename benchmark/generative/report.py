@@ -82,12 +82,18 @@ def write_outputs(
         The stage metrics.
     """
     table = table2(real, result.validated, dark_types)
+    kept = result.metrics[~result.metrics["image_id"].isin(result.rejected["image_id"])]
     metrics = {
         "synthetic": len(synthetic),
         "validated": len(result.validated),
         "rejected": len(result.rejected),
         "reference_images": len(dark),
         "tone_within_one": float((result.metrics["tone_distance"] <= 1).mean()),
+        # Rates over the kept images (NaN when none is kept): what augmentation adds.
+        "kept_lesion_rate": float(kept["lesion_found"].mean()) if len(kept) else float("nan"),
+        "kept_tone_rate": float(kept["tone_group_hit"].mean()) if len(kept) else float("nan"),
+        "lesion_rate": float(result.metrics["lesion_found"].mean()),
+        "reference_delta_e": float(result.metrics["reference_delta_e"].iloc[0]),
         "fid": result.distribution["fid"],
         "kid": result.distribution["kid"],
     }

@@ -12,6 +12,7 @@ from benchmark.core.document import (
     Table,
     count,
     diff,
+    fmt,
     number,
     pct,
     phantom_warning,
@@ -100,6 +101,16 @@ def _validation_notes(m: dict[str, Any]) -> tuple[str, ...]:
         f"{count(m['synthetic'])} synthetic images generated, {count(m['rejected'])} rejected "
         f"by validation, {count(m['validated'])} kept (synthetic/rejected.csv lists reasons).",
     ]
+    if "kept_lesion_rate" in m:
+        notes.append(
+            f"Of the kept synthetic images, {pct(m['kept_lesion_rate'], 0)} contain a lesion "
+            f"({pct(m.get('lesion_rate'), 0)} of all generated): Max-Flow finds a region of "
+            "2–60% of the image whose colour differs from the skin by at least half the "
+            f"references' median lesion–skin ΔE*ab ({fmt(m.get('reference_delta_e'), 1)}) and "
+            "by more than the skin's own colour spread. "
+            f"{pct(m.get('kept_tone_rate'), 0)} land in the requested tone group (estimated "
+            "with the suite's primary ITA estimate)."
+        )
     if "reference_images" in m:
         notes.append(
             f"The LoRA trained on the {count(m['reference_images'])} labelled FST V–VI images "

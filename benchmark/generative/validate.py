@@ -7,6 +7,10 @@ the real dark-skin images (for the histogram distance only the upper fence: bein
 the real colours than usual is no fault); when its SSIM to the nearest LoRA training image reaches
 ``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated FST is
 more than one type from the requested one. Every rejection lists all its reasons.
+
+Two rates describe what was kept without rejecting anything: the share that contains a
+lesion by the objective check of :mod:`benchmark.generative.lesions`, and the share whose
+estimated tone group (I-II, III-IV, V-VI) is the requested one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from benchmark.core.config.data import SkintoneConfig
 from benchmark.core.config.generative import ValidateSyntheticConfig
 from benchmark.core.fitzpatrick import FST_LABELS
 from benchmark.core.imaging import open_image, to_rgb8
+from benchmark.core.splits import tone_group
+from benchmark.generative.lesions import check_lesions, reference_contrast
 from benchmark.metrics import image_similarity as sim
 from benchmark.skintone.run import estimate_path
 
@@ -83,7 +89,24 @@ def _tone(paths: list[Path], requested: pd.Series, tone: SkintoneConfig) -> pd.D
         abs(order[f] - order[r]) if f in order and r in order else np.nan
         for f, r in zip(fst, requested, strict=True)
     ]
-    return pd.DataFrame({"fst_estimated": fst, "tone_distance": off})
+    return pd.DataFrame(
+        {
+            "fst_estimated": fst,
+            "tone_distance": off,
+            "tone_group_hit": tone_group(pd.Series(fst, dtype=object)).to_numpy()
+            == tone_group(requested.astype(object)).to_numpy(),
+        }
+    )
+
+
+def _lesions(synth_paths: list[Path], real: pd.DataFrame, real_root: Path) -> pd.DataFrame:
+    """The lesion check of every synthetic image against the references' median contrast."""
+    masks = [
+        real_root / str(m) if isinstance(m, str) and m else None
+        for m in real.get("mask_path", pd.Series([None] * len(real)))
+    ]
+    reference = reference_contrast([real_root / str(p) for p in real["image_path"]], masks)
+    return check_lesions(synth_paths, reference).assign(reference_delta_e=reference)
 
 
 def _reasons(
@@ -176,6 +199,7 @@ def validate(
             _tone(
                 synth_paths, synthetic["fst_label"].reset_index(drop=True), tone or SkintoneConfig()
             ),
+            _lesions(synth_paths, real, real_root),
         ],
         axis=1,
     )

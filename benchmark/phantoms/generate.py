@@ -85,6 +85,8 @@ def plan_phantoms(cfg: PhantomConfig) -> pd.DataFrame:
     """
     rng = derive_rng(cfg.seed, 0)
     remaining = _quotas(cfg.n, cfg.fst_mix)
+    # Melanocytic images per type by quota too, so every type holds its share exactly.
+    melanocytic = np.round(remaining * cfg.melanocytic_fraction)
     rows: list[dict[str, object]] = []
     patient = 0
     while len(rows) < cfg.n:
@@ -95,29 +97,38 @@ def plan_phantoms(cfg: PhantomConfig) -> pd.DataFrame:
         count = min(
             int(rng.choice(IMAGES_PER_PATIENT, p=IMAGES_PER_PATIENT_P)), int(remaining[index])
         )
-        remaining[index] -= count
         ita = _patient_ita(FST_LABELS[index], cfg, rng)
         for _ in range(count):
-            melanocytic = rng.uniform() < cfg.melanocytic_fraction
-            codes, probs = zip(
-                *(MELANOCYTIC_CODES if melanocytic else NON_MELANOCYTIC_CODES), strict=True
-            )
-            skin = _skin_lab(ita, rng)
-            rows.append(
-                {
-                    "image_id": f"PH_{len(rows) + 1:06d}",
-                    "patient_id": f"PHP_{patient:05d}",
-                    "diagnosis_code": str(rng.choice(codes, p=probs)),
-                    "skin_l": skin[0],
-                    "skin_a": skin[1],
-                    "skin_b": skin[2],
-                    "hair": int(rng.integers(1, 7)) if rng.uniform() < cfg.hair_probability else 0,
-                    "vignette": float(rng.uniform(0.3, 0.85))
-                    if rng.uniform() < cfg.vignette_probability
-                    else 0.0,
-                }
-            )
+            is_melanocytic = rng.uniform() < melanocytic[index] / remaining[index]
+            melanocytic[index] -= is_melanocytic
+            remaining[index] -= 1
+            rows.append(_plan_row(len(rows) + 1, patient, ita, is_melanocytic, cfg, rng))
     return pd.DataFrame(rows)
+
+
+def _plan_row(
+    number: int,
+    patient: int,
+    ita: float,
+    melanocytic: bool,
+    cfg: PhantomConfig,
+    rng: np.random.Generator,
+) -> dict[str, object]:
+    """One image of the plan: diagnosis within its superclass, skin colour, artefacts."""
+    codes, probs = zip(*(MELANOCYTIC_CODES if melanocytic else NON_MELANOCYTIC_CODES), strict=True)
+    skin = _skin_lab(ita, rng)
+    return {
+        "image_id": f"PH_{number:06d}",
+        "patient_id": f"PHP_{patient:05d}",
+        "diagnosis_code": str(rng.choice(codes, p=probs)),
+        "skin_l": skin[0],
+        "skin_a": skin[1],
+        "skin_b": skin[2],
+        "hair": int(rng.integers(1, 7)) if rng.uniform() < cfg.hair_probability else 0,
+        "vignette": float(rng.uniform(0.3, 0.85))
+        if rng.uniform() < cfg.vignette_probability
+        else 0.0,
+    }
 
 
 def generate_phantoms(

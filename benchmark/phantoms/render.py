@@ -60,7 +60,7 @@ def render(
     # Fine zero-mean texture: any skin region large enough to measure keeps the nominal mean
     # colour (coarse blotches would shift the mean of whatever part is visible).
     lab[..., 0] += _smooth_noise(rng, size, scale=size / 64, amplitude=1.0)
-    mask = _lesion_mask(rng, size, irregular=spec.diagnosis_code == "mel")
+    mask = _lesion_mask(rng, size, _irregularity(spec.diagnosis_code, rng))
     lab = _paint_lesion(lab, mask, spec, rng)
     rgb = lab_to_srgb(lab)
     if spec.hair:
@@ -80,72 +80,112 @@ def _smooth_noise(
     return np.asarray(noise / std * amplitude if std > 0 else noise, dtype=np.float64)
 
 
-def _lesion_mask(rng: np.random.Generator, size: int, irregular: bool) -> NDArray[np.float64]:
-    radius = size * rng.uniform(0.16, 0.28)
+def _lesion_mask(rng: np.random.Generator, size: int, irregularity: float) -> NDArray[np.float64]:
+    """A filled lesion outline; ``irregularity`` in [0, 1] sets its high-order harmonics."""
+    radius = size * rng.uniform(0.14, 0.28)
     centre = size / 2 + rng.uniform(-0.08, 0.08, size=2) * size
     theta = np.linspace(0, 2 * np.pi, 180, endpoint=False)
     r = np.ones_like(theta)
-    # Melanoma-like lesions get stronger high-order harmonics: irregular, asymmetric borders.
+    decay = 1.2 - 0.6 * irregularity
     for k in range(2, 8):
-        amp = rng.uniform(0, 0.12 if irregular else 0.05) / (k ** (0.6 if irregular else 1.2))
+        amp = rng.uniform(0, 0.04 + 0.08 * irregularity) / (k**decay)
         r += amp * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
     r *= radius * rng.uniform(0.8, 1.0, size=1)
-    stretch = rng.uniform(0.75, 1.0)
+    stretch = rng.uniform(0.7, 1.0)
     pts = np.stack([centre[0] + r * np.cos(theta), centre[1] + stretch * r * np.sin(theta)], 1)
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
     return mask.astype(np.float64)
 
 
+def _irregularity(code: str, rng: np.random.Generator) -> float:
+    """Border irregularity by diagnosis; the two superclasses overlap."""
+    if code == "mel":
+        return float(rng.uniform(0.45, 1.0))
+    if code in ("bcc", "bkl"):
+        return float(rng.uniform(0.0, 0.75))
+    return float(rng.uniform(0.0, 0.5))
+
+
 def lesion_contrast(l_star: float) -> float:
     """Lightness drop (L* units) of a lesion centre on skin of lightness ``l_star``.
 
-    About 30 on very light skin (L* 90) and 7 on dark skin (L* 35).
+    About 30 on very light skin (L* 90) and 7 on dark skin (L* 35). Every class cue (network,
+    colour, veil, vessels) scales with it too, so on dark skin the cues that tell the two
+    superclasses apart are weaker, as is lesion visibility: the phantom world's mechanism of
+    skin-tone bias.
     """
     return max(0.42 * (l_star - 18.0), 3.0)
+
+
+def _network(rng: np.random.Generator, size: int) -> NDArray[np.float64]:
+    """A pigment-network-like lattice in [0, 1] at a random pitch."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    freq = rng.uniform(18, 30)
+    wave = np.sin(freq * np.pi * xx + rng.uniform(0, 6)) * np.sin(
+        freq * np.pi * yy + rng.uniform(0, 6)
+    )
+    return np.asarray(0.5 + 0.5 * wave, dtype=np.float64)
+
+
+def _blotch(rng: np.random.Generator, size: int) -> NDArray[np.float64]:
+    """An off-centre Gaussian blotch in [0, 1]."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    spread = rng.uniform(0.004, 0.02)
+    centre = rng.uniform(0.3, 0.7, size=2)
+    return np.asarray(np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / spread))
+
+
+def _melanocytic(
+    lesion: NDArray[np.float64], core: NDArray[np.float64], drop: float, cue: float,
+    code: str, rng: np.random.Generator,
+) -> None:  # fmt: skip
+    """Brown pigment with a network; melanoma adds a blue-grey blotch (some are amelanotic)."""
+    size = core.shape[0]
+    amelanotic = code == "mel" and rng.uniform() < 0.15
+    pigment = rng.uniform(0.35, 0.6) if amelanotic else 1.0
+    network = _network(rng, size) * rng.uniform(0.1, 0.45)
+    lesion[..., 0] -= pigment * drop * (0.55 + 0.45 * core) * (0.85 + network)
+    lesion[..., 1] += cue * (3 + rng.uniform(0, 8) if amelanotic else 3 + 0.15 * drop)
+    lesion[..., 2] += cue * rng.uniform(2, 8)
+    if code == "mel" and rng.uniform() < 0.75:
+        blotch = _blotch(rng, size)
+        lesion[..., 0] -= 0.5 * drop * blotch
+        lesion[..., 2] -= cue * 10 * blotch
+
+
+def _non_melanocytic(
+    lesion: NDArray[np.float64], core: NDArray[np.float64], drop: float, cue: float,
+    code: str, rng: np.random.Generator,
+) -> None:  # fmt: skip
+    """Redness, vessels for BCC/vascular; keratoses are brownish, some with a faint network."""
+    size = core.shape[0]
+    brown = code == "bkl"
+    depth = rng.uniform(0.6, 0.95) if brown else 0.6
+    lesion[..., 0] -= depth * drop * (0.6 + 0.4 * core)
+    if brown and rng.uniform() < 0.4:
+        lesion[..., 0] -= drop * 0.5 * _network(rng, size) * rng.uniform(0.05, 0.3)
+    redness = rng.uniform(2, 9) if brown else rng.uniform(6, 16)
+    lesion[..., 1] += cue * redness * (0.5 + 0.5 * core)
+    lesion[..., 2] += cue * (rng.uniform(2, 8) if brown else rng.uniform(-2, 6))
+    if code in ("bcc", "vasc"):
+        vessels = _smooth_noise(rng, size, scale=size / 60, amplitude=1.0)
+        lesion[..., 1] += cue * 6.0 * (np.abs(vessels) < 0.15).astype(np.float64) * core
 
 
 def _paint_lesion(
     lab: NDArray[np.float64], mask: NDArray[np.float64], spec: PhantomSpec, rng: np.random.Generator
 ) -> NDArray[np.float64]:
     size = spec.size
-    l_skin = spec.skin_lab[0]
-    drop = lesion_contrast(l_skin) * rng.uniform(0.85, 1.15)
-    grid = np.mgrid[0:size, 0:size].astype(np.float64) / size
-    yy, xx = grid[0], grid[1]
+    drop = lesion_contrast(spec.skin_lab[0]) * rng.uniform(0.85, 1.15)
+    cue = drop / lesion_contrast(90.0)  # 1 on the lightest skin, ~0.25 on the darkest
     alpha = cv2.GaussianBlur(mask, (0, 0), size / 120)
     # Interior profile: darker towards the centre of mass.
     dist = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
     core = np.asarray(dist, dtype=np.float64) / max(float(dist.max()), 1.0)
-    code = spec.diagnosis_code
     lesion = lab.copy()
-    if code in ("mel", "nv"):
-        freq = rng.uniform(18, 30)
-        network = 0.5 + 0.5 * np.sin(freq * np.pi * xx + rng.uniform(0, 6)) * np.sin(
-            freq * np.pi * yy + rng.uniform(0, 6)
-        )
-        depth = drop * (0.55 + 0.45 * core) * (0.85 + 0.3 * network)
-        lesion[..., 0] -= depth
-        lesion[..., 1] += 3 + 0.15 * drop
-        lesion[..., 2] += 2 + 0.1 * drop
-        if code == "mel":
-            # Blue-grey veil and uneven pigment: asymmetric dark blotch, lower b*.
-            blotch = np.exp(
-                -(
-                    ((xx - rng.uniform(0.3, 0.7)) ** 2 + (yy - rng.uniform(0.3, 0.7)) ** 2)
-                    / rng.uniform(0.004, 0.02)
-                )
-            )
-            lesion[..., 0] -= 0.5 * drop * blotch
-            lesion[..., 2] -= 10 * blotch
-    else:
-        redness = rng.uniform(8, 16)
-        lesion[..., 0] -= 0.6 * drop * (0.6 + 0.4 * core)
-        lesion[..., 1] += redness * (0.5 + 0.5 * core)
-        lesion[..., 2] += rng.uniform(-2, 6)
-        if code in ("bcc", "vasc"):
-            vessels = _smooth_noise(rng, size, scale=size / 60, amplitude=1.0)
-            lesion[..., 1] += 6.0 * (np.abs(vessels) < 0.15).astype(np.float64) * core
+    painter = _melanocytic if spec.diagnosis_code in ("mel", "nv") else _non_melanocytic
+    painter(lesion, core, drop, cue, spec.diagnosis_code, rng)
     out: NDArray[np.float64] = lab * (1 - alpha[..., None]) + lesion * alpha[..., None]
     return out
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -114,7 +113,7 @@ def test_nan_loss_and_one_class_validation_are_refused(monkeypatch: pytest.Monke
     with pytest.raises(ValueError, match="one class"):
         train_classifier(tiny_data(), (images, np.zeros_like(labels)), CFG, seed=0, desc="t")
     monkeypatch.setattr(
-        train_module.nn, "CrossEntropyLoss", lambda weight: lambda x, y: x.sum() * float("nan")
+        train_module.nn, "CrossEntropyLoss", lambda **kw: lambda x, y: x.sum() * float("nan")
     )
     with pytest.raises(NonFiniteLossError, match="epoch 1"):
         train_classifier(tiny_data(), (images, labels), CFG, seed=0, desc="t")
@@ -131,32 +130,21 @@ def test_a_small_last_batch_joins_the_one_before() -> None:
     assert all((np.diff(p) > 0).all() for p in parts)
 
 
-def test_paper_mode_synthetic_validation_rows_reach_the_augmented_variant_only() -> None:
-    from benchmark.classification.run import variant_rows
-    from benchmark.preprocess.cache import CachedSplit
-
-    def split(sources: list[str]) -> CachedSplit:
-        index = pd.DataFrame(
-            {
-                "cache_row": range(len(sources)),
-                "source": sources,
-                "superclass": ["melanocytic", "non_melanocytic"] * (len(sources) // 2),
-            }
-        )
-        empty = np.zeros((len(sources), 2, 2, 3), np.uint8)
-        return CachedSplit(empty, empty[..., 0], index)
-
-    splits = {
-        "train": split(["real", "real", "synthetic", "synthetic"]),
-        "val": split(["real", "real", "synthetic", "synthetic"]),  # as split.paper_mode makes
-    }
-    base_train, base_val = variant_rows(splits, "baseline")
-    aug_train, aug_val = variant_rows(splits, "augmented")
-    assert base_train.tolist() == base_val.tolist() == [0, 1]  # real only: checkpoint, threshold
-    assert aug_train.tolist() == aug_val.tolist() == [0, 1, 2, 3]
-
-
 def test_nan_loss_under_mixed_precision_names_epoch_and_batch() -> None:
     cfg = replace(CFG, mixed_precision="bf16", learning_rate=1e30, max_epochs=2)
     with pytest.raises(NonFiniteLossError, match=r"epoch 1, epoch batch \d"):
         train_classifier(tiny_data(), tiny_data(8, seed=1), cfg, seed=0, desc="t")
+
+
+def test_sample_weights_of_one_change_nothing_and_wrong_ones_are_refused() -> None:
+    train, val = tiny_data(), tiny_data(8, seed=1)
+    plain = train_classifier(train, val, CFG, seed=0, desc="t")
+    ones = train_classifier(
+        train, val, CFG, seed=0, desc="t", sample_weights=np.ones(len(train[1]))
+    )
+    assert [h["train_loss"] for h in ones.history] == [h["train_loss"] for h in plain.history]
+    heavy = np.where(train[1] == 1, 5.0, 1.0)  # weighs melanocytic images as class weights would
+    weighted = train_classifier(train, val, CFG, seed=0, desc="t", sample_weights=heavy)
+    assert weighted.history[0]["train_loss"] != plain.history[0]["train_loss"]
+    with pytest.raises(ValueError, match="positive values"):
+        train_classifier(train, val, CFG, seed=0, desc="t", sample_weights=np.ones(3))

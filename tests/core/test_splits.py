@@ -189,3 +189,31 @@ def test_images_without_patient_ids_are_noted() -> None:
     frame = make_splits(_manifest(), SplitConfig())
     frame.loc[frame.index[:3], "patient_id_source"] = "image_id"
     assert "3 image(s) have no patient id; the image id stands in" in composition_markdown(frame)
+
+
+def test_a_balanced_test_split_holds_each_tone_cell_and_keeps_patients_whole() -> None:
+    frame = _manifest(n_patients=300, seed=3)
+    cfg = SplitConfig(test_per_tone=20, test_melanocytic_share=0.4)
+    split = make_splits(frame, cfg)
+    test = split[split["split"] == "test"]
+    cells = test.groupby(["tone_group", "superclass"]).size()
+    for tone in ("I-II", "III-IV", "V-VI"):
+        # 8 melanocytic and 12 others wanted; whole patients (up to 3 images) may overshoot.
+        assert 8 <= cells[(tone, "melanocytic")] <= 8 + 2
+        assert 12 <= cells[(tone, "non_melanocytic")] <= 12 + 2
+    check_splits(split)
+    # The rest keeps the data's own tone mix in train and val (70:15).
+    rest = split[split["split"] != "test"]
+    assert abs((rest["split"] == "train").mean() - 0.7 / 0.85) < 0.05
+    # The same seed gives the same split; another seed another test split.
+    assert make_splits(frame, cfg)["split"].equals(split["split"])
+    other = make_splits(frame, SplitConfig(test_per_tone=20, test_melanocytic_share=0.4, seed=1))
+    assert not other["split"].equals(split["split"])
+
+
+def test_a_balanced_test_split_that_cannot_be_filled_says_what_it_holds() -> None:
+    frame = _manifest(n_patients=40, seed=3)
+    with pytest.raises(SplitError, match=r"V-VI melanocytic: \d+ of 50 images"):
+        make_splits(frame, SplitConfig(test_per_tone=100))
+    with pytest.raises(SplitError, match="unknown tone group"):
+        make_splits(frame, SplitConfig(test_per_tone=5, test_tones=("dark",)))

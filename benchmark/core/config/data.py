@@ -29,7 +29,8 @@ class PhantomConfig:
         seed: Base seed; the same seed gives byte-identical files.
         size: Image side in pixels (square images).
         fst_mix: Probability of each Fitzpatrick type I..VI for a patient (sums to 1).
-        melanocytic_fraction: Probability that a lesion is melanocytic.
+        melanocytic_fraction: Share of each type's images that is melanocytic (a quota per
+            type, so the dark types hold their share exactly).
         boundary_fraction: Share of images whose skin ITA lies within 1.5 degrees of an FST
             bin boundary, to exercise the boundary convention.
         hair_probability: Share of images with hair artefacts.
@@ -210,15 +211,35 @@ class SplitConfig:
         paper_mode: The merge stage lets synthetic rows into validation too, as the paper did
             (default: train only); only the augmented variant validates on them, the
             baseline's validation stays real. Test is strictly real either way.
+        test_per_tone: 0 (default): test is ``fractions[2]`` of every stratum. N > 0: a
+            tone-balanced test split of at least N real images per tone group in
+            ``test_tones`` (whole split groups, seeded), the rest split train/val in the
+            ratio ``fractions[0]:fractions[1]`` as before; test images of other tone groups
+            go to train/val. Gives the dark-skin rows a test split with statistical power
+            while training keeps the data's own skew.
+        test_tones: The tone groups a balanced test split holds (see
+            :data:`benchmark.core.splits.TONE_GROUPS`).
+        test_melanocytic_share: Share of each tone group's balanced test images that is
+            melanocytic.
     """
 
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 42
     strata: tuple[str, ...] = ("diagnosis_code", "tone_group")
     paper_mode: bool = False
+    test_per_tone: int = 0
+    test_tones: tuple[str, ...] = ("I-II", "III-IV", "V-VI")
+    test_melanocytic_share: float = 0.5
 
     def __post_init__(self) -> None:
         if abs(sum(self.fractions) - 1.0) > 1e-6 or min(self.fractions) <= 0:
             raise ConfigError(
                 f"split.fractions must be 3 positive shares summing to 1: {self.fractions}"
             )
+        if self.test_per_tone < 0 or not 0.0 <= self.test_melanocytic_share <= 1.0:
+            raise ConfigError(
+                "split.test_per_tone must be >= 0 and split.test_melanocytic_share in [0, 1]: "
+                f"{self.test_per_tone}, {self.test_melanocytic_share}"
+            )
+        if self.test_per_tone and not self.test_tones:
+            raise ConfigError("split.test_tones must name a tone group when test_per_tone > 0")

@@ -7,6 +7,7 @@ from typing import Literal
 
 from benchmark.core.config.base import ConfigError, Device, Precision
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.naming import CLASSIFIER_VARIANTS
 
 MaskSource = Literal["maxflow", "none"]
 MaxflowInput = Literal["raw", "preprocessed"]
@@ -125,8 +126,10 @@ class ClassifyConfig:
     Attributes:
         weights: ``imagenet`` (torchvision ``EfficientNet_B0_Weights.DEFAULT``), a local
             weights file, or ``none`` (random initialisation; the offline embedded profile).
-        variants: ``baseline`` (real training images) and/or ``augmented`` (plus validated
-            synthetic ones).
+        variants: Any of ``baseline`` (real training images), ``reweight`` (loss weights
+            inverse to tone-group frequency), ``resample`` (real dark-skin images oversampled
+            to generation's count) and ``augmented`` (plus validated synthetic ones); see
+            :mod:`benchmark.classification.variants`.
         seeds: One training run per seed and variant (paper: [42]).
         max_epochs: Upper bound on epochs (paper: 25).
         freeze_epochs: Epochs with the backbone frozen before all layers train (paper: 3).
@@ -178,9 +181,11 @@ class ClassifyConfig:
     augment_rng: AugmentRng = "stream"
 
     def __post_init__(self) -> None:
-        unknown = set(self.variants) - {"baseline", "augmented"}
+        unknown = set(self.variants) - set(CLASSIFIER_VARIANTS)
         if unknown or not self.variants:
-            raise ConfigError(f"classify.variants must be baseline/augmented: {self.variants}")
+            raise ConfigError(
+                f"classify.variants must be among {'/'.join(CLASSIFIER_VARIANTS)}: {self.variants}"
+            )
         if not self.seeds or self.max_epochs < 1 or self.batch_size < 1:
             raise ConfigError("classify.seeds must be non-empty; max_epochs, batch_size >= 1")
         if min(self.class_weights) <= 0:
