@@ -45,6 +45,9 @@ from benchmark.generative.train import (
 )
 
 SAMPLE_SEEDS = (0, 1, 2, 3)
+# The tiny base learns the unconditional prediction too (as SD 1.5 did, with 10%): without
+# it, guidance 7.5 extrapolates from an untrained branch and draws texture, not lesions.
+PRETRAIN_EMPTY_PROMPTS = 0.1
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ def _pretrain(
         seed=cfg.seed + 1,
         lora_rank=0,
         checkpoint_every=cfg.checkpoint_every,
+        empty_prompt_share=PRETRAIN_EMPTY_PROMPTS,
     )
     prompts = [
         prompt_for(s, f) for s, f in zip(labelled["superclass"], labelled["fst"], strict=True)

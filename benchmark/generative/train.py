@@ -40,6 +40,9 @@ class TrainSettings:
         checkpoint_every: Steps between checkpoints (0: only at the end).
         mixed_precision: ``no``, ``fp16`` or ``bf16`` (accelerate).
         gradient_checkpointing: Trade compute for memory in the UNet.
+        empty_prompt_share: Share of training images whose prompt is replaced by the empty
+            one, so the model also learns the unconditional prediction that classifier-free
+            guidance extrapolates from (SD 1.5 was trained so; a tiny base needs it).
     """
 
     steps: int
@@ -51,6 +54,7 @@ class TrainSettings:
     checkpoint_every: int = 0
     mixed_precision: str = "no"
     gradient_checkpointing: bool = False
+    empty_prompt_share: float = 0.0
 
 
 @dataclass
@@ -86,12 +90,12 @@ def _trainable(unet: Any, settings: TrainSettings) -> list[torch.nn.Parameter]:
 def _encode(
     pipe: Any, images: torch.Tensor, prompts: list[str], device: torch.device, chunk: int = 16
 ) -> tuple[torch.Tensor, ...]:
-    """Latent mean/std of every image and text embeddings of every prompt (frozen parts).
+    """Latent mean/std of every image, text embeddings of every prompt and the empty prompt's.
 
     Encoded in chunks on ``device`` (the VAE of SD 1.5 cannot take a whole data set at
     once); the results are kept on the CPU, float32.
     """
-    means, stds, texts = [], [], []
+    means, stds, texts = [], [], [""]
     with torch.no_grad():
         for start in range(0, len(images), chunk):
             part = images[start : start + chunk].to(device, pipe.vae.dtype)
@@ -106,7 +110,14 @@ def _encode(
                 return_tensors="pt",
             ).input_ids
             texts.append(pipe.text_encoder(ids.to(device))[0].float().cpu())
-    return torch.cat(means), torch.cat(stds), torch.cat(texts)
+        empty = pipe.tokenizer(
+            texts[0],
+            padding="max_length",
+            max_length=pipe.tokenizer.model_max_length,
+            return_tensors="pt",
+        ).input_ids
+        texts[0] = pipe.text_encoder(empty.to(device))[0].float().cpu()
+    return torch.cat(means), torch.cat(stds), torch.cat(texts[1:]), texts[0]
 
 
 def _step_loss(
@@ -118,7 +129,7 @@ def _step_loss(
     device: torch.device,
     process: int = 0,
 ) -> torch.Tensor:
-    mean, std, text = encoded
+    mean, std, text, empty = encoded
     # Each process of a multi-GPU launch draws its own batch for the same step.
     gen = torch.Generator().manual_seed(settings.seed * 1_000_003 + step * 1_009 + process)
     pick = torch.randperm(len(mean), generator=gen)[: settings.batch_size]
@@ -129,7 +140,11 @@ def _step_loss(
         0, pipe.scheduler.config.num_train_timesteps, (len(pick),), generator=gen
     )
     noisy = pipe.scheduler.add_noise(latents, noise, timesteps)
-    pred = unet(noisy.to(device), timesteps.to(device), text[pick].to(device)).sample
+    prompts = text[pick]
+    if settings.empty_prompt_share > 0:  # drawn last: a share of 0 leaves every draw as it was
+        drop = torch.rand(len(pick), generator=gen) < settings.empty_prompt_share
+        prompts = torch.where(drop[:, None, None], empty.expand_as(prompts), prompts)
+    pred = unet(noisy.to(device), timesteps.to(device), prompts.to(device)).sample
     # The target follows the base's parameterisation (SD 1.5: epsilon; SD 2.x: v).
     if pipe.scheduler.config.prediction_type == "v_prediction":
         target = pipe.scheduler.get_velocity(latents, noise, timesteps)
