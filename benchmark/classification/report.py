@@ -76,13 +76,13 @@ def table5(per_seed: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     table = pd.DataFrame(index=list(METRICS.values()))
     intervals: dict[str, Any] = {}
     for variant, part in per_seed.groupby("variant", sort=False):
-        name, paper = LABELS[str(variant)], PAPER_TABLE5[str(variant)]
+        name, paper = LABELS[str(variant)], PAPER_TABLE5.get(str(variant))
         intervals[str(variant)] = {}
         for split in ("train", "val", "test"):
             rows = part[part["split"] == split]
             ours = {m: mean_interval(rows[m].tolist()) for m in METRICS}
             intervals[str(variant)][split] = ours
-            if split != "test":
+            if split != "test" and paper is not None:  # the paper ran two variants only
                 k = 0 if split == "train" else 1
                 table[f"{name} {split} (paper)"] = [paper[m][k] for m in METRICS]
             label = "test, real only" if split == "test" else split
@@ -92,21 +92,25 @@ def table5(per_seed: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def figure5(results: list[RunResult], path: Path) -> None:
-    """Loss, accuracy and validation AUC per epoch, one line per variant and seed."""
+    """Loss, accuracy and validation AUC per epoch: a colour per variant, a line per seed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    variants = list(dict.fromkeys(r.variant for r in results))
     for r in results:
         h = pd.DataFrame(r.fit.history)
-        label = f"{LABELS[r.variant]} seed {r.seed}"
-        axes[0].plot(h["epoch"], h["train_loss"], label=f"{label} train")
-        axes[0].plot(h["epoch"], h["val_loss"], "--", label=f"{label} val")
-        axes[1].plot(h["epoch"], 100 * h["train_accuracy"], label=f"{label} train")
-        axes[1].plot(h["epoch"], 100 * h["val_accuracy"], "--", label=f"{label} val")
-        axes[2].plot(h["epoch"], h["val_auc"], label=label)
+        # One colour per variant, one line per seed; the legend names each variant once.
+        first = r is next(x for x in results if x.variant == r.variant)
+        label = LABELS[r.variant] if first else None
+        style = {"color": f"C{variants.index(r.variant)}", "lw": 1.0}
+        axes[0].plot(h["epoch"], h["train_loss"], label=label and f"{label} train", **style)
+        axes[0].plot(h["epoch"], h["val_loss"], "--", label=label and f"{label} val", **style)
+        axes[1].plot(h["epoch"], 100 * h["train_accuracy"], **style)
+        axes[1].plot(h["epoch"], 100 * h["val_accuracy"], "--", **style)
+        axes[2].plot(h["epoch"], h["val_auc"], label=label, **style)
         axes[2].axvline(r.fit.best_epoch, color="grey", lw=0.5)
     for ax, title in zip(
         axes, ("loss", "accuracy (%)", "validation AUC (grey: kept epoch)"), strict=True
@@ -139,6 +143,18 @@ def notes(results: list[RunResult]) -> list[str]:
         ),
         SEED_INTERVAL,
     ]
+    variants = list(dict.fromkeys(r.variant for r in results))
+    if {"reweight", "resample"} & set(variants):
+        sizes = {r.variant: r.train_images for r in results}
+        out.append(
+            "Mitigation baselines under the same protocol (the paper ran baseline and augmented "
+            "only, so they have no paper column): reweighted weighs each training image's loss "
+            "inversely to its tone group's frequency; oversampled repeats real FST V–VI "
+            "training images, per class, as many times as generation added validated synthetic "
+            "images. Training images per epoch: "
+            + ", ".join(f"{LABELS.get(v, v)} {sizes[v]}" for v in variants)
+            + "."
+        )
     if is_phantom(test.get("dataset", [])):
         out.insert(0, PHANTOM_WARNING)
     if (warning := few_dark_warning(dark, "test image")) is not None:
@@ -200,6 +216,7 @@ def write_outputs(
             "test": {m: v[0] for m, v in splits["test"].items()},
             "best_epoch": {str(r.seed): r.fit.best_epoch for r in runs},
             "train_synthetic": runs[0].train_synthetic,
+            "train_images": runs[0].train_images,
         }
     metrics |= {variant: NotRun(why).metrics() for variant, why in skipped.items()}
     with atomic_path(out_dir) as tmp:

@@ -46,6 +46,7 @@ class RunResult:
         predictions: ``{split: frame}`` with :data:`PREDICTION_COLUMNS` (``y_score`` is the
             melanocytic probability).
         train_synthetic: Synthetic images in its training set.
+        train_images: Training rows per epoch, repeats included (``resample``).
         model_file: The saved weights (safetensors).
         ms_per_image: Wall time of predicting the test split (transform included), ms.
     """
@@ -57,6 +58,7 @@ class RunResult:
     train_synthetic: int
     model_file: Path
     ms_per_image: float
+    train_images: int = 0
 
     @property
     def name(self) -> str:
@@ -157,7 +159,9 @@ def run_classification(
                 )
                 ms = 1000 * (time.perf_counter() - start) / max(len(test_rows), 1)
                 file = models_dir / f"{name}.safetensors"
-                results.append(RunResult(variant, seed, fit, predictions, synthetic, file, ms))
+                results.append(
+                    RunResult(variant, seed, fit, predictions, synthetic, file, ms, len(rows))
+                )
     return results
 
 

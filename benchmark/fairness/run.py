@@ -19,9 +19,18 @@ from benchmark.core.naming import parse_run_name, run_name
 from benchmark.fairness.audit import audit_file, report_warnings, write_audit
 from benchmark.fairness.compare import compare_files, write_comparison
 from benchmark.fairness.section import fairness_section
+from benchmark.fairness.tone_gaps import (
+    HEADER,
+    TONES,
+    table_rows,
+    tone_gaps,
+    verdict,
+    write_tone_gaps,
+)
 
 KEY_METRICS = ("sensitivity", "specificity", "auc")
 PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)
+TONE_KEY = "tone_gaps"  # metrics key of the per-variant tone-group comparison
 
 
 def run_names(predictions_dir: Path) -> list[str]:
@@ -75,22 +84,55 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dic
             results[run] = result
         summary = pd.DataFrame([_summary_row(run, r) for run, r in results.items()])
         summary.to_csv(tmp / "summary.csv", index=False)
+        gaps = tone_gaps(predictions_dir, results, cfg.bootstrap, cfg.seed)
+        write_tone_gaps(gaps, tmp)
         first = next(iter(results.values()))
-        caveats = [*report_warnings(first), first["rule"]]
-        (tmp / "summary.md").write_text(
-            "# Fairness audit summary (real test split; thresholds from validation)\n\n"
-            + "".join(f"> {line}\n>\n" for line in caveats)
-            + "\n"
-            + summary.to_markdown(index=False, floatfmt=".3f")
-            + "\n"
-        )
+        _write_summary(tmp / "summary.md", summary, gaps, [*report_warnings(first), first["rule"]])
         paired, comparisons = _compare(predictions_dir, cfg, sorted(results), tmp)
-        write_sections(tmp, fairness_section(results, comparisons, bool(first.get("phantom"))))
+        phantom = bool(first.get("phantom"))
+        write_sections(tmp, fairness_section(results, comparisons, phantom, gaps))
     metrics: dict[str, Any] = {
         row["run"]: {k: v for k, v in row.items() if k != "run"}
         for row in summary.to_dict("records")
     }
+    metrics[TONE_KEY] = {variant: _tone_metrics(r) for variant, r in gaps.items()}
     return metrics | ({PAIRED_KEY: paired} if paired else {})
+
+
+def _write_summary(
+    path: Path, summary: pd.DataFrame, gaps: dict[str, Any], caveats: list[str]
+) -> None:
+    """summary.md: caveats, the variants by tone group (seed means), then every run."""
+    rows = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    rows += ["| " + " | ".join(r) + " |" for r in table_rows(gaps)]
+    path.write_text(
+        "# Fairness audit summary (real test split; thresholds from validation)\n\n"
+        + "".join(f"> {line}\n>\n" for line in caveats)
+        + "\n## Every variant by tone group: mean over seeds [95% interval]\n\n"
+        + "\n".join(rows)
+        + "\n\n"
+        + "".join(f"- {verdict(v, r['gap'])}\n" for v, r in gaps.items())
+        + "\n## Every run\n\n"
+        + summary.to_markdown(index=False, floatfmt=".3f")
+        + "\n"
+    )
+
+
+def _tone_metrics(result: dict[str, Any]) -> dict[str, float]:
+    """Flat numbers of one variant's tone comparison (for metrics JSON and MLflow)."""
+    gap = result["gap"]
+    out = {
+        "gap_sensitivity_dark_minus_light": gap["value"],
+        "gap_boot_low": gap["boot"][0],
+        "gap_boot_high": gap["boot"][1],
+        "gap_seeds_low": gap["seeds"][0],
+        "gap_seeds_high": gap["seeds"][1],
+        "auc_mean": result["auc"]["value"],
+    }
+    for tone in TONES:
+        if tone in result["groups"]:
+            out[f"sensitivity_{tone}"] = result["groups"][tone]["value"]
+    return out
 
 
 def pairs(runs: list[str], compare: tuple[tuple[str, str], ...]) -> list[tuple[str, str, str]]:

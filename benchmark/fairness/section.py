@@ -22,6 +22,7 @@ from benchmark.core.document import (
 )
 from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning, ordered_groups
 from benchmark.fairness.paired_table import comparison_rows
+from benchmark.fairness.tone_gaps import HEADER, table_rows, verdict
 from benchmark.metrics.fairness import SMALL_GROUP
 
 GROUP_METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "auc": "AUC"}
@@ -39,14 +40,18 @@ OVERALL = "all"
 
 
 def fairness_section(
-    audits: dict[str, dict[str, Any]], paired: dict[str, dict[str, Any]], phantom: bool
+    audits: dict[str, dict[str, Any]],
+    paired: dict[str, dict[str, Any]],
+    phantom: bool,
+    gaps: dict[str, dict[str, Any]] | None = None,
 ) -> SectionFile:
-    """A summary over runs, the paired comparisons, then one subsection per classifier run.
+    """The variants by tone group, a summary over runs, the paired comparisons, every run.
 
     Args:
         audits: Run name -> its audit (what ``<run>.json`` holds).
         paired: Comparison name -> its paired comparison (``compare_<name>.json``).
         phantom: The test images are phantoms.
+        gaps: Variant -> its tone comparison (what ``tone_gaps.json`` holds).
     """
     summary = Table(
         "fairness-summary",
@@ -67,8 +72,10 @@ def fairness_section(
     )
     runs = [run_section(run, audit, phantom) for run, audit in audits.items()]
     pairs = [paired_section(name, result, phantom) for name, result in paired.items()]
+    study = tone_section(gaps, phantom) if gaps else []
     place = slot("fairness")
-    return SectionFile((Section(place.id, place.title, (summary, *pairs, *runs)),), phantom)
+    blocks = (*study, summary, *pairs, *runs)
+    return SectionFile((Section(place.id, place.title, blocks),), phantom)
 
 
 def paired_section(name: str, result: dict[str, Any], phantom: bool) -> Section:
@@ -249,3 +256,46 @@ def _value(
         u["reason"] for u in audit["undefined"] if u["metric"] == metric and u["group"] == group
     ]
     return f"undefined ({reasons[0] if reasons else 'no reason recorded'})"
+
+
+PHANTOM_DESIGN = (
+    "What the phantom world is built to show: lesion contrast, and with it every cue that "
+    "tells melanocytic from other lesions (pigment network, brown or blue-grey versus red "
+    "colour, border irregularity), shrinks with skin lightness, from about 30 L* units on "
+    "the lightest skin to about 7 on the darkest, while FST V–VI are about 8% of the "
+    "training images. A model trained on this mix should find dark-skin lesions harder; the "
+    "test split holds the same number of images of each tone group, so the gap can be "
+    "measured. Whether it appears, and whether a mitigation closes it, is what the table says, "
+    "within its intervals."
+)
+
+
+def tone_section(gaps: dict[str, dict[str, Any]], phantom: bool) -> list[Block]:
+    """The variants side by side per tone group, the gap in words, and the figure."""
+    first = next(iter(gaps.values()))
+    images = ", ".join(f"{t} {n}" for t, n in first["images"].items())
+    table = Table(
+        "tone-gaps",
+        "Melanocytic sensitivity by tone group for every variant, mean over its seeds, each "
+        "run at its own validation-chosen threshold; [95% interval] from "
+        f"{fmt(first['n_bootstrap'])} patient resamples shared by all runs; the gap is V–VI "
+        f"minus I–II (negative: dark skin served worse). Real test images per group: {images}.",
+        HEADER,
+        tuple(table_rows(gaps)),
+        warnings(
+            few_dark_warning(first["images"].get("V-VI", 0), "test image"),
+            phantom_warning(phantom),
+        ),
+        tuple(verdict(v, r["gap"]) for v, r in gaps.items()),
+    )
+    blocks: list[Block] = [Para(PHANTOM_DESIGN)] if phantom else []
+    blocks += [
+        table,
+        Figure(
+            "figure-tone-gaps",
+            "fairness/tone_gaps.png",
+            "Sensitivity per tone group for every variant with bootstrap intervals",
+            "Sensitivity by tone group (mean over seeds) for every variant.",
+        ),
+    ]
+    return [Section("sec-tone-gaps", "Does any mitigation close the skin-tone gap?", tuple(blocks))]

@@ -95,7 +95,7 @@ def _encode(
     Encoded in chunks on ``device`` (the VAE of SD 1.5 cannot take a whole data set at
     once); the results are kept on the CPU, float32.
     """
-    means, stds, texts = [], [], [""]
+    means, stds, texts = [], [], []
     with torch.no_grad():
         for start in range(0, len(images), chunk):
             part = images[start : start + chunk].to(device, pipe.vae.dtype)
@@ -110,14 +110,14 @@ def _encode(
                 return_tensors="pt",
             ).input_ids
             texts.append(pipe.text_encoder(ids.to(device))[0].float().cpu())
-        empty = pipe.tokenizer(
-            texts[0],
+        ids = pipe.tokenizer(
+            [""],
             padding="max_length",
             max_length=pipe.tokenizer.model_max_length,
             return_tensors="pt",
         ).input_ids
-        texts[0] = pipe.text_encoder(empty.to(device))[0].float().cpu()
-    return torch.cat(means), torch.cat(stds), torch.cat(texts[1:]), texts[0]
+        empty = pipe.text_encoder(ids.to(device))[0].float().cpu()
+    return torch.cat(means), torch.cat(stds), torch.cat(texts), empty
 
 
 def _step_loss(
