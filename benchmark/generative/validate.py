@@ -6,7 +6,9 @@ outside the Tukey fences (``iqr_factor`` x IQR beyond the quartiles) of the same
 the real dark-skin images (for the histogram distance only the upper fence: being closer to
 the real colours than usual is no fault); when its SSIM to the nearest LoRA training image reaches
 ``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated FST is
-more than one type from the requested one. Every rejection lists all its reasons.
+more than one type from the requested one (images smaller than photographs need a tenth
+of their pixels as skin, not ``skintone.min_skin_pixels``). Every rejection lists all its
+reasons.
 
 Two rates describe what was kept without rejecting anything: the share that contains a
 lesion by the objective check of :mod:`benchmark.generative.lesions`, and the share whose
@@ -80,10 +82,20 @@ def _rot180(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.ascontiguousarray(image[::-1, ::-1])
 
 
+SMALL_IMAGE_SKIN_SHARE = 0.1  # of a small image's pixels: its minimum skin-pixel count
+
+
 def _tone(paths: list[Path], requested: pd.Series, tone: SkintoneConfig) -> pd.DataFrame:
     # The primary estimate of the skintone stage: one FST definition for real and synthetic.
-    cfg = replace(tone, workers=1)
-    fst = [estimate_path(p, None, cfg)[cfg.primary].fst for p in paths]
+    # A 32-px tiny-base image has 1,024 pixels; the 500-pixel minimum, meant for photographs,
+    # would leave nearly every one uncertain, so small images need a tenth of theirs.
+    fst = []
+    for path in paths:
+        with Image.open(path) as image:
+            area = image.width * image.height
+        floor = max(1, min(tone.min_skin_pixels, int(SMALL_IMAGE_SKIN_SHARE * area)))
+        cfg = replace(tone, workers=1, min_skin_pixels=floor)
+        fst.append(estimate_path(path, None, cfg)[cfg.primary].fst)
     order = {label: i for i, label in enumerate(FST_LABELS)}
     off = [
         abs(order[f] - order[r]) if f in order and r in order else np.nan
