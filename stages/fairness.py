@@ -10,7 +10,7 @@ from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.naming import parse_run_name
 from benchmark.core.status import read_not_run, write_not_run
-from benchmark.fairness.run import PAIRED_KEY, audit_runs
+from benchmark.fairness.run import PAIRED_KEY, TONE_KEY, audit_runs
 from stages.support.nested import child_run
 from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
@@ -33,13 +33,14 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
         metrics = audit_runs(predictions_dir, cfg, out_dir)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")
-        runs = {k: v for k, v in metrics.items() if k != PAIRED_KEY}
+        runs = {k: v for k, v in metrics.items() if k not in (PAIRED_KEY, TONE_KEY)}
         for run, values in runs.items():
             variant, seed = parse_run_name(run)
             with child_run("fairness", run, {"variant": variant, "seed": str(seed)}):
                 log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
         for name in metrics.get(PAIRED_KEY, {}):
             log_outputs({}, *sorted(out_dir.glob(f"compare_{name}.*")))
+        log_outputs({}, *sorted(out_dir.glob("tone_gaps.*")))
     eo = "equalized_odds_difference"
     click.echo("; ".join(f"{k}: EO diff {v[eo]:.3f}" for k, v in runs.items()))
 

@@ -82,7 +82,13 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ],
     )
     metrics = json.loads(Path("metrics/fairness.json").read_text())
-    assert sorted(metrics) == [*runs, "paired"]
+    assert sorted(metrics) == [*runs, "paired", "tone_gaps"]
+    # Each variant by tone group: seed-mean sensitivities and the V-VI minus I-II gap.
+    assert set(metrics["tone_gaps"]) == {"baseline", "augmented"}
+    assert "gap_sensitivity_dark_minus_light" in metrics["tone_gaps"]["baseline"]
+    tone_md = Path("reports/fairness/tone_gaps.md").read_text()
+    assert "gap V-VI − I-II" in tone_md
+    assert Path("reports/fairness/tone_gaps.png").stat().st_size > 1000
     paired = metrics["paired"]["augmented_vs_baseline_seed1"]
     assert 0 < paired["auc_overall_p"] <= 1
     audit = json.loads(Path("reports/fairness/baseline_seed1.json").read_text())

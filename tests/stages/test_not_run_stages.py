@@ -88,7 +88,7 @@ def test_without_synthetic_images_the_augmented_variants_are_not_run(
     assert list(table5["ours"]) == ["baseline"]
     assert list(table5["not_run"]) == ["augmented"]
     invoke_ok(fairness_stage.main, FAIRNESS)
-    assert list(_metrics("fairness")) == ["baseline_seed1"]
+    assert list(_metrics("fairness")) == ["baseline_seed1", "tone_gaps"]
 
 
 def test_one_class_data_records_classification_and_audit_not_run(
