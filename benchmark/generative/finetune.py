@@ -148,8 +148,8 @@ def _pretrain(
 ) -> list[float]:
     """VAE, then full UNet training of the tiny base on (N, 3, R, R) ``images``; UNet losses."""
     vae_steps = train_vae(
-        pipe.vae, images, cfg.pretrain_steps, cfg.pretrain_learning_rate, cfg.seed + 2,
-        cfg.batch_size,
+        pipe.vae, images, cfg.pretrain_vae_steps or cfg.pretrain_steps,
+        cfg.pretrain_learning_rate, cfg.seed + 2, cfg.batch_size,
     )  # fmt: skip
     for step, loss in enumerate(vae_steps, start=1):
         log("vae_loss", step, loss)

@@ -29,9 +29,12 @@ class FinetuneConfig:
         checkpoint_every: Steps between checkpoints (resume picks up the latest).
         sample_every: Steps between grids of seeded validation samples.
         sample_steps: Inference steps of those samples.
-        pretrain_steps: Tiny base only: steps of VAE reconstruction training, then as many
-            of full UNet training, on every labelled real train-split image first, so that
-            LoRA adapts a base that knows "skin lesion" (the paper's setting in miniature).
+        pretrain_steps: Tiny base only: steps of full UNet training on every labelled real
+            train-split image first (after the VAE's), so that LoRA adapts a base that knows
+            "skin lesion" (the paper's setting in miniature).
+        pretrain_vae_steps: Tiny base only: steps of VAE reconstruction training before the
+            UNet's (0: as many as ``pretrain_steps``). The VAE reconstructs skin early; the
+            UNet needs the steps to draw lesions.
         pretrain_learning_rate: Learning rate of that pre-training.
         seed: Seed of weights (tiny), batches, noise and samples.
     """
@@ -52,11 +55,16 @@ class FinetuneConfig:
     sample_steps: int = 10
     pretrain_steps: int = 150
     pretrain_learning_rate: float = 2e-3
+    pretrain_vae_steps: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.rank < 1 or self.min_images < 1:
             raise ConfigError("finetune_lora.steps, batch_size, rank and min_images must be >= 1")
+        if self.pretrain_vae_steps < 0:
+            raise ConfigError(
+                f"finetune_lora.pretrain_vae_steps must be >= 0: {self.pretrain_vae_steps}"
+            )
         if self.resolution % 8:
             raise ConfigError(
                 f"finetune_lora.resolution must be a multiple of 8: {self.resolution}"
