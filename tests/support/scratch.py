@@ -27,7 +27,9 @@ COPIED = (
 
 def tiny_params(params: dict[str, Any]) -> dict[str, Any]:
     """The embedded profile shrunk to seconds per stage (the data are left as they are)."""
-    params["finetune_lora"].update(steps=4, pretrain_steps=3, sample_every=0, batch_size=4)
+    params["finetune_lora"].update(
+        steps=4, pretrain_steps=3, pretrain_vae_steps=3, sample_every=0, batch_size=4
+    )
     params["generate"].update(melanocytic=2, non_melanocytic=2, steps=3)
     params["preprocess"].update(size=32)
     params["segment"].update(epochs=2, batch_size=8)
