@@ -165,6 +165,7 @@ def _pretrain(
         lora_rank=0,
         checkpoint_every=cfg.checkpoint_every,
         empty_prompt_share=PRETRAIN_EMPTY_PROMPTS,
+        noise_offset=cfg.noise_offset,
     )
     prompts = [
         prompt_for(s, f) for s, f in zip(labelled["superclass"], labelled["fst"], strict=True)
@@ -239,6 +240,7 @@ def _train_lora(
         checkpoint_every=cfg.checkpoint_every,
         mixed_precision=cfg.mixed_precision,
         gradient_checkpointing=cfg.gradient_checkpointing,
+        noise_offset=cfg.noise_offset,
     )
     images = load_images(subset, root, cfg.resolution)
     result = train_unet(pipe, images, prompts, settings, out_dir / "checkpoints" / "lora", on_step)

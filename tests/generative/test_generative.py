@@ -233,3 +233,24 @@ def test_reloaded_lora_equals_the_trained_pipeline_when_alpha_differs_from_rank(
     lora = save_lora(trained, tmp_path / "lora")
     reloaded = load_generation_pipeline(str(tiny), lora, "float32")
     np.testing.assert_allclose(_sample(reloaded), _sample(trained), atol=1e-5)
+
+
+def test_noise_offset_shifts_each_channel_by_a_constant(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe = load_pipeline(str(tiny))
+    seen: list[torch.Tensor] = []
+    real = pipe.scheduler.add_noise
+
+    def spy(latents, noise, timesteps):  # type: ignore[no-untyped-def]
+        seen.append(noise.clone())
+        return real(latents, noise, timesteps)
+
+    monkeypatch.setattr(pipe.scheduler, "add_noise", spy)
+    for offset in (0.0, 0.5):
+        settings = _settings(1, lora_rank=0, noise_offset=offset)
+        train_unet(pipe, _images(), [PROMPT] * 8, settings, tmp_path / str(offset), resume=False)
+    plain, shifted = seen
+    shift = shifted - plain  # same seed: only the offset differs
+    assert shift.abs().max() > 0.05
+    torch.testing.assert_close(shift, shift[..., :1, :1].expand_as(shift))

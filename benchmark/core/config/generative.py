@@ -36,6 +36,8 @@ class FinetuneConfig:
             UNet's (0: as many as ``pretrain_steps``). The VAE reconstructs skin early; the
             UNet needs the steps to draw lesions.
         pretrain_learning_rate: Learning rate of that pre-training.
+        noise_offset: Offset noise of pre-training and LoRA training (0: none, as the paper;
+            0.1 is diffusers' usual value): lets a fine-tune move the mean skin colour.
         seed: Seed of weights (tiny), batches, noise and samples.
     """
 
@@ -56,14 +58,16 @@ class FinetuneConfig:
     pretrain_steps: int = 150
     pretrain_learning_rate: float = 2e-3
     pretrain_vae_steps: int = 0
+    noise_offset: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.rank < 1 or self.min_images < 1:
             raise ConfigError("finetune_lora.steps, batch_size, rank and min_images must be >= 1")
-        if self.pretrain_vae_steps < 0:
+        if self.pretrain_vae_steps < 0 or not 0 <= self.noise_offset <= 1:
             raise ConfigError(
-                f"finetune_lora.pretrain_vae_steps must be >= 0: {self.pretrain_vae_steps}"
+                "finetune_lora.pretrain_vae_steps must be >= 0 and noise_offset in [0, 1]: "
+                f"{self.pretrain_vae_steps}, {self.noise_offset}"
             )
         if self.resolution % 8:
             raise ConfigError(
