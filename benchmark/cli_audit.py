@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.metrics.permutation import DEFAULT_PERMUTATIONS
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -37,7 +38,14 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--bootstrap", default=DEFAULT_RESAMPLES, show_default=True, help="Bootstrap resamples."
 )
-@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--seed", default=0, show_default=True, help="Bootstrap and permutation seed.")
+@click.option(
+    "--permutations",
+    default=DEFAULT_PERMUTATIONS,
+    show_default=True,
+    help="Permutations of each gap's test (group labels permuted within the true class; "
+    "0: no test).",
+)
 @click.option(
     "--min-positives", default=MIN_POSITIVES, show_default=True, help="Compared-groups rule."
 )
@@ -62,7 +70,9 @@ def audit_cmd(
     Per group: accuracy, sensitivity, specificity, precision, F1, AUC, selection rate,
     support, patient-level bootstrap and exact intervals; worst group and gap per metric;
     equalized-odds and demographic-parity differences over the groups with at least
-    --min-positives positives and --min-negatives negatives. A group without positives gets
+    --min-positives positives and --min-negatives negatives; calibration per group (ECE in
+    equal-width and equal-mass bins, Brier), the equity-scaled AUC, and a permutation p-value
+    of every gap with Holm's correction. A group without positives gets
     NaN with the reason, never 0. Take thresholds from validation (--threshold-from), never
     test. --compare A.csv B.csv gives Δ = B − A of every value with its interval and p-value
     on shared resamples.
@@ -102,6 +112,7 @@ def audit_cmd(
             predictions,
             threshold=threshold,
             threshold_from=threshold_from[0] if threshold_from else None,
+            n_permutations=options["permutations"],
             **common,
         )
     except (ValueError, FileNotFoundError) as exc:

@@ -18,9 +18,10 @@ from benchmark.core.caveats import PHANTOM_WARNING, is_phantom
 from benchmark.core.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning
 from benchmark.core.io import FileContentError, write_json_atomic, write_text_atomic
+from benchmark.fairness.audit_extras import audit_extras, extras_markdown
 from benchmark.fairness.figure import audit_figure
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
-from benchmark.metrics.inputs import FairnessInputError
+from benchmark.metrics.inputs import FairnessInputError, check_inputs
 
 T = TypeVar("T")
 EXACT_COLUMNS = ("sensitivity", "specificity")  # binomial rates shown with exact intervals
@@ -75,6 +76,7 @@ def audit_file(
     seed: int = 0,
     min_positives: int = MIN_POSITIVES,
     min_negatives: int = MIN_NEGATIVES,
+    n_permutations: int = 0,
 ) -> dict[str, Any]:
     """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
 
@@ -93,9 +95,12 @@ def audit_file(
         seed: Bootstrap seed.
         min_positives: Compared-groups rule (:func:`~benchmark.metrics.fairness.audit`).
         min_negatives: Likewise.
+        n_permutations: Permutations of each gap's test (0: none; seeded with ``seed``).
 
     Returns:
-        The dict of :func:`benchmark.metrics.fairness.audit` plus ``threshold_source``
+        The dict of :func:`benchmark.metrics.fairness.audit` plus ``calibration``,
+        ``equity_scaled`` and ``significance`` (:func:`~benchmark.fairness.audit_extras.
+        audit_extras`), ``threshold_source``
         (``"given"``, ``"validation:<file name>"`` or ``"default 0.5"``), ``cluster_source``
         (the patient column, or a sentence saying images were resampled) and
         ``predictions`` (the audited file's name).
@@ -127,9 +132,11 @@ def audit_file(
             min_negatives=min_negatives,
         ),
     )
+    data = check_inputs(labels, scores, groups)  # already validated by audit: no new error
+    extras = audit_extras(data, result, n_permutations=n_permutations, seed=seed)
     phantom = "dataset" in frame.columns and is_phantom(frame["dataset"])
     extra = {"threshold_source": source, "cluster_source": cluster_source, "phantom": phantom}
-    return {**result, **extra, "predictions": pred_csv.name}
+    return {**result, **extras, **extra, "predictions": pred_csv.name}
 
 
 def patient_column(frame: pd.DataFrame, column: str) -> tuple[pd.Series | None, str]:
@@ -317,6 +324,7 @@ def audit_markdown(result: dict[str, Any], title: str) -> str:
         "",
     ]
     lines += [*_group_section(result), "", *_between_section(result), ""]
+    lines += extras_markdown(result)
     undefined = result["undefined"]
     lines += ["## Undefined values", ""]
     lines += [
