@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.fairness.groups import MIN_CELL
 from benchmark.metrics.permutation import DEFAULT_PERMUTATIONS
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -24,7 +25,20 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=_FILE,
     help="A.csv B.csv: paired comparison of two runs' test predictions (Δ = B − A).",
 )
-@click.option("--group-col", default="fst", show_default=True, help="Group column.")
+@click.option(
+    "--group-col",
+    multiple=True,
+    default=("fst",),
+    show_default=True,
+    help="Group column (ISIC, Fitzpatrick17k, DDI, PAD-UFES-20 and MILK10k spellings are "
+    "read by name); repeat for intersections (--group-col fst --group-col sex).",
+)
+@click.option(
+    "--min-cell",
+    default=MIN_CELL,
+    show_default=True,
+    help="Intersection cells with fewer images are shown, flagged and not compared.",
+)
 @click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
 @click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
 @click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
@@ -83,7 +97,7 @@ def audit_cmd(
     if (predictions is None) == (compare is None):
         raise click.UsageError("give PREDICTIONS or --compare A.csv B.csv (one of them)")
     common = {
-        "group_col": options["group_col"],
+        "group_col": options["group_col"][0],
         "label_col": options["label_col"],
         "score_col": options["score_col"],
         "cluster_col": options["patient_col"],
@@ -94,6 +108,8 @@ def audit_cmd(
     }
     try:
         if compare is not None:
+            if len(options["group_col"]) > 1:
+                raise click.UsageError("--compare takes one --group-col")
             if threshold_from and len(threshold_from) != 2:
                 raise click.UsageError("with --compare, give --threshold-from twice (A, B)")
             froms = (threshold_from[0], threshold_from[1]) if threshold_from else (None, None)
@@ -113,7 +129,8 @@ def audit_cmd(
             threshold=threshold,
             threshold_from=threshold_from[0] if threshold_from else None,
             n_permutations=options["permutations"],
-            **common,
+            min_cell=options["min_cell"],
+            **{**common, "group_col": options["group_col"]},
         )
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc

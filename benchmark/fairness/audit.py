@@ -8,7 +8,7 @@ or the default 0.5; it is never chosen on the file being audited.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning
 from benchmark.core.io import FileContentError, write_json_atomic, write_text_atomic
 from benchmark.fairness.audit_extras import audit_extras, extras_markdown
 from benchmark.fairness.figure import audit_figure
+from benchmark.fairness.groups import MIN_CELL, audit_groups
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
 from benchmark.metrics.inputs import FairnessInputError, check_inputs
 
@@ -66,7 +67,7 @@ def located(path: Path, columns: dict[str, str], fn: Callable[[], T]) -> T:
 def audit_file(
     pred_csv: Path,
     *,
-    group_col: str = "fst",
+    group_col: str | Sequence[str] = "fst",
     label_col: str = "y_true",
     score_col: str = "y_score",
     cluster_col: str = "patient_id",
@@ -77,13 +78,16 @@ def audit_file(
     min_positives: int = MIN_POSITIVES,
     min_negatives: int = MIN_NEGATIVES,
     n_permutations: int = 0,
+    min_cell: int = MIN_CELL,
 ) -> dict[str, Any]:
     """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
 
     Args:
         pred_csv: Predictions (image_id, y_true, y_score, fst, source as the classifier writes
             them; only the label, score and group columns are read).
-        group_col: Group column (Fitzpatrick type).
+        group_col: Group column (Fitzpatrick type, in the suite's or a public dataset's
+            spelling: :mod:`~benchmark.fairness.label_sources`), or several: their
+            intersection cells (:mod:`~benchmark.fairness.groups`).
         label_col: True label column, 0 or 1.
         score_col: Score column, the probability of class 1 in [0, 1].
         cluster_col: Patient column: the bootstrap resamples patients. Absent from the
@@ -96,6 +100,7 @@ def audit_file(
         min_positives: Compared-groups rule (:func:`~benchmark.metrics.fairness.audit`).
         min_negatives: Likewise.
         n_permutations: Permutations of each gap's test (0: none; seeded with ``seed``).
+        min_cell: Intersection cells with fewer images are flagged and not compared.
 
     Returns:
         The dict of :func:`benchmark.metrics.fairness.audit` plus ``calibration``,
@@ -112,10 +117,12 @@ def audit_file(
             is ``pred_csv`` itself.
     """
     pred_csv = Path(pred_csv)
-    names = {"y_true": label_col, "y_score": score_col, "groups": group_col}
+    columns = [group_col] if isinstance(group_col, str) else list(group_col)
+    names = {"y_true": label_col, "y_score": score_col, "groups": columns[0]}
     chosen, source = resolve_threshold(threshold, threshold_from, names, pred_csv)
-    frame = read_predictions(pred_csv, [label_col, score_col, group_col])
-    labels, scores, groups = (frame[names[k]] for k in ("y_true", "y_score", "groups"))
+    frame = read_predictions(pred_csv, [label_col, score_col, *columns])
+    grouping = audit_groups(frame, columns, pred_csv, min_cell)
+    labels, scores, groups = frame[label_col], frame[score_col], grouping.labels
     clusters, cluster_source = patient_column(frame, cluster_col)
     result = located(
         pred_csv,
@@ -130,12 +137,18 @@ def audit_file(
             seed=seed,
             min_positives=min_positives,
             min_negatives=min_negatives,
+            not_compared=list(grouping.not_compared),
         ),
     )
     data = check_inputs(labels, scores, groups)  # already validated by audit: no new error
     extras = audit_extras(data, result, n_permutations=n_permutations, seed=seed)
     phantom = "dataset" in frame.columns and is_phantom(frame["dataset"])
-    extra = {"threshold_source": source, "cluster_source": cluster_source, "phantom": phantom}
+    extra: dict[str, Any] = {
+        "threshold_source": source,
+        "cluster_source": cluster_source,
+        "phantom": phantom,
+    }
+    extra["groups"] = grouping.describe()
     return {**result, **extras, **extra, "predictions": pred_csv.name}
 
 
@@ -302,6 +315,12 @@ def report_warnings(result: dict[str, Any]) -> list[str]:
         f"Group {g} has {n} images (fewer than {SMALL_GROUP}): its numbers are not reliable."
         for g, n in support.items()
         if n < SMALL_GROUP
+    ]
+    grouping = result.get("groups") or {}
+    out += [f"Groups from {note}" for note in grouping.get("notes", [])]
+    out += [
+        f"Cell {cell}: {why}; shown with its own numbers, not compared."
+        for cell, why in grouping.get("not_compared", {}).items()
     ]
     if result.get("threshold_source") == "default 0.5":
         out.append("The threshold is the default 0.5, not one chosen on validation predictions.")

@@ -34,7 +34,7 @@ rates that are binomial proportions.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,18 +121,24 @@ def _confusion(row: pd.Series) -> Confusion:
 
 
 def compared_groups(
-    y_true: NDArray[np.int64], groups: NDArray[np.str_], min_positives: int, min_negatives: int
+    y_true: NDArray[np.int64],
+    groups: NDArray[np.str_],
+    min_positives: int,
+    min_negatives: int,
+    exclude: Sequence[str] = (),
 ) -> list[str]:
     """Groups that take part in worst group, gaps, EO and DP, in :func:`group_order`.
 
-    Skin types only (never :data:`NOT_COMPARED`), with ``>= min_positives`` positives and
-    ``>= min_negatives`` negatives. Labels only: every run on the same images gets the same set.
+    Skin types only (never :data:`NOT_COMPARED` or ``exclude``), with ``>= min_positives``
+    positives and ``>= min_negatives`` negatives. Labels only: every run on the same images
+    gets the same set.
     """
     out = []
+    skip = {*NOT_COMPARED, *exclude}
     for g in group_order(groups):
         labels = y_true[groups == g]
         pos = int(labels.sum())
-        if g not in NOT_COMPARED and pos >= min_positives and len(labels) - pos >= min_negatives:
+        if g not in skip and pos >= min_positives and len(labels) - pos >= min_negatives:
             out.append(g)
     return out
 
@@ -266,6 +272,7 @@ def audit(
     ci_level: float = 0.95,
     min_positives: int = MIN_POSITIVES,
     min_negatives: int = MIN_NEGATIVES,
+    not_compared: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fairness audit of binary predictions across groups; the result is JSON-able.
 
@@ -281,6 +288,8 @@ def audit(
         ci_level: Coverage of every interval.
         min_positives: Fewer positives keep a group out of worst group, gaps, EO and DP.
         min_negatives: The same for negatives.
+        not_compared: Further groups shown but never compared (intersection cells below
+            their minimum support, or holding an unknown type).
 
     Returns:
         ``n``, ``threshold``; ``overall`` and ``by_group[g]``: :data:`METRICS` plus ``support``,
@@ -300,7 +309,7 @@ def audit(
     if n_bootstrap < 0 or min_positives < 0 or min_negatives < 0:
         raise ValueError("n_bootstrap, min_positives and min_negatives must be >= 0")
     cluster = check_clusters(clusters, len(true))
-    compared = compared_groups(true, group, min_positives, min_negatives)
+    compared = compared_groups(true, group, min_positives, min_negatives, not_compared)
     result = _point((true, score, group), threshold, compared, ci_level)
     ci = None
     if n_bootstrap:
