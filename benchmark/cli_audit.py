@@ -39,6 +39,17 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     show_default=True,
     help="Intersection cells with fewer images are shown, flagged and not compared.",
 )
+@click.option(
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the audited images: estimate the group column (robust ITA, as "
+    "`skinbench ita --robust`) when the predictions have none; rows matched by image_id.",
+)
+@click.option(
+    "--masks",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Lesion masks of --images (matched by stem) for that estimate.",
+)
 @click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
 @click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
 @click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
@@ -108,8 +119,8 @@ def audit_cmd(
     }
     try:
         if compare is not None:
-            if len(options["group_col"]) > 1:
-                raise click.UsageError("--compare takes one --group-col")
+            if len(options["group_col"]) > 1 or options["images"] is not None:
+                raise click.UsageError("--compare takes one --group-col and no --images")
             if threshold_from and len(threshold_from) != 2:
                 raise click.UsageError("with --compare, give --threshold-from twice (A, B)")
             froms = (threshold_from[0], threshold_from[1]) if threshold_from else (None, None)
@@ -130,6 +141,7 @@ def audit_cmd(
             threshold_from=threshold_from[0] if threshold_from else None,
             n_permutations=options["permutations"],
             min_cell=options["min_cell"],
+            estimate=_estimator(predictions, options["images"], options["masks"]),
             **{**common, "group_col": options["group_col"]},
         )
     except (ValueError, FileNotFoundError) as exc:
@@ -138,3 +150,19 @@ def audit_cmd(
     write_audit(result, json_out, md_out, png_out, title=title)
     if md_out is None:
         click.echo(audit_markdown(result, title), nl=False)
+
+
+def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> Any:
+    """``--images``: the robust ITA groups of those images, printing their problems."""
+    if images is None:
+        return None
+
+    def estimate(frame: Any) -> tuple[Any, str]:
+        from benchmark.skintone.audit_groups import estimate_groups
+
+        found = estimate_groups(frame, images, masks, predictions)
+        for problem in found.problems:
+            click.echo(f"warning: {problem}", err=True)
+        return found.fst, found.note
+
+    return estimate

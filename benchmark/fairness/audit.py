@@ -79,6 +79,7 @@ def audit_file(
     min_negatives: int = MIN_NEGATIVES,
     n_permutations: int = 0,
     min_cell: int = MIN_CELL,
+    estimate: Callable[[pd.DataFrame], tuple[pd.Series, str]] | None = None,
 ) -> dict[str, Any]:
     """Audit a predictions CSV (one row per image) across the groups of ``group_col``.
 
@@ -101,6 +102,10 @@ def audit_file(
         min_negatives: Likewise.
         n_permutations: Permutations of each gap's test (0: none; seeded with ``seed``).
         min_cell: Intersection cells with fewer images are flagged and not compared.
+        estimate: ``fn(frame) -> (group per row, note)``: the first group column is then
+            estimated (``skinbench audit --images``:
+            :func:`benchmark.skintone.audit_groups.estimate_groups`) and must not be in
+            the file; the note is printed with the groups.
 
     Returns:
         The dict of :func:`benchmark.metrics.fairness.audit` plus ``calibration``,
@@ -120,7 +125,8 @@ def audit_file(
     columns = [group_col] if isinstance(group_col, str) else list(group_col)
     names = {"y_true": label_col, "y_score": score_col, "groups": columns[0]}
     chosen, source = resolve_threshold(threshold, threshold_from, names, pred_csv)
-    frame = read_predictions(pred_csv, [label_col, score_col, *columns])
+    frame = read_predictions(pred_csv, [label_col, score_col, *columns[estimate is not None :]])
+    note = _estimated(frame, columns[0], estimate, pred_csv)
     grouping = audit_groups(frame, columns, pred_csv, min_cell)
     labels, scores, groups = frame[label_col], frame[score_col], grouping.labels
     clusters, cluster_source = patient_column(frame, cluster_col)
@@ -149,7 +155,27 @@ def audit_file(
         "phantom": phantom,
     }
     extra["groups"] = grouping.describe()
+    if note is not None:
+        extra["groups"]["notes"].insert(0, note)
     return {**result, **extras, **extra, "predictions": pred_csv.name}
+
+
+def _estimated(
+    frame: pd.DataFrame,
+    column: str,
+    estimate: Callable[[pd.DataFrame], tuple[pd.Series, str]] | None,
+    path: Path,
+) -> str | None:
+    """With ``estimate``: the estimated groups written into ``frame[column]``; their note."""
+    if estimate is None:
+        return None
+    if column in frame.columns:
+        raise PredictionsError(
+            path, "has the group column already; drop --images or name another --group-col",
+            column=column,
+        )  # fmt: skip
+    frame[column], note = estimate(frame)
+    return note
 
 
 def patient_column(frame: pd.DataFrame, column: str) -> tuple[pd.Series | None, str]:
@@ -317,7 +343,7 @@ def report_warnings(result: dict[str, Any]) -> list[str]:
         if n < SMALL_GROUP
     ]
     grouping = result.get("groups") or {}
-    out += [f"Groups from {note}" for note in grouping.get("notes", [])]
+    out += [f"Groups: {note}." for note in grouping.get("notes", [])]
     out += [
         f"Cell {cell}: {why}; shown with its own numbers, not compared."
         for cell, why in grouping.get("not_compared", {}).items()

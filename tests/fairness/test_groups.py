@@ -47,7 +47,7 @@ def test_audit_of_an_intersection_in_fitzpatrick17k_spelling(tmp_path: Path) -> 
     assert result["by_group"]["V × male"]["support"] == 1
     text = audit_markdown(result, "audit")
     assert "Cell V × male: 1 image(s), fewer than 10" in text
-    assert "Fitzpatrick17k" in text
+    assert "Groups: 'fitzpatrick_scale': Fitzpatrick17k" in text
 
 
 def test_cli_takes_repeated_group_columns(tmp_path: Path) -> None:
