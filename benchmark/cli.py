@@ -251,7 +251,8 @@ def seg_eval_cmd(
         raise click.ClickException(str(exc)) from exc
     mean = {k: round(v, 4) for k, v in result["mean"].items()}
     keys = ("n_images", "empty_cases", "missing_predictions")
-    click.echo(json.dumps({"mean": mean, **{k: result[k] for k in keys}}, indent=1))
+    extra = {"equity_scaled_dice": result["equity_scaled"]["dice"]} if groups is not None else {}
+    click.echo(json.dumps({"mean": mean, **{k: result[k] for k in keys}, **extra}, indent=1))
     if json_out is not None:
         write_json_atomic(json_out, result)
         click.echo(f"wrote {json_out}", err=True)

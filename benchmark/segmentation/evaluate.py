@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from benchmark.core.fitzpatrick import MISSING, UNCERTAIN
 from benchmark.core.imaging import open_image
 from benchmark.ingest.files import MASK_SUFFIXES
+from benchmark.metrics.equity import equity_scaled
 from benchmark.metrics.segmentation import (
     BoolMask,
     MaskError,
@@ -185,7 +187,23 @@ def evaluate_folders(
     result["n_unmatched_predictions"] = len(result["unmatched_predictions"])
     if manifest is not None:
         result["by_group"] = by_group(per_image, _groups(matched, manifest, group_col))
+        result["equity_scaled"] = equity_scaled_dice(result)
     return result
+
+
+def equity_scaled_dice(result: dict[str, Any]) -> dict[str, Any]:
+    """Equity-scaled mean Dice over the skin-type groups of a result with ``by_group``.
+
+    Groups ``uncertain`` and ``missing`` are not skin types and take no part
+    (:func:`benchmark.metrics.equity.equity_scaled`).
+    """
+    groups = {
+        str(g): float(v["mean"]["dice"])
+        for g, v in result["by_group"].items()
+        if g not in (UNCERTAIN, MISSING)
+    }
+    es = equity_scaled(float(result["mean"]["dice"]), groups)
+    return {"dice": es.value, "groups": sorted(groups), "reason": es.reason}
 
 
 def read_groups(path: Path, group_col: str = "fst") -> pd.DataFrame:

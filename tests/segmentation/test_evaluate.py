@@ -206,3 +206,13 @@ def test_real_masks_against_themselves_and_renamed_copies(realdata: Path, tmp_pa
         "hausdorff": 0.0,
         "hd95": 0.0,
     }
+
+
+def test_equity_scaled_dice_over_skin_types(folders: tuple[Path, Path]) -> None:
+    # Dice a 1, b 0 (missed), c 0.8: overall 0.6; II (a, b) 0.5, V (c) 0.8.
+    manifest = pd.DataFrame({"image_id": ["a", "b", "c"], "fst": ["II", "II", "V"]})
+    got = evaluate_folders(*folders, manifest=manifest)
+    assert got["equity_scaled"]["dice"] == pytest.approx(0.6 / (1 + 0.1 + 0.2))
+    assert got["equity_scaled"]["groups"] == ["II", "V"]
+    partial = evaluate_folders(*folders, manifest=manifest.iloc[:2])  # c goes to missing
+    assert partial["equity_scaled"]["groups"] == ["II"]  # missing is not a skin type
