@@ -80,6 +80,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One self-contained HTML audit (tables, figures, reliability diagram).",
+)
 def audit_cmd(
     predictions: Path | None,
     compare: tuple[Path, Path] | None,
@@ -88,6 +94,7 @@ def audit_cmd(
     json_out: Path | None,
     md_out: Path | None,
     png_out: Path | None,
+    html_out: Path | None,
     **options: Any,
 ) -> None:
     """Fairness audit of any model's predictions per skin-tone group, or two runs compared.
@@ -147,7 +154,7 @@ def audit_cmd(
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     title = f"Fairness audit of {predictions.name}"
-    write_audit(result, json_out, md_out, png_out, title=title)
+    write_audit(result, json_out, md_out, png_out, title=title, html_path=html_out)
     if md_out is None:
         click.echo(audit_markdown(result, title), nl=False)
 

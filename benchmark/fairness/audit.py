@@ -19,6 +19,7 @@ from benchmark.core.defaults import MIN_NEGATIVES, MIN_POSITIVES
 from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning
 from benchmark.core.io import FileContentError, write_json_atomic, write_text_atomic
 from benchmark.fairness.audit_extras import audit_extras, extras_markdown
+from benchmark.fairness.audit_html import write_audit_html
 from benchmark.fairness.figure import audit_figure
 from benchmark.fairness.groups import MIN_CELL, audit_groups
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
@@ -389,11 +390,17 @@ def write_audit(
     png_path: Path | None = None,
     *,
     title: str = "Fairness audit",
+    html_path: Path | None = None,
 ) -> None:
-    """Write the result as JSON (NaN as null), Markdown and PNG; each file atomically."""
+    """Write the result as JSON (NaN as null), Markdown, PNG and HTML; each atomically.
+
+    The HTML is one self-contained page (:mod:`~benchmark.fairness.audit_html`).
+    """
     if json_path is not None:
         write_json_atomic(json_path, result)
     if md_path is not None:
         write_text_atomic(md_path, audit_markdown(result, title))
     if png_path is not None:
         audit_figure(result, png_path)
+    if html_path is not None:
+        write_audit_html(result, audit_markdown(result, title), html_path)

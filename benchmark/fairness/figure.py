@@ -40,10 +40,21 @@ def _bar(ax: Any, x: float, width: float, value: float, colour: str, interval: A
 
 
 def audit_figure(result: dict[str, Any], path: Path) -> None:
-    """PNG of per-group sensitivity, specificity and AUC, with CI whiskers when present.
+    """PNG of :func:`draw_audit`, written atomically."""
+    plt = _plt()
+    fig = draw_audit(result)
+    try:
+        with atomic_path(Path(path)) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+    finally:
+        plt.close(fig)
+
+
+def draw_audit(result: dict[str, Any]) -> Any:
+    """Figure of per-group sensitivity, specificity and AUC, with CI whiskers when present.
 
     The x axis labels each group with its support; undefined values are hatched empty bars
-    labelled "undefined". Written atomically.
+    labelled "undefined". The caller closes it.
     """
     from matplotlib.patches import Patch
 
@@ -52,22 +63,18 @@ def audit_figure(result: dict[str, Any], path: Path) -> None:
     cis = (result.get("ci") or {}).get("by_group", {})
     width = 0.8 / len(FIGURE_METRICS)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(groups) + 2), 4))
-    try:
-        for k, (metric, colour) in enumerate(FIGURE_METRICS.items()):
-            for i, g in enumerate(groups):
-                value = _num(result["by_group"][g][metric])
-                interval = cis.get(g, {}).get(metric)
-                _bar(ax, i + (k - 1) * width, width, value, colour, interval)
-        labels = [f"{g}\nn={result['by_group'][g]['support']}" for g in groups]
-        ax.set_xticks(range(len(groups)), labels)
-        ax.set_ylim(0, 1.15)  # headroom for the legend
-        ax.set_ylabel("value (share)")
-        ax.set_title(f"Per group at threshold {result['threshold']:.3f}", fontsize=9)
-        handles = [Patch(color=c, label=m) for m, c in FIGURE_METRICS.items()]
-        handles.append(Patch(fill=False, hatch="//", edgecolor="grey", label="undefined"))
-        ax.legend(handles=handles, fontsize=8, ncol=4, loc="upper center")
-        fig.tight_layout()
-        with atomic_path(Path(path)) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-    finally:
-        plt.close(fig)
+    for k, (metric, colour) in enumerate(FIGURE_METRICS.items()):
+        for i, g in enumerate(groups):
+            value = _num(result["by_group"][g][metric])
+            interval = cis.get(g, {}).get(metric)
+            _bar(ax, i + (k - 1) * width, width, value, colour, interval)
+    labels = [f"{g}\nn={result['by_group'][g]['support']}" for g in groups]
+    ax.set_xticks(range(len(groups)), labels)
+    ax.set_ylim(0, 1.15)  # headroom for the legend
+    ax.set_ylabel("value (share)")
+    ax.set_title(f"Per group at threshold {result['threshold']:.3f}", fontsize=9)
+    handles = [Patch(color=c, label=m) for m, c in FIGURE_METRICS.items()]
+    handles.append(Patch(fill=False, hatch="//", edgecolor="grey", label="undefined"))
+    ax.legend(handles=handles, fontsize=8, ncol=4, loc="upper center")
+    fig.tight_layout()
+    return fig

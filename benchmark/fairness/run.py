@@ -78,9 +78,8 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dic
                 min_negatives=cfg.min_negatives,
             )
             title = f"Fairness audit: {run}, real test images, by {cfg.group_col}"
-            write_audit(
-                result, tmp / f"{run}.json", tmp / f"{run}.md", tmp / f"{run}.png", title=title
-            )
+            paths = [tmp / f"{run}.{ext}" for ext in ("json", "md", "png")]
+            write_audit(result, *paths, title=title, html_path=tmp / f"{run}.html")
             results[run] = result
         summary = pd.DataFrame([_summary_row(run, r) for run, r in results.items()])
         summary.to_csv(tmp / "summary.csv", index=False)
