@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.io import write_json_atomic, write_text_atomic
 from benchmark.fairness.groups import MIN_CELL
 from benchmark.metrics.permutation import DEFAULT_PERMUTATIONS
 
@@ -50,6 +51,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Lesion masks of --images (matched by stem) for that estimate.",
 )
+@click.option(
+    "--classes",
+    help="Multi-class: comma-separated class names = score columns (detected from an ISIC "
+    "2019 header: MEL,NV,BCC,AK,BKL,DF,VASC,SCC); prediction = arg-max.",
+)
+@click.option("--renormalize", is_flag=True, help="Multi-class: divide scores by their row sum.")
 @click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
 @click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
 @click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
@@ -139,6 +146,9 @@ def audit_cmd(
             if md_out is None:
                 click.echo(comparison_markdown(result, title), nl=False)
             return
+        assert predictions is not None
+        if _multiclass(predictions, options, html_out, json_out, md_out):
+            return
         if len(threshold_from) > 1:
             raise click.UsageError("one --threshold-from for a single audit")
         assert predictions is not None
@@ -173,3 +183,41 @@ def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> An
         return found.fst, found.note
 
     return estimate
+
+
+def _multiclass(predictions: Path, options: dict[str, Any], *outs: Path | None) -> bool:
+    """Run the multi-class audit when classes are given or detected; whether it ran."""
+    import pandas as pd
+
+    from benchmark.fairness.audit_html import write_audit_html
+    from benchmark.fairness.audit_multiclass import (
+        detect_classes,
+        is_multiclass,
+        multiclass_audit_file,
+        multiclass_markdown,
+    )
+
+    header = list(pd.read_csv(predictions, nrows=0).columns)
+    if options["classes"] is None and not is_multiclass(header, options["score_col"]):
+        return False
+    classes = (
+        tuple(c.strip() for c in options["classes"].split(","))
+        if options["classes"]
+        else detect_classes(header)
+    )
+    assert classes is not None
+    result = multiclass_audit_file(
+        predictions, classes, label_col=options["label_col"], group_col=options["group_col"],
+        renormalize=options["renormalize"], min_cell=options["min_cell"],
+    )  # fmt: skip
+    text = multiclass_markdown(result, f"Multi-class fairness audit of {predictions.name}")
+    html_out, json_out, md_out = outs
+    if json_out is not None:
+        write_json_atomic(json_out, result)
+    if md_out is not None:
+        write_text_atomic(md_out, text)
+    if html_out is not None:
+        write_audit_html(result, text, html_out, figures=False)
+    if md_out is None:
+        click.echo(text, nl=False)
+    return True

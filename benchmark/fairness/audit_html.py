@@ -106,18 +106,24 @@ def reliability_figure(result: dict[str, Any]) -> Any:
     return fig
 
 
-def audit_html(result: dict[str, Any], markdown: str) -> str:
-    """The page: ``markdown`` rendered, then the group figure and the reliability diagram."""
+def audit_html(result: dict[str, Any], markdown: str, figures: bool = True) -> str:
+    """The page: ``markdown`` rendered, then the group figure and the reliability diagram.
+
+    ``figures`` asks for the binary audit's group figure; the reliability diagram comes
+    whenever the result has calibration.
+    """
     import matplotlib.pyplot as plt
 
     from benchmark.fairness.figure import draw_audit
 
-    figures = []
+    shown = []
     for make, alt in ((draw_audit, "metrics by group"), (reliability_figure, "reliability")):
-        if alt == "reliability" and not result.get("calibration"):
+        if (alt == "reliability" and not result.get("calibration")) or (
+            alt != "reliability" and not figures
+        ):
             continue
         fig = make(result)
-        figures.append(
+        shown.append(
             f'<figure><img alt="{alt}" src="data:image/png;base64,{_png(fig)}">'
             f"<figcaption>{html.escape(alt.capitalize())}</figcaption></figure>"
         )
@@ -126,12 +132,14 @@ def audit_html(result: dict[str, Any], markdown: str) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
-        f"{markdown_to_html(markdown)}\n{''.join(figures)}\n</body></html>\n"
+        f"{markdown_to_html(markdown)}\n{''.join(shown)}\n</body></html>\n"
     )
 
 
-def write_audit_html(result: dict[str, Any], markdown: str, path: Path) -> None:
+def write_audit_html(
+    result: dict[str, Any], markdown: str, path: Path, figures: bool = True
+) -> None:
     """Write :func:`audit_html` atomically."""
     from benchmark.core.io import write_text_atomic
 
-    write_text_atomic(path, audit_html(result, markdown))
+    write_text_atomic(path, audit_html(result, markdown, figures))
