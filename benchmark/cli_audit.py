@@ -209,6 +209,7 @@ def _multiclass(predictions: Path, options: dict[str, Any], *outs: Path | None) 
     result = multiclass_audit_file(
         predictions, classes, label_col=options["label_col"], group_col=options["group_col"],
         renormalize=options["renormalize"], min_cell=options["min_cell"],
+        n_permutations=options["permutations"], seed=options["seed"],
     )  # fmt: skip
     text = multiclass_markdown(result, f"Multi-class fairness audit of {predictions.name}")
     html_out, json_out, md_out = outs

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benchmark.core.fitzpatrick import MISSING, UNCERTAIN
@@ -30,6 +31,7 @@ from benchmark.metrics.multiclass import (
     multiclass_metrics,
     top_label,
 )
+from benchmark.metrics.permutation import holm, permutation_test
 
 ISIC2019_CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 HEADLINE = ("balanced_accuracy", "macro_auc")
@@ -60,6 +62,8 @@ def multiclass_audit_file(
     renormalize: bool = False,
     min_cell: int = MIN_CELL,
     min_support: int = 10,
+    n_permutations: int = 0,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Audit a multi-class predictions CSV (module docstring).
 
@@ -72,6 +76,9 @@ def multiclass_audit_file(
         renormalize: Divide scores by their row sum instead of refusing sums off 1.
         min_cell: Intersection cells below it are flagged and not compared.
         min_support: Groups with fewer images take no part in worst group and gaps.
+        n_permutations: Permutations of each headline gap's test (0: none), Holm-corrected
+            across the two (:mod:`benchmark.metrics.permutation`).
+        seed: Their seed.
 
     Raises:
         PredictionsError: Missing columns, bad labels or scores (file, row, column named).
@@ -111,6 +118,9 @@ def multiclass_audit_file(
         **_between(by_group, compared),
         "equity_scaled": {"macro_auc": es.value, "groups": compared, "reason": es.reason},
         "calibration": calibration,
+        "significance": _significance(
+            (y_true, y_score, groups), classes, compared, n_permutations, seed
+        ),
         "groups": grouping.describe(),
         "undefined": undefined,
         "predictions": pred_csv.name,
@@ -126,6 +136,35 @@ def _between(by_group: dict[str, Any], compared: list[str]) -> dict[str, Any]:
         whole = len(values) == len(compared) > 1
         gaps[m] = max(values.values()) - min(values.values()) if whole else math.nan
     return {"worst_group": worst, "gaps": gaps}
+
+
+def _significance(
+    data: tuple[Any, Any, Any], classes: Sequence[str], compared: list[str], n: int, seed: int
+) -> dict[str, Any] | None:
+    """Permutation p-values of the balanced-accuracy and macro-AUC gaps, Holm-corrected."""
+    if not n or len(compared) < 2:
+        return None
+    y_true, y_score, groups = data
+    keep = np.isin(groups, compared)
+    rng = np.random.default_rng(seed)
+    by_metric = {}
+    for m in HEADLINE:
+
+        def gap(y: Any, s: Any, g: Any, m: str = m) -> float:
+            values = [getattr(multiclass_metrics(y[g == c], s[g == c], classes), m).value
+                      for c in compared]  # fmt: skip
+            return float(max(values) - min(values))  # NaN propagates: an undefined gap
+
+        test = permutation_test(
+            gap, y_true[keep], y_score[keep], groups=groups[keep], n_permutations=n, seed=rng
+        )
+        by_metric[m] = {"observed": test.observed, "p_value": test.p_value,
+                        "n_valid": test.n_valid}  # fmt: skip
+    adjusted = holm({m: v["p_value"] for m, v in by_metric.items()})
+    for m, v in by_metric.items():
+        v["p_holm"] = adjusted[m]
+    method = "group labels permuted within the true class (images as units); Holm across both"
+    return {"method": method, "n_permutations": n, "seed": seed, "by_metric": by_metric}
 
 
 def _f(value: Any) -> str:
@@ -160,6 +199,12 @@ def multiclass_markdown(result: dict[str, Any], title: str) -> str:
                      f"gap {_f(result['gaps'][m])}")  # fmt: skip
     es = result["equity_scaled"]
     lines.append(f"- equity-scaled macro AUC: {_f(es['macro_auc'])}")
+    sig = result.get("significance")
+    if sig:
+        lines += ["", f"Permutation test ({sig['n_permutations']} permutations, seed "
+                  f"{sig['seed']}; {sig['method']}):", ""]  # fmt: skip
+        lines += [f"- {m} gap {_f(v['observed'])}: p {_f(v['p_value'])}, Holm "
+                  f"{_f(v['p_holm'])}" for m, v in sig["by_metric"].items()]  # fmt: skip
     lines += ["", "## Undefined values", ""]
     lines += [f"- {u['group']}, {u['metric']}: {u['reason']}" for u in result["undefined"]] or [
         "- none"

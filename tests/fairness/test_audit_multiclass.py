@@ -72,3 +72,19 @@ def test_cli_detects_the_isic_header_and_writes_html(tmp_path: Path) -> None:
     assert "Multi-class fairness audit" in out.output
     assert "balanced accuracy" in page.read_text()
     assert json.loads(out_json.read_text())["classes"] == list(ISIC2019_CLASSES)
+
+
+def test_permutation_test_of_the_balanced_accuracy_gap(tmp_path: Path) -> None:
+    frame = _file(tmp_path / "pred.csv", n=600, drop_df_in_v=False)
+    dark = frame["fst"] == "V"
+    scores = frame.loc[dark, list(ISIC2019_CLASSES)].to_numpy()
+    frame.loc[dark, list(ISIC2019_CLASSES)] = scores[:, ::-1]  # V: the arg-max is mostly wrong
+    frame.to_csv(tmp_path / "pred.csv", index=False)
+    result = multiclass_audit_file(
+        tmp_path / "pred.csv", ISIC2019_CLASSES, n_permutations=100, seed=0
+    )
+    ba = result["significance"]["by_metric"]["balanced_accuracy"]
+    assert ba["observed"] > 0.3
+    assert ba["p_value"] == pytest.approx(1 / 101)  # no permutation reaches it
+    assert ba["p_holm"] == pytest.approx(2 / 101)
+    assert multiclass_audit_file(tmp_path / "pred.csv", ISIC2019_CLASSES)["significance"] is None
