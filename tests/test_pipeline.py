@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.browser import chromium_flags, loaded_dom
 from tests.support.scratch import dvc
 
 # One worker runs the session's tiny reproduction and everything that uses it.
@@ -49,44 +50,20 @@ def test_plots_show_renders_curves_and_fst_distribution(reproduced: tuple[Path, 
         assert plot["content"]["data"]["values"], f"plot {name} has no data"
 
 
-# Appended to a copy of the report: lists images that failed to load (the report has no JS).
-_PROBE = (
-    "<script>window.addEventListener('load', () => document.body.setAttribute('data-broken',"
-    " [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-    ".map(i => i.getAttribute('src')).join(',')));</script>"
-)
-
-
 @pytest.mark.slow
 def test_report_opens_in_headless_chromium(reproduced: tuple[Path, str], tmp_path: Path) -> None:
-    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
-    if exe is None:
-        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+    flags = chromium_flags()
     root, _ = reproduced
     index = root / "reports" / "index.html"
-    probe = index.with_name("_probe.html")
-    probe.write_text(index.read_text().replace("</body>", _PROBE + "</body>"))
-    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
-    try:
-        dom = subprocess.run(
-            [*flags, "--dump-dom", probe.as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout
-        shot = tmp_path / "report.png"
-        subprocess.run(
-            [*flags, f"--screenshot={shot}", "--window-size=1280,2400", index.as_uri()],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-    finally:
-        probe.unlink()
-    broken = re.search(r'data-broken="([^"]*)"', dom)
-    assert broken is not None, "the probe did not run"
-    assert broken.group(1) == "", f"broken images: {broken.group(1)}"
+    dom, broken = loaded_dom(index)
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1280,2400", index.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert broken == "", f"broken images: {broken}"
     assert re.search(r"<img ", dom), "the report shows no image"
     tables = set(re.findall(r'<table[^>]*\bid="([^"]+)"', dom))
     assert {"table1", "table2", "table3", "table4", "table5"} <= tables

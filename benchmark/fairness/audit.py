@@ -21,7 +21,7 @@ from benchmark.core.io import FileContentError, write_json_atomic, write_text_at
 from benchmark.fairness.audit_extras import audit_extras, extras_markdown
 from benchmark.fairness.audit_html import write_audit_html
 from benchmark.fairness.figure import audit_figure
-from benchmark.fairness.groups import MIN_CELL, audit_groups
+from benchmark.fairness.groups import MIN_CELL, audit_groups, estimated_column
 from benchmark.metrics.fairness import METRICS, SMALL_GROUP, audit, choose_threshold
 from benchmark.metrics.inputs import FairnessInputError, check_inputs
 
@@ -127,7 +127,7 @@ def audit_file(
     names = {"y_true": label_col, "y_score": score_col, "groups": columns[0]}
     chosen, source = resolve_threshold(threshold, threshold_from, names, pred_csv)
     frame = read_predictions(pred_csv, [label_col, score_col, *columns[estimate is not None :]])
-    note = _estimated(frame, columns[0], estimate, pred_csv)
+    note = estimated_column(frame, columns[0], estimate, pred_csv)
     grouping = audit_groups(frame, columns, pred_csv, min_cell)
     labels, scores, groups = frame[label_col], frame[score_col], grouping.labels
     clusters, cluster_source = patient_column(frame, cluster_col)
@@ -159,24 +159,6 @@ def audit_file(
     if note is not None:
         extra["groups"]["notes"].insert(0, note)
     return {**result, **extras, **extra, "predictions": pred_csv.name}
-
-
-def _estimated(
-    frame: pd.DataFrame,
-    column: str,
-    estimate: Callable[[pd.DataFrame], tuple[pd.Series, str]] | None,
-    path: Path,
-) -> str | None:
-    """With ``estimate``: the estimated groups written into ``frame[column]``; their note."""
-    if estimate is None:
-        return None
-    if column in frame.columns:
-        raise PredictionsError(
-            path, "has the group column already; drop --images or name another --group-col",
-            column=column,
-        )  # fmt: skip
-    frame[column], note = estimate(frame)
-    return note
 
 
 def patient_column(frame: pd.DataFrame, column: str) -> tuple[pd.Series | None, str]:

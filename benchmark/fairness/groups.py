@@ -9,7 +9,7 @@ part in worst group, gaps, EO or DP: it is never dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from benchmark.core.fitzpatrick import MISSING, UNCERTAIN
+from benchmark.core.io import FileContentError
 from benchmark.fairness.label_sources import SOURCES, read_groups
 
 CROSS = " × "
@@ -88,3 +89,21 @@ def audit_groups(
         elif n < min_support:
             not_compared[str(cell)] = f"{n} image(s), fewer than {min_support}"
     return Groups(labels, tuple(columns), tuple(notes), not_compared, min_support)
+
+
+def estimated_column(
+    frame: pd.DataFrame,
+    column: str,
+    estimate: Callable[[pd.DataFrame], tuple[pd.Series, str]] | None,
+    path: Path | str,
+) -> str | None:
+    """With ``estimate``: the estimated groups written into ``frame[column]``; their note."""
+    if estimate is None:
+        return None
+    if column in frame.columns:
+        raise FileContentError(
+            path, "has the group column already; drop --images or name another --group-col",
+            column=column,
+        )  # fmt: skip
+    frame[column], note = estimate(frame)
+    return note

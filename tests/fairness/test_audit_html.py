@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from benchmark.fairness.audit_html import markdown_to_html
 from tests.fairness.test_audit_extras import _predictions
+from tests.support.browser import loaded_dom
 
 
 def test_markdown_subset() -> None:
@@ -25,14 +23,6 @@ def test_markdown_subset() -> None:
     assert "<ul><li>x</li><li>y</li></ul>" in body
 
 
-# Appended to a copy of the page: lists images that failed to load.
-_PROBE = (
-    "<script>window.addEventListener('load', () => document.body.setAttribute('data-broken',"
-    " [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-    ".map(i => i.getAttribute('alt')).join(',')));</script>"
-)
-
-
 def test_html_audit_opens_in_headless_chromium(tmp_path: Path) -> None:
     from benchmark.cli import main
 
@@ -42,22 +32,8 @@ def test_html_audit_opens_in_headless_chromium(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     text = page.read_text()
     assert text.count('src="data:image/png;base64,') == 2  # self-contained: no file links
-    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
-    if exe is None:
-        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
-    probe = tmp_path / "probe.html"
-    probe.write_text(text.replace("</body>", _PROBE + "</body>"))
-    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
-    dom = subprocess.run(
-        [*flags, "--dump-dom", probe.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    broken = re.search(r'data-broken="([^"]*)"', dom)
-    assert broken is not None, "the probe did not run"
-    assert broken.group(1) == "", f"broken images: {broken.group(1)}"
+    dom, broken = loaded_dom(page)
+    assert broken == "", f"broken images: {broken}"
     assert len(re.findall(r'<table id="audit-table-\d+"', dom)) >= 4
     assert "Calibration by group" in dom
     assert "Is the gap real?" in dom
