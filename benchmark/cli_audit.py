@@ -1,172 +1,210 @@
-"""``skinbench audit``: the fairness audit of a predictions file, or two runs compared.
+"""``skinbench audit``: the fairness audit of predictions files, or two models compared.
 
 Registered on the ``skinbench`` group by :mod:`benchmark.cli`.
 """
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 from typing import Any
 
 import click
 
-from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
-from benchmark.core.io import write_json_atomic, write_text_atomic
+from benchmark.core.defaults import (
+    DEFAULT_PERMUTATIONS,
+    DEFAULT_RESAMPLES,
+    INTERVAL_METHODS,
+    MIN_NEGATIVES,
+    MIN_POSITIVES,
+    PATIENT_RULES,
+)
+from benchmark.core.fitzpatrick import ContrastSpec
 from benchmark.fairness.groups import MIN_CELL
-from benchmark.metrics.permutation import DEFAULT_PERMUTATIONS
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_OUT = click.Path(dir_okay=False, path_type=Path)
+
+
+def _options(f: Any) -> Any:
+    """Every option of the command (kept apart so the command reads as its logic)."""
+    opts = [
+        click.option("--compare", nargs=2, type=_FILE, multiple=True,
+                     help="A.csv B.csv: paired comparison of two models on the same images "
+                     "(Δ = B − A); repeat for several runs of each, paired by position."),
+        click.option("--group-col", multiple=True, default=("fst",), show_default=True,
+                     help="Group column (ISIC, Fitzpatrick17k, DDI, PAD-UFES-20 and MILK10k "
+                     "spellings are read by name); repeat for intersections."),
+        click.option("--min-cell", default=MIN_CELL, show_default=True,
+                     help="Intersection cells with fewer images are shown, flagged, not "
+                     "compared."),
+        click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder of the audited images: estimate the group column (robust "
+                     "ITA) when the predictions have none; rows matched by image_id."),
+        click.option("--masks", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Lesion masks of --images (matched by stem) for that estimate."),
+        click.option("--classes", help="Multi-class: comma-separated class names = score "
+                     "columns (detected from an ISIC 2019 header); decision = arg-max."),
+        click.option("--renormalize", is_flag=True, help="Multi-class: divide scores by their "
+                     "row sum."),
+        click.option("--label-col", default="y_true", show_default=True, help="Label column."),
+        click.option("--score-col", default="y_score", show_default=True,
+                     help="Score in [0, 1] (AUC and calibration)."),
+        click.option("--pred-col", help="Hard decisions (0/1; multi-class: class names) "
+                     "instead of thresholding the score; thresholds then do not apply."),
+        click.option("--patient-col", default="patient_id", show_default=True,
+                     help="Patient id: the unit resampled and permuted between groups."),
+        click.option("--patient-groups", type=click.Choice(PATIENT_RULES), default="error",
+                     show_default=True, help="A patient with images in two groups: refuse, or "
+                     "give it its most frequent group."),
+        click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold."),
+        click.option("--threshold-from", type=_FILE, multiple=True,
+                     help="Validation predictions to choose each run's threshold on (one per "
+                     "predictions file, in order; with --compare: A's, then B's)."),
+        click.option("--contrast", default="V-VI:I-II", show_default=True,
+                     help="Pre-specified contrast HIGH:LOW of skin types (the headline)."),
+        click.option("--bootstrap", default=DEFAULT_RESAMPLES, show_default=True,
+                     help="Bootstrap replicates (runs, then patients within groups)."),
+        click.option("--permutations", default=DEFAULT_PERMUTATIONS, show_default=True,
+                     help="Permutations of every test (patients moved between groups; 0: no "
+                     "test)."),
+        click.option("--interval", type=click.Choice(INTERVAL_METHODS),
+                     default="clopper-pearson", show_default=True,
+                     help="Binomial interval of the exact columns."),
+        click.option("--seed", default=0, show_default=True, help="Resampling seed."),
+        click.option("--min-positives", default=MIN_POSITIVES, show_default=True,
+                     help="Compared-groups rule: patients with a positive image."),
+        click.option("--min-negatives", default=MIN_NEGATIVES, show_default=True,
+                     help="Compared-groups rule: patients with a negative image."),
+        click.option("--json", "json_out", type=_OUT),
+        click.option("--md", "md_out", type=_OUT),
+        click.option("--png", "png_out", type=_OUT),
+        click.option("--html", "html_out", type=_OUT,
+                     help="One self-contained HTML audit (tables, figures, reliability)."),
+    ]  # fmt: skip
+    for option in reversed(opts):
+        f = option(f)
+    return f
 
 
 @click.command("audit")
-@click.argument("predictions", type=_FILE, required=False)
-@click.option(
-    "--compare",
-    nargs=2,
-    type=_FILE,
-    help="A.csv B.csv: paired comparison of two runs' test predictions (Δ = B − A).",
-)
-@click.option(
-    "--group-col",
-    multiple=True,
-    default=("fst",),
-    show_default=True,
-    help="Group column (ISIC, Fitzpatrick17k, DDI, PAD-UFES-20 and MILK10k spellings are "
-    "read by name); repeat for intersections (--group-col fst --group-col sex).",
-)
-@click.option(
-    "--min-cell",
-    default=MIN_CELL,
-    show_default=True,
-    help="Intersection cells with fewer images are shown, flagged and not compared.",
-)
-@click.option(
-    "--images",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of the audited images: estimate the group column (robust ITA, as "
-    "`skinbench ita --robust`) when the predictions have none; rows matched by image_id.",
-)
-@click.option(
-    "--masks",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Lesion masks of --images (matched by stem) for that estimate.",
-)
-@click.option(
-    "--classes",
-    help="Multi-class: comma-separated class names = score columns (detected from an ISIC "
-    "2019 header: MEL,NV,BCC,AK,BKL,DF,VASC,SCC); prediction = arg-max.",
-)
-@click.option("--renormalize", is_flag=True, help="Multi-class: divide scores by their row sum.")
-@click.option("--label-col", default="y_true", show_default=True, help="0/1 label column.")
-@click.option("--score-col", default="y_score", show_default=True, help="Score in [0, 1].")
-@click.option("--patient-col", default="patient_id", show_default=True, help="Resampling unit.")
-@click.option("--threshold", type=click.FloatRange(0, 1), help="Decision threshold.")
-@click.option(
-    "--threshold-from",
-    type=_FILE,
-    multiple=True,
-    help="Validation predictions to choose it from (with --compare: A's, then B's).",
-)
-@click.option(
-    "--bootstrap", default=DEFAULT_RESAMPLES, show_default=True, help="Bootstrap resamples."
-)
-@click.option("--seed", default=0, show_default=True, help="Bootstrap and permutation seed.")
-@click.option(
-    "--permutations",
-    default=DEFAULT_PERMUTATIONS,
-    show_default=True,
-    help="Permutations of each gap's test (group labels permuted within the true class; "
-    "0: no test).",
-)
-@click.option(
-    "--min-positives", default=MIN_POSITIVES, show_default=True, help="Compared-groups rule."
-)
-@click.option(
-    "--min-negatives", default=MIN_NEGATIVES, show_default=True, help="Compared-groups rule."
-)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--png", "png_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="One self-contained HTML audit (tables, figures, reliability diagram).",
-)
-def audit_cmd(
-    predictions: Path | None,
-    compare: tuple[Path, Path] | None,
-    threshold: float | None,
-    threshold_from: tuple[Path, ...],
-    json_out: Path | None,
-    md_out: Path | None,
-    png_out: Path | None,
-    html_out: Path | None,
-    **options: Any,
-) -> None:
-    """Fairness audit of any model's predictions per skin-tone group, or two runs compared.
+@click.argument("predictions", nargs=-1)
+@_options
+def audit_cmd(predictions: tuple[str, ...], **options: Any) -> None:
+    """Fairness audit of any model's predictions per skin-tone group, or two models compared.
 
-    Per group: accuracy, sensitivity, specificity, precision, F1, AUC, selection rate,
-    support, patient-level bootstrap and exact intervals; worst group and gap per metric;
-    equalized-odds and demographic-parity differences over the groups with at least
-    --min-positives positives and --min-negatives negatives; calibration per group (ECE in
-    equal-width and equal-mass bins, Brier), the equity-scaled AUC, and a permutation p-value
-    of every gap with Holm's correction. A group without positives gets
-    NaN with the reason, never 0. Take thresholds from validation (--threshold-from), never
-    test. --compare A.csv B.csv gives Δ = B − A of every value with its interval and p-value
-    on shared resamples.
+    PREDICTIONS: one CSV, or several runs (seeds) of one model on the same images (files or
+    a glob, joined on image_id): values are then means over runs with one interval over
+    runs and patients. The headline is the pre-specified contrast (--contrast, AUC within
+    each side, threshold-free) with its interval and a test that moves whole patients
+    between groups; sensitivity at the threshold is its secondary. Per group: accuracy,
+    sensitivity, specificity, precision, F1, AUC, selection rate, exact intervals; max −
+    min gaps with permutation p-values (Holm); calibration by group with the ECE debiased
+    for group size. Undefined values are NaN with the reason, never 0. Take thresholds from
+    validation (--threshold-from), never test.
     """
-    from benchmark.fairness.audit import audit_file, audit_markdown, write_audit
-    from benchmark.fairness.compare import compare_files, comparison_markdown, write_comparison
+    from benchmark.fairness.audit import (
+        Columns,
+        audit_files,
+        compare_files,
+        write_audit,
+        write_comparison,
+    )
+    from benchmark.fairness.render import markdown_text, paired_blocks
 
-    if (predictions is None) == (compare is None):
-        raise click.UsageError("give PREDICTIONS or --compare A.csv B.csv (one of them)")
-    common = {
-        "group_col": options["group_col"][0],
-        "label_col": options["label_col"],
-        "score_col": options["score_col"],
-        "cluster_col": options["patient_col"],
-        "n_bootstrap": options["bootstrap"],
-        "seed": options["seed"],
-        "min_positives": options["min_positives"],
-        "min_negatives": options["min_negatives"],
-    }
+    paths = _expand(predictions)
+    compare = options["compare"]
+    if bool(paths) == bool(compare):
+        raise click.UsageError("give PREDICTIONS (one or more files) or --compare A.csv B.csv")
     try:
-        if compare is not None:
+        audit_options = _audit_options(options)
+        columns = Columns(
+            tuple(options["group_col"]),
+            options["label_col"],
+            options["score_col"],
+            options["patient_col"],
+            options["pred_col"],
+        )
+        if compare:
             if len(options["group_col"]) > 1 or options["images"] is not None:
                 raise click.UsageError("--compare takes one --group-col and no --images")
-            if threshold_from and len(threshold_from) != 2:
-                raise click.UsageError("with --compare, give --threshold-from twice (A, B)")
-            froms = (threshold_from[0], threshold_from[1]) if threshold_from else (None, None)
-            result = compare_files(
-                *compare, thresholds=(threshold, threshold), thresholds_from=froms, **common
+            paired = compare_files(
+                [a for a, _ in compare],
+                [b for _, b in compare],
+                columns=columns,
+                thresholds_from=_split_froms(options["threshold_from"], len(compare)),
+                options=audit_options,
             )
-            title = f"Paired comparison: {compare[1].name} against {compare[0].name}"
-            write_comparison(result, json_out, md_out, title)
-            if md_out is None:
-                click.echo(comparison_markdown(result, title), nl=False)
+            title = f"Paired comparison: {compare[0][1].name} against {compare[0][0].name}"
+            write_comparison(
+                paired, title=title, json_path=options["json_out"], md_path=options["md_out"]
+            )
+            if options["md_out"] is None:
+                click.echo(markdown_text(paired_blocks(paired, "compare"), title), nl=False)
             return
-        assert predictions is not None
-        if _multiclass(predictions, options, html_out, json_out, md_out):
+        if _multiclass(paths, options, audit_options):
             return
-        if len(threshold_from) > 1:
-            raise click.UsageError("one --threshold-from for a single audit")
-        assert predictions is not None
-        result = audit_file(
-            predictions,
-            threshold=threshold,
-            threshold_from=threshold_from[0] if threshold_from else None,
-            n_permutations=options["permutations"],
+        result = audit_files(
+            paths,
+            columns=columns,
+            threshold=options["threshold"],
+            thresholds_from=list(options["threshold_from"]),
+            options=audit_options,
             min_cell=options["min_cell"],
-            estimate=_estimator(predictions, options["images"], options["masks"]),
-            **{**common, "group_col": options["group_col"]},
+            estimate=_estimator(paths[0], options["images"], options["masks"]),
         )
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
-    title = f"Fairness audit of {predictions.name}"
-    write_audit(result, json_out, md_out, png_out, title=title, html_path=html_out)
-    if md_out is None:
-        click.echo(audit_markdown(result, title), nl=False)
+    title = f"Fairness audit of {', '.join(p.name for p in paths)}"
+    write_audit(
+        result,
+        title=title,
+        json_path=options["json_out"],
+        md_path=options["md_out"],
+        png_path=options["png_out"],
+        html_path=options["html_out"],
+    )
+    if options["md_out"] is None:
+        from benchmark.fairness.render import audit_blocks
+
+        click.echo(markdown_text(audit_blocks(result, "audit"), title), nl=False)
+
+
+def _expand(patterns: tuple[str, ...]) -> list[Path]:
+    """Files and globs, in the order given (a glob's matches sorted)."""
+    out = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise click.BadParameter(f"{pattern!r} matches no file", param_hint="PREDICTIONS")
+        for match in matches:
+            if not Path(match).is_file():
+                raise click.BadParameter(f"{match!r} is not a file", param_hint="PREDICTIONS")
+            out.append(Path(match))
+    return out
+
+
+def _audit_options(options: dict[str, Any]) -> Any:
+    from benchmark.fairness.inputs import AuditOptions
+
+    return AuditOptions(
+        n_bootstrap=options["bootstrap"], n_permutations=options["permutations"],
+        seed=options["seed"], min_positives=options["min_positives"],
+        min_negatives=options["min_negatives"],
+        contrast=ContrastSpec.parse(options["contrast"]), interval=options["interval"],
+        patient_rule=options["patient_groups"],
+    )  # fmt: skip
+
+
+def _split_froms(froms: tuple[Path, ...], runs: int) -> tuple[list[Path], list[Path]]:
+    """``--threshold-from`` of a comparison: A's runs first, then B's (or none)."""
+    if not froms:
+        return [], []
+    if len(froms) != 2 * runs:
+        raise click.UsageError(
+            f"with --compare, give --threshold-from {2 * runs} times: A's file(s), then B's"
+        )
+    return list(froms[:runs]), list(froms[runs:])
 
 
 def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> Any:
@@ -185,40 +223,33 @@ def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> An
     return estimate
 
 
-def _multiclass(predictions: Path, options: dict[str, Any], *outs: Path | None) -> bool:
+def _multiclass(paths: list[Path], options: dict[str, Any], audit_options: Any) -> bool:
     """Run the multi-class audit when classes are given or detected; whether it ran."""
     import pandas as pd
 
-    from benchmark.fairness.audit_html import write_audit_html
-    from benchmark.fairness.audit_multiclass import (
+    from benchmark.fairness.multiclass import (
         detect_classes,
         is_multiclass,
         multiclass_audit_file,
-        multiclass_markdown,
     )
+    from benchmark.fairness.render import markdown_text, multiclass_blocks, write_multiclass
 
-    header = list(pd.read_csv(predictions, nrows=0).columns)
+    header = list(pd.read_csv(paths[0], nrows=0).columns)
     if options["classes"] is None and not is_multiclass(header, options["score_col"]):
         return False
-    classes = (
-        tuple(c.strip() for c in options["classes"].split(","))
-        if options["classes"]
-        else detect_classes(header)
-    )
+    if len(paths) > 1:
+        raise click.UsageError("the multi-class audit takes one predictions file")
+    classes = (tuple(c.strip() for c in options["classes"].split(","))
+               if options["classes"] else detect_classes(header))  # fmt: skip
     assert classes is not None
     result = multiclass_audit_file(
-        predictions, classes, label_col=options["label_col"], group_col=options["group_col"],
-        renormalize=options["renormalize"], min_cell=options["min_cell"],
-        n_permutations=options["permutations"], seed=options["seed"],
+        paths[0], classes, label_col=options["label_col"], group_col=options["group_col"],
+        cluster_col=options["patient_col"], pred_col=options["pred_col"],
+        renormalize=options["renormalize"], min_cell=options["min_cell"], options=audit_options,
     )  # fmt: skip
-    text = multiclass_markdown(result, f"Multi-class fairness audit of {predictions.name}")
-    html_out, json_out, md_out = outs
-    if json_out is not None:
-        write_json_atomic(json_out, result)
-    if md_out is not None:
-        write_text_atomic(md_out, text)
-    if html_out is not None:
-        write_audit_html(result, text, html_out, figures=False)
-    if md_out is None:
-        click.echo(text, nl=False)
+    title = f"Multi-class fairness audit of {paths[0].name}"
+    write_multiclass(result, title, json_path=options["json_out"], md_path=options["md_out"],
+                     html_path=options["html_out"])  # fmt: skip
+    if options["md_out"] is None:
+        click.echo(markdown_text(multiclass_blocks(result, "multiclass"), title), nl=False)
     return True

@@ -1,4 +1,4 @@
-"""DVC stage ``fairness``: every classifier audited per FST on the real test split."""
+"""DVC stage ``fairness``: every classifier audited per skin type on the real test split."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.naming import parse_run_name
 from benchmark.core.status import read_not_run, write_not_run
-from benchmark.fairness.run import PAIRED_KEY, TONE_KEY, audit_runs
+from benchmark.fairness.run import audit_runs
 from stages.support.nested import child_run
 from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
@@ -31,18 +31,18 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
             finish_not_run("fairness", why, metrics_file)
             return
         metrics = audit_runs(predictions_dir, cfg, out_dir)
-        write_json_atomic(metrics_file, metrics)
-        log_outputs(metrics, out_dir / "summary.md", out_dir / "summary.csv")
-        runs = {k: v for k, v in metrics.items() if k not in (PAIRED_KEY, TONE_KEY)}
-        for run, values in runs.items():
+        write_json_atomic(metrics_file, metrics.to_json())
+        log_outputs(metrics.to_json(), out_dir / "summary.md", out_dir / "summary.csv")
+        for run, values in metrics.runs.items():
             variant, seed = parse_run_name(run)
             with child_run("fairness", run, {"variant": variant, "seed": str(seed)}):
                 log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
-        for name in metrics.get(PAIRED_KEY, {}):
-            log_outputs({}, *sorted(out_dir.glob(f"compare_{name}.*")))
-        log_outputs({}, *sorted(out_dir.glob("tone_gaps.*")))
-    eo = "equalized_odds_difference"
-    click.echo("; ".join(f"{k}: EO diff {v[eo]:.3f}" for k, v in runs.items()))
+        shared = [p for v in metrics.variants for p in sorted(out_dir.glob(f"{v}.*"))]
+        shared += [*sorted(out_dir.glob("compare_*")), *sorted(out_dir.glob("tone_gaps.*"))]
+        log_outputs({}, *shared)
+    click.echo(
+        "; ".join(f"{v}: AUC contrast {m['auc_contrast']:.3f}" for v, m in metrics.variants.items())
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ produce). Three conventions, each used by one estimate:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -35,6 +37,8 @@ UNCERTAIN = "uncertain"
 MISSING = "missing"  # no estimate at all (an unreadable image, a synthetic row without one)
 # The dark-skin set the paper's synthetic data targets and every dark-skin count uses.
 DARK_TYPES: tuple[FstLabel, ...] = ("V", "VI")
+# The light set the primary contrast subtracts (V-VI minus I-II).
+LIGHT_TYPES: tuple[FstLabel, ...] = ("I", "II")
 # Every group label in display order: the six types, then the two non-types.
 GROUP_ORDER: tuple[str, ...] = (*FST_LABELS, UNCERTAIN, MISSING)
 # Below this many FST V-VI images, numbers that rest on them are flagged as not reliable.
@@ -133,3 +137,51 @@ def _plural(what: str) -> str:
     head, _, tail = what.partition(" in ")
     head = head if head.endswith("s") else head + "s"
     return f"{head} in {tail}" if tail else head
+
+
+@dataclass(frozen=True)
+class ContrastSpec:
+    """A signed contrast ``high - low`` between two sets of skin types.
+
+    Attributes:
+        high: The first set (default the dark types, V and VI).
+        low: The set subtracted (default I and II).
+    """
+
+    high: tuple[str, ...] = DARK_TYPES
+    low: tuple[str, ...] = LIGHT_TYPES
+
+    def __post_init__(self) -> None:
+        if not self.high or not self.low or set(self.high) & set(self.low):
+            raise ValueError(f"a contrast needs two disjoint, non-empty sets: {self}")
+
+    @property
+    def label(self) -> str:
+        """``V–VI − I–II``."""
+        return f"{side_label(self.high)} − {side_label(self.low)}"
+
+    @classmethod
+    def parse(cls, text: str) -> ContrastSpec:
+        """``"V-VI:I-II"`` or ``"V,VI:I,II"`` (HIGH:LOW; a side is a range or a list)."""
+        high, sep, low = text.partition(":")
+        if not sep:
+            raise ValueError(f"contrast {text!r}: write HIGH:LOW, e.g. V-VI:I-II or V,VI:I,II")
+        return cls(_side(high), _side(low))
+
+
+def _side(text: str) -> tuple[str, ...]:
+    text = text.strip()
+    if re.fullmatch(r"[IV]+-[IV]+", text) and all(t in FST_LABELS for t in text.split("-")):
+        first, last = (FST_LABELS.index(t) for t in text.split("-"))
+        return tuple(FST_LABELS[min(first, last) : max(first, last) + 1])
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def side_label(side: Sequence[str]) -> str:
+    """``("V", "VI")`` as ``V–VI``; a set that is not a run of types as ``a/b``."""
+    items = list(side)
+    if all(t in FST_LABELS for t in items) and len(items) > 1:
+        index = [FST_LABELS.index(t) for t in items]
+        if index == list(range(index[0], index[0] + len(index))):
+            return f"{items[0]}–{items[-1]}"
+    return "/".join(items)

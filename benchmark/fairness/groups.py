@@ -42,15 +42,6 @@ class Groups:
     not_compared: dict[str, str] = field(default_factory=dict)
     min_support: int | None = None
 
-    def describe(self) -> dict[str, Any]:
-        """The JSON-able account the audit result carries under ``groups``."""
-        return {
-            "columns": list(self.columns),
-            "notes": list(self.notes),
-            "min_support": self.min_support,
-            "not_compared": dict(self.not_compared),
-        }
-
 
 def source_of(column: str) -> Any:
     """The label source whose dataset names its skin-type column ``column`` (or None)."""

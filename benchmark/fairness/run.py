@@ -1,36 +1,74 @@
-"""Audit every classifier run (variant, seed) on its test predictions.
+"""The fairness stage: every classifier run audited, every variant over its seeds, compared.
 
-The threshold of each run is chosen on that run's validation predictions and then applied
-to its test predictions; test never chooses anything.
+Each run's threshold is chosen on that run's validation predictions and applied to its
+test predictions; test never chooses anything. Written to the stage's folder:
+
+- ``<run>.json/.md/.png/.reliability.png/.html``: each run's audit (one seed);
+- ``<variant>.json/.md/.png/.reliability.png/.html``: each variant over its seeds (the
+  hierarchical interval over seeds and patients);
+- ``compare_<B>_vs_<A>.json/.md``: each configured pair over their common seeds;
+- ``tone_gaps.json/.md/.png``: the study table (:mod:`benchmark.fairness.tone_gaps`);
+- ``summary.csv/.md`` and the report's ``section.json``.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.document import write_sections
 from benchmark.core.io import atomic_path
-from benchmark.core.naming import parse_run_name, run_name
-from benchmark.fairness.audit import audit_file, report_warnings, write_audit
-from benchmark.fairness.compare import compare_files, write_comparison
-from benchmark.fairness.section import fairness_section
+from benchmark.core.naming import CLASSIFIER_VARIANTS, parse_run_name
+from benchmark.fairness.audit import (
+    Columns,
+    audit_files,
+    compare_files,
+    write_audit,
+    write_comparison,
+)
+from benchmark.fairness.inputs import AuditOptions
+from benchmark.fairness.paired import PairedResult
+from benchmark.fairness.result import AuditResult
+from benchmark.fairness.section import fairness_section, summary_markdown, summary_table
 from benchmark.fairness.tone_gaps import (
-    HEADER,
-    TONES,
-    table_rows,
-    tone_gaps,
-    verdict,
-    write_tone_gaps,
+    comparison_metrics,
+    tone_study,
+    variant_metrics,
+    write_study,
 )
 
-KEY_METRICS = ("sensitivity", "specificity", "auc")
 PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)
 TONE_KEY = "tone_gaps"  # metrics key of the per-variant tone-group comparison
+Flat = dict[str, float | str | None]
+Files = Callable[[Sequence[str], str], list[Path]]
+
+
+@dataclass(frozen=True)
+class FairnessMetrics:
+    """The stage's numbers: per run, per variant (the study) and per comparison.
+
+    Attributes:
+        runs: Run name -> its flat numbers (:func:`run_metrics`).
+        variants: Variant -> its contrast over seeds (:func:`~benchmark.fairness.tone_gaps.
+            variant_metrics`).
+        paired: ``<B>_vs_<A>`` -> its paired differences.
+    """
+
+    runs: dict[str, Flat]
+    variants: dict[str, dict[str, float]]
+    paired: dict[str, dict[str, float]]
+
+    def to_json(self) -> dict[str, object]:
+        """``metrics/fairness.json``: one key per run, then ``tone_gaps`` and ``paired``."""
+        out: dict[str, object] = dict(self.runs)
+        out[TONE_KEY] = self.variants
+        if self.paired:
+            out[PAIRED_KEY] = self.paired
+        return out
 
 
 def run_names(predictions_dir: Path) -> list[str]:
@@ -42,143 +80,122 @@ def run_names(predictions_dir: Path) -> list[str]:
     return sorted(tests & vals)
 
 
-def _summary_row(run: str, result: dict[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"run": run, "threshold": result["threshold"], "n": result["n"]}
-    for metric in KEY_METRICS:
-        worst = result["worst_group"].get(metric) or {}
-        row[f"{metric}_overall"] = result["overall"][metric]
-        row[f"{metric}_worst_group"] = worst.get("group")
-        row[f"{metric}_worst"] = worst.get("value", math.nan)
-        row[f"{metric}_gap"] = result["gaps"][metric]
-    row["equalized_odds_difference"] = result["equalized_odds_difference"]
-    row["demographic_parity_difference"] = result["demographic_parity_difference"]
-    return row
+def options_of(cfg: FairnessConfig) -> AuditOptions:
+    """The audit settings the stage's params give."""
+    return AuditOptions(
+        n_bootstrap=cfg.bootstrap, n_permutations=cfg.permutations, seed=cfg.seed,
+        min_positives=cfg.min_positives, min_negatives=cfg.min_negatives,
+        contrast=cfg.contrast, interval=cfg.interval, patient_rule=cfg.patient_groups,
+    )  # fmt: skip
 
 
-def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> dict[str, Any]:
-    """Write ``<run>.json/.md/.png`` per run and ``summary.csv/.md``; return the metrics.
+def by_variant(runs: Sequence[str]) -> dict[str, dict[int, str]]:
+    """Variant -> seed -> run name, variants in :data:`CLASSIFIER_VARIANTS` order."""
+    out: dict[str, dict[int, str]] = {}
+    for run in runs:
+        variant, seed = parse_run_name(run)
+        out.setdefault(variant, {})[seed] = run
+    order = {v: i for i, v in enumerate(CLASSIFIER_VARIANTS)}
+    return {v: dict(sorted(out[v].items())) for v in sorted(out, key=lambda v: order.get(v, 99))}
+
+
+def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> FairnessMetrics:
+    """Write every audit, comparison and the study into ``out_dir``; return the metrics.
 
     Args:
         predictions_dir: The classify stage's prediction CSVs.
-        cfg: Group column and bootstrap settings.
+        cfg: Group column, patient column, bootstrap, permutations, contrast, pairs.
         out_dir: Folder to write (replaced atomically).
     """
-    results = {}
+    columns = Columns(group=(cfg.group_col,), patient=cfg.cluster_col)
+    options = options_of(cfg)
+    variants = by_variant(run_names(predictions_dir))
+
+    def files(runs: Sequence[str], split: str) -> list[Path]:  # the runs' prediction files
+        return [predictions_dir / f"{r}_{split}.csv" for r in runs]
+
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
-        for run in run_names(predictions_dir):
-            result = audit_file(
-                predictions_dir / f"{run}_test.csv",
-                group_col=cfg.group_col,
-                cluster_col=cfg.cluster_col,
-                threshold_from=predictions_dir / f"{run}_val.csv",
-                n_bootstrap=cfg.bootstrap,
-                seed=cfg.seed,
-                min_positives=cfg.min_positives,
-                min_negatives=cfg.min_negatives,
+        audits: dict[str, AuditResult] = {}
+        for seeds in variants.values():
+            for run in seeds.values():
+                audits[run] = audit_files(
+                    files([run], "test"),
+                    columns=columns,
+                    thresholds_from=files([run], "val"),
+                    options=options,
+                )
+                _write(audits[run], tmp, run, f"{run}, real test images, by {cfg.group_col}")
+        pooled: dict[str, tuple[Sequence[int], AuditResult]] = {}
+        for variant, seeds in variants.items():
+            runs = list(seeds.values())
+            result = audit_files(
+                files(runs, "test"),
+                columns=columns,
+                thresholds_from=files(runs, "val"),
+                options=options,
             )
-            title = f"Fairness audit: {run}, real test images, by {cfg.group_col}"
-            paths = [tmp / f"{run}.{ext}" for ext in ("json", "md", "png")]
-            write_audit(result, *paths, title=title, html_path=tmp / f"{run}.html")
-            results[run] = result
-        summary = pd.DataFrame([_summary_row(run, r) for run, r in results.items()])
-        summary.to_csv(tmp / "summary.csv", index=False)
-        gaps = tone_gaps(predictions_dir, results, cfg.bootstrap, cfg.seed)
-        write_tone_gaps(gaps, tmp)
-        first = next(iter(results.values()))
-        _write_summary(tmp / "summary.md", summary, gaps, [*report_warnings(first), first["rule"]])
-        paired, comparisons = _compare(predictions_dir, cfg, sorted(results), tmp)
-        phantom = bool(first.get("phantom"))
-        write_sections(tmp, fairness_section(results, comparisons, phantom, gaps))
-    metrics: dict[str, Any] = {
-        row["run"]: {k: v for k, v in row.items() if k != "run"}
-        for row in summary.to_dict("records")
-    }
-    metrics[TONE_KEY] = {variant: _tone_metrics(r) for variant, r in gaps.items()}
-    return metrics | ({PAIRED_KEY: paired} if paired else {})
+            _write(result, tmp, variant, f"{variant} over seeds {list(seeds)}, real test images")
+            pooled[variant] = (list(seeds), result)
+        comparisons = _compare(variants, cfg, options, columns, files)
+        study = tone_study(pooled, comparisons, cfg.group_col)
+        write_study(study, tmp)
+        for c in study.comparisons:
+            write_comparison(c, title=f"Paired comparison: {c.b} against {c.a}",
+                             json_path=tmp / f"compare_{c.b}_vs_{c.a}.json",
+                             md_path=tmp / f"compare_{c.b}_vs_{c.a}.md")  # fmt: skip
+        table = summary_table(audits)
+        pd.DataFrame(table.rows, columns=list(table.columns)).to_csv(tmp / "summary.csv",
+                                                                     index=False)  # fmt: skip
+        (tmp / "summary.md").write_text(summary_markdown(study, table, audits), encoding="utf-8")
+        write_sections(tmp, fairness_section(audits, study))
+    per_run = {run: run_metrics(a) for run, a in audits.items()}
+    return FairnessMetrics(per_run, variant_metrics(study), comparison_metrics(study))
 
 
-def _write_summary(
-    path: Path, summary: pd.DataFrame, gaps: dict[str, Any], caveats: list[str]
-) -> None:
-    """summary.md: caveats, the variants by tone group (seed means), then every run."""
-    rows = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    rows += ["| " + " | ".join(r) + " |" for r in table_rows(gaps)]
-    path.write_text(
-        "# Fairness audit summary (real test split; thresholds from validation)\n\n"
-        + "".join(f"> {line}\n>\n" for line in caveats)
-        + "\n## Every variant by tone group: mean over seeds [95% interval]\n\n"
-        + "\n".join(rows)
-        + "\n\n"
-        + "".join(f"- {verdict(v, r['gap'])}\n" for v, r in gaps.items())
-        + "\n## Every run\n\n"
-        + summary.to_markdown(index=False, floatfmt=".3f")
-        + "\n"
-    )
-
-
-def _tone_metrics(result: dict[str, Any]) -> dict[str, float]:
-    """Flat numbers of one variant's tone comparison (for metrics JSON and MLflow)."""
-    gap = result["gap"]
-    out = {
-        "gap_sensitivity_dark_minus_light": gap["value"],
-        "gap_boot_low": gap["boot"][0],
-        "gap_boot_high": gap["boot"][1],
-        "gap_seeds_low": gap["seeds"][0],
-        "gap_seeds_high": gap["seeds"][1],
-        "auc_mean": result["auc"]["value"],
-    }
-    for tone in TONES:
-        if tone in result["groups"]:
-            out[f"sensitivity_{tone}"] = result["groups"][tone]["value"]
-    return out
-
-
-def pairs(runs: list[str], compare: tuple[tuple[str, str], ...]) -> list[tuple[str, str, str]]:
-    """``(name, run A, run B)`` for every configured pair of variants, seed by seed."""
-    out = []
-    for a, b in compare:
-        for run in runs:
-            variant, seed = parse_run_name(run)
-            if variant == a and run_name(b, seed) in runs:
-                out.append((f"{b}_vs_{run_name(a, seed)}", run, run_name(b, seed)))
-    return out
+def _write(result: AuditResult, folder: Path, name: str, title: str) -> None:
+    write_audit(
+        result, title=f"Fairness audit: {title}", json_path=folder / f"{name}.json",
+        md_path=folder / f"{name}.md", png_path=folder / f"{name}.png",
+        html_path=folder / f"{name}.html",
+    )  # fmt: skip
 
 
 def _compare(
-    predictions_dir: Path, cfg: FairnessConfig, runs: list[str], out: Path
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
-    """Write ``compare_<B>_vs_<A>_seed<s>.json/.md``.
-
-    Returns:
-        Δ and p of the headline values per comparison, and the comparisons themselves.
-    """
-    metrics, results = {}, {}
-    for name, a, b in pairs(runs, cfg.compare):
-        result = compare_files(
-            predictions_dir / f"{a}_test.csv",
-            predictions_dir / f"{b}_test.csv",
-            thresholds_from=(predictions_dir / f"{a}_val.csv", predictions_dir / f"{b}_val.csv"),
-            group_col=cfg.group_col,
-            cluster_col=cfg.cluster_col,
-            n_bootstrap=max(cfg.bootstrap, 1),
-            seed=cfg.seed,
-            min_positives=cfg.min_positives,
-            min_negatives=cfg.min_negatives,
-        )
-        title = f"Paired comparison: {b} against {a} on the same real test images"
-        write_comparison(result, out / f"compare_{name}.json", out / f"compare_{name}.md", title)
-        metrics[name] = _paired_metrics(result)
-        results[name] = result
-    return metrics, results
+    variants: dict[str, dict[int, str]], cfg: FairnessConfig, options: AuditOptions,
+    columns: Columns, files: Files,
+) -> list[PairedResult]:  # fmt: skip
+    out = []
+    for a, b in cfg.compare:
+        if a not in variants or b not in variants:
+            continue
+        seeds = sorted(set(variants[a]) & set(variants[b]))
+        if not seeds:
+            continue
+        runs_a, runs_b = [variants[a][s] for s in seeds], [variants[b][s] for s in seeds]
+        out.append(compare_files(
+            files(runs_a, "test"), files(runs_b, "test"), columns=columns,
+            thresholds_from=(files(runs_a, "val"), files(runs_b, "val")),
+            names=(a, b), options=options,
+        ))  # fmt: skip
+    return out
 
 
-def _paired_metrics(result: dict[str, Any]) -> dict[str, float]:
-    stats = {f"{m}_overall": result["overall"][m] for m in KEY_METRICS}
-    stats |= {f"{m}_gap": result["gaps"][m] for m in KEY_METRICS}
-    stats["equalized_odds_difference"] = result["equalized_odds_difference"]
-    out = {}
-    for key, stat in stats.items():
-        out[f"{key}_delta"] = stat["delta"]
-        out[f"{key}_p"] = stat["p_value"]
+def run_metrics(result: AuditResult) -> Flat:
+    """Flat numbers of one run's audit (metrics JSON, MLflow, ``skinbench runs``)."""
+    out: Flat = {"threshold": result.runs[0].threshold, "n": result.overall_counts.images}
+    for metric in ("sensitivity", "specificity", "auc"):
+        gap = result.gap(metric)
+        out[f"{metric}_overall"] = result.overall[metric].value
+        out[f"{metric}_worst_group"] = gap.worst_group
+        out[f"{metric}_worst"] = gap.worst_value
+        out[f"{metric}_gap"] = gap.value.value
+    out["equalized_odds_difference"] = result.gap("equalized_odds").value.value
+    out["demographic_parity_difference"] = result.gap("demographic_parity").value.value
+    primary = result.primary
+    iv = primary.difference.interval
+    out["auc_contrast"] = primary.difference.value
+    out["auc_contrast_low"] = iv.low if iv else None
+    out["auc_contrast_high"] = iv.high if iv else None
+    out["auc_contrast_p"] = primary.test.p_value if primary.test else None
     return out

@@ -1,189 +1,232 @@
-"""The study's question per variant: sensitivity by tone group and the V–VI vs I–II gap.
+"""The study's question: is dark skin served worse, and does a mitigation change that?
 
-Every run keeps its own validation-chosen threshold (from its audit); the runs of a variant
-(its seeds) are averaged (:func:`benchmark.metrics.seeds.seed_mean_sensitivity`), with a
-patient-bootstrap interval and an interval over seeds. Written as ``tone_gaps.json``,
-``tone_gaps.md`` and ``tone_gaps.png``, and summarised in words that claim no more than the
-intervals allow (:func:`verdict`).
+Each variant's seeds are audited together (:func:`~benchmark.fairness.audit.audit_files`
+over its runs): the headline is the pre-specified contrast, AUC on the dark side minus AUC
+on the light side (by default V–VI minus I–II, the configured group column), as the mean
+over seeds with one interval over seeds and patients (hierarchical bootstrap) and a
+permutation p-value; its secondary is sensitivity at each run's validation threshold.
+Mitigations are paired differences from the baseline on the same resamples, Holm-corrected
+across the variants compared. :class:`ToneStudy` holds it all and reads its own JSON; the
+verdict sentences come from the intervals (:func:`~benchmark.fairness.render.
+contrast_sentence`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from benchmark.core.document import Block, Figure, Table
+from benchmark.core.fitzpatrick import side_label
+from benchmark.core.naming import VARIANT_LABELS
+from benchmark.core.records import Record
+from benchmark.fairness.figure import draw_contrasts, save
+from benchmark.fairness.paired import PairedResult
+from benchmark.fairness.render import (
+    contrast_sentence,
+    interval_scope,
+    test_cells,
+    value_text,
+    write_pages,
+)
+from benchmark.fairness.result import AuditResult, ContrastResult, Settings
+from benchmark.metrics.estimates import Estimate
+from benchmark.metrics.permutation import holm
 
-from benchmark.core.document import with_interval
-from benchmark.core.io import write_json_atomic
-from benchmark.core.naming import CLASSIFIER_VARIANTS, VARIANT_LABELS, parse_run_name
-from benchmark.core.splits import tone_group
-from benchmark.fairness.audit import read_predictions
-from benchmark.metrics.seeds import seed_mean_sensitivity, t_interval
-
-TONES = ("I-II", "III-IV", "V-VI")
-GAP = ("V-VI", "I-II")  # sensitivity on dark minus light skin: negative = dark served worse
-COLUMNS = ("y_true", "y_score", "fst", "patient_id")
+STUDY_FILES = ("tone_gaps.json", "tone_gaps.md", "tone_gaps.png")
 
 
-def tone_gaps(
-    predictions_dir: Path, audits: dict[str, dict[str, Any]], n_bootstrap: int, seed: int
-) -> dict[str, dict[str, Any]]:
-    """Per variant: seed-mean sensitivity per tone group, the gap, and the mean AUC.
+@dataclass(frozen=True)
+class VariantRow:
+    """One variant over its seeds.
+
+    Attributes:
+        variant: Its name (``baseline``...).
+        seeds: The seeds audited.
+        overall_auc: AUC over all test images, mean over seeds with its interval.
+        contrasts: The primary contrast (AUC) and its secondary (sensitivity).
+    """
+
+    variant: str
+    seeds: tuple[int, ...]
+    overall_auc: Estimate
+    contrasts: tuple[ContrastResult, ...]
+
+    @property
+    def label(self) -> str:
+        """The variant as tables name it."""
+        return VARIANT_LABELS.get(self.variant, self.variant)
+
+
+@dataclass(frozen=True)
+class ToneStudy(Record):
+    """Every variant's skin-tone contrast and the mitigations against the baseline.
+
+    Attributes:
+        group_col: The group column the contrast reads.
+        settings: Intervals, permutations, seed.
+        unit: ``patients`` or ``images``.
+        phantom: The test images are phantoms.
+        variants: One row per variant, in the configured order.
+        comparisons: Paired comparisons (B against A), Holm across them per statistic.
+    """
+
+    group_col: str
+    settings: Settings
+    unit: str
+    phantom: bool
+    variants: tuple[VariantRow, ...]
+    comparisons: tuple[PairedResult, ...]
+
+
+def tone_study(
+    audits: dict[str, tuple[Sequence[int], AuditResult]],
+    comparisons: Sequence[PairedResult],
+    group_col: str,
+) -> ToneStudy:
+    """Assemble the study from each variant's audit over its seeds and the comparisons.
 
     Args:
-        predictions_dir: The classify stage's ``<run>_test.csv`` files.
-        audits: Run name -> its audit (``threshold``, ``overall.auc``).
-        n_bootstrap: Patient resamples (the fairness stage's ``bootstrap``).
-        seed: Seed of the resampling.
-
-    Returns:
-        ``{variant: {"seeds", "images", "groups", "gap", "auc", "n_bootstrap"}}`` in
-        :data:`CLASSIFIER_VARIANTS` order.
+        audits: Variant -> (its seeds, its audit over them), in display order.
+        comparisons: Paired comparisons of variants; their p-values get Holm's adjustment
+            across the comparisons, statistic by statistic.
+        group_col: The group column.
     """
-    by_variant: dict[str, list[str]] = {}
-    for run in sorted(audits):
-        by_variant.setdefault(parse_run_name(run)[0], []).append(run)
+    first = next(iter(audits.values()))[1]
+    rows = tuple(
+        VariantRow(v, tuple(seeds), a.overall["auc"], a.contrasts)
+        for v, (seeds, a) in audits.items()
+    )
+    return ToneStudy(
+        group_col, first.settings, first.provenance.unit, first.provenance.phantom, rows,
+        holm_across(comparisons),
+    )  # fmt: skip
+
+
+def holm_across(comparisons: Sequence[PairedResult]) -> tuple[PairedResult, ...]:
+    """The comparisons with each row's ``p_holm`` adjusted across all of them."""
+    if not comparisons:
+        return ()
+    out = list(comparisons)
+    for key in (r.key for r in comparisons[0].rows):
+        tests = {i: c.row(key).test for i, c in enumerate(out)}
+        adjusted = holm({str(i): t.p_value for i, t in tests.items() if t is not None})
+        for i, test in tests.items():
+            if test is not None:
+                new = replace(out[i].row(key), test=replace(test, p_holm=adjusted[str(i)]))
+                rows = tuple(new if r.key == key else r for r in out[i].rows)
+                out[i] = replace(out[i], rows=rows)
+    return tuple(out)
+
+
+def study_blocks(study: ToneStudy, figure_path: str, warnings: Sequence[str] = ()) -> list[Block]:
+    """The study table (``warnings`` before it), its verdicts, the mitigations, the figure."""
+    first = study.variants[0].contrasts[0]
+    high, low = side_label(first.high), side_label(first.low)
+    rows = []
+    for v in study.variants:
+        primary, secondary = v.contrasts
+        rows.append((
+            v.label, str(len(v.seeds)), value_text(primary.low_value),
+            value_text(primary.high_value), value_text(primary.difference),
+            test_cells(primary.test)[0], value_text(secondary.difference),
+            test_cells(secondary.test)[0], value_text(v.overall_auc),
+        ))  # fmt: skip
+    scope = interval_scope(study.settings, 2, study.unit)
+    table = Table(
+        "tone-gaps",
+        f"Every variant, mean over its seeds: AUC on each side, the pre-specified contrast "
+        f"{high} minus {low} (negative: {high} served worse; by '{study.group_col}') and its "
+        "secondary, sensitivity at each run's validation threshold.",
+        ("model", "seeds", f"AUC {low}", f"AUC {high}", f"AUC {high} − {low}", "p",
+         f"sensitivity {high} − {low}", "p", "AUC (all)"),
+        tuple(rows),
+        tuple(warnings),
+        (
+            f"Brackets: {scope} (one interval over seeds and patients); p: two-sided "
+            f"permutation test, {study.settings.n_permutations} permutations of "
+            f"{study.unit} between the groups of both sides, the models held fixed.",
+            *(contrast_sentence(v.contrasts[0], len(v.seeds), study.unit, f"{v.label}: ")
+              for v in study.variants),
+        ),
+    )  # fmt: skip
+    blocks: list[Block] = [table]
+    if study.comparisons:
+        blocks.append(_paired_table(study))
+    blocks.append(Figure("figure-tone-gaps", figure_path,
+                         f"AUC on each side of {high} − {low} for every variant",
+                         f"AUC {low} and {high} for every variant (mean over seeds)."))  # fmt: skip
+    return blocks
+
+
+def _paired_table(study: ToneStudy) -> Table:
+    rows = []
+    for c in study.comparisons:
+        cells = []
+        for key in ("contrast_auc", "overall_auc", "contrast_sensitivity"):
+            row = c.row(key)
+            cells += [value_text(row.delta), *test_cells(row.test)]
+        name = f"{VARIANT_LABELS.get(c.b, c.b)} − {VARIANT_LABELS.get(c.a, c.a)}"
+        rows.append((name, str(len(c.runs_a)), *cells))
+    contrast = study.comparisons[0].contrast
+    return Table(
+        "tone-paired",
+        f"Mitigations against the baseline, paired on the same test images and resamples: "
+        f"Δ of the contrast {contrast}, of AUC over all images and of the secondary contrast.",
+        ("comparison", "seeds", "Δ contrast AUC", "p", "p (Holm)", "Δ AUC (all)", "p",
+         "p (Holm)", "Δ contrast sensitivity", "p", "p (Holm)"),
+        tuple(rows),
+        notes=(
+            "Δ and its interval come from the same hierarchical resamples for both models "
+            "(run k of one beside run k of the other); p: each patient's outputs swapped "
+            "between the two models at random (the trained models held fixed); Holm across "
+            "the comparisons, statistic by statistic. A mitigation helps dark skin when Δ "
+            "contrast is positive with an interval above 0.",
+        ),
+    )  # fmt: skip
+
+
+def variant_metrics(study: ToneStudy) -> dict[str, dict[str, float]]:
+    """Flat numbers per variant (for the metrics JSON and MLflow)."""
     out = {}
-    for variant in sorted(by_variant, key=_order):
-        runs = by_variant[variant]
-        frames = [read_predictions(predictions_dir / f"{r}_test.csv", list(COLUMNS)) for r in runs]
-        first = frames[0]
-        for run, frame in zip(runs, frames, strict=True):
-            if not frame["patient_id"].equals(first["patient_id"]):
-                raise ValueError(f"{run}_test.csv holds other test images than {runs[0]}_test.csv")
-        preds = [
-            frame["y_score"].astype(float).to_numpy() >= audits[run]["threshold"]
-            for run, frame in zip(runs, frames, strict=True)
-        ]
-        result = seed_mean_sensitivity(
-            first["y_true"].astype(int).to_numpy(),
-            np.stack(preds),
-            groups=tone_group(first["fst"]).to_numpy(),
-            gap=GAP,
-            clusters=first["patient_id"].fillna("").to_numpy(),
-            n_bootstrap=n_bootstrap,
-            seed=seed,
-        )
-        aucs = [float(audits[r]["overall"]["auc"]) for r in runs]
-        counts = tone_group(first["fst"]).value_counts()
-        out[variant] = {
-            "seeds": [parse_run_name(r)[1] for r in runs],
-            "images": {t: int(counts.get(t, 0)) for t in TONES},
-            "groups": {t: result["groups"][t] for t in TONES if t in result["groups"]},
-            "gap": result["gap"],
-            "auc": {"value": float(np.mean(aucs)), "per_run": aucs, "seeds": t_interval(aucs)},
-            "n_bootstrap": n_bootstrap,
-        }
+    for v in study.variants:
+        values = {"auc_mean": v.overall_auc.value}
+        for c in v.contrasts:
+            values |= _flat(f"{c.metric}_contrast", c.difference)
+            values[f"{c.metric}_contrast_p"] = c.test.p_value if c.test else math.nan
+        out[v.variant] = values
     return out
 
 
-def _order(variant: str) -> int:
-    return CLASSIFIER_VARIANTS.index(variant) if variant in CLASSIFIER_VARIANTS else 99
+def comparison_metrics(study: ToneStudy) -> dict[str, dict[str, float]]:
+    """Flat numbers per comparison ``<B>_vs_<A>``: Δ, its interval, p and Holm's p."""
+    out = {}
+    for c in study.comparisons:
+        values: dict[str, float] = {}
+        for row in c.rows:
+            values |= _flat(f"{row.key}_delta", row.delta)
+            if row.test is not None:
+                values[f"{row.key}_p"] = row.test.p_value
+                values[f"{row.key}_p_holm"] = row.test.p_holm
+        out[f"{c.b}_vs_{c.a}"] = values
+    return out
 
 
-def _cell(stat: dict[str, Any]) -> str:
-    if stat.get("reason"):
-        return f"undefined ({stat['reason']})"
-    return with_interval(stat["value"], *stat["boot"])
+def _flat(key: str, estimate: Estimate) -> dict[str, float]:
+    iv = estimate.interval
+    return {key: estimate.value, f"{key}_low": iv.low if iv else math.nan,
+            f"{key}_high": iv.high if iv else math.nan}  # fmt: skip
 
 
-def _seeds_cell(stat: dict[str, Any]) -> str:
-    low, high = stat["seeds"]
-    return "one seed: none" if math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
-
-
-def table_rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
-    """One row per variant: seeds, sensitivity per tone group, gap, AUC."""
-    rows = []
-    for variant, r in results.items():
-        groups = [_cell(r["groups"][t]) if t in r["groups"] else "—" for t in TONES]
-        auc = r["auc"]
-        rows.append(
-            (
-                VARIANT_LABELS.get(variant, variant),
-                str(len(r["seeds"])),
-                *groups,
-                _cell(r["gap"]),
-                _seeds_cell(r["gap"]),
-                with_interval(auc["value"], *auc["seeds"]),
-            )
-        )
-    return rows
-
-
-HEADER = (
-    "model",
-    "seeds",
-    *(f"sensitivity {t} [patient bootstrap]" for t in TONES),
-    "gap V-VI − I-II [patient bootstrap]",
-    "gap: interval over seeds",
-    "AUC (all) [over seeds]",
-)
-
-
-def verdict(variant: str, gap: dict[str, Any]) -> str:
-    """One sentence on the gap that says no more than its intervals allow."""
-    name = VARIANT_LABELS.get(variant, variant)
-    if gap.get("reason"):
-        return f"{name}: the gap is undefined ({gap['reason']})."
-    low, high = gap["boot"]
-    seeds_low, seeds_high = gap["seeds"]
-    text = f"{name}: V–VI minus I–II sensitivity {with_interval(gap['value'], low, high)}"
-    if low > 0 or high < 0:
-        side = "lower" if high < 0 else "higher"
-        claim = f"; the patient-bootstrap interval excludes 0: V–VI sensitivity is {side}"
-    else:
-        claim = "; the interval includes 0: no gap can be claimed at this test size"
-    if not math.isnan(seeds_low) and seeds_low <= 0 <= seeds_high:
-        claim += " (and the seeds disagree on its sign or size: the interval over seeds holds 0)"
-    return text + claim + "."
-
-
-def write_tone_gaps(results: dict[str, dict[str, Any]], out_dir: Path) -> list[Path]:
+def write_study(study: ToneStudy, out_dir: Path) -> list[Path]:
     """``tone_gaps.json``, ``tone_gaps.md`` and ``tone_gaps.png`` in ``out_dir``."""
-    write_json_atomic(out_dir / "tone_gaps.json", results)
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
-    verdicts = [f"- {verdict(v, r['gap'])}" for v, r in results.items()]
-    (out_dir / "tone_gaps.md").write_text(
-        "# Sensitivity by tone group, every variant (mean over seeds)\n\n"
-        + "\n".join(lines)
-        + "\n\n"
-        + "\n".join(verdicts)
-        + "\n"
-    )
-    _figure(results, out_dir / "tone_gaps.png")
-    return [out_dir / n for n in ("tone_gaps.json", "tone_gaps.md", "tone_gaps.png")]
-
-
-def _figure(results: dict[str, dict[str, Any]], path: Path) -> None:
-    """Grouped bars: sensitivity per tone group per variant, patient-bootstrap intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    width = 0.8 / max(len(results), 1)
-    for k, (variant, r) in enumerate(results.items()):
-        for t, tone in enumerate(TONES):
-            stat = r["groups"].get(tone)
-            if stat is None or stat["reason"]:
-                continue
-            x = t + (k - (len(results) - 1) / 2) * width
-            low, high = stat["boot"]
-            error = [[stat["value"] - low], [high - stat["value"]]] if np.isfinite(low) else None
-            label = VARIANT_LABELS.get(variant, variant) if t == 0 else None
-            ax.bar(x, stat["value"], width, color=f"C{k}", yerr=error, capsize=2, label=label)
-    ax.set_xticks(range(len(TONES)), TONES)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("sensitivity (mean over seeds)")
-    ax.set_title(
-        "Melanocytic sensitivity by tone group (95% patient-bootstrap intervals)", fontsize=9
-    )
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    json_path, md_path, png_path = (out_dir / n for n in STUDY_FILES)
+    study.write(json_path)
+    names = [v.label for v in study.variants]
+    save(draw_contrasts(names, [v.contrasts[0] for v in study.variants]), png_path)
+    blocks = study_blocks(study, png_path.name)
+    write_pages(blocks, "Skin-tone contrast, every variant (mean over seeds)", md_path, None,
+                lambda f: png_path)  # fmt: skip
+    return [json_path, md_path, png_path]

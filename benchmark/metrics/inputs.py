@@ -78,3 +78,41 @@ def check_clusters(clusters: ArrayLike | None, n: int) -> NDArray[np.str_] | Non
         )
     missing = pd.isna(ids)
     return np.where(missing, [f"\0row{i}" for i in range(n)], ids.astype(str)).astype(str)
+
+
+def check_decisions(
+    y_pred: ArrayLike, n: int, allowed: tuple[str, ...] = ("0", "1")
+) -> NDArray[np.bool_]:
+    """Hard decisions (0/1, as numbers or text) as a bool array, shape (n,).
+
+    Raises:
+        FairnessInputError: Another length, or values outside {0, 1}, naming them.
+    """
+    values = np.asarray(y_pred, dtype=object)
+    if values.shape != (n,):
+        raise FairnessInputError(
+            f"y_true has {n} items but the decisions have shape {values.shape}", argument="y_pred"
+        )
+    allowed = ("0", "1")
+    text = np.array([_as_text(v) for v in values], dtype=object)
+    bad = sorted({str(v) for v in text if v not in allowed})
+    if bad:
+        first = int(np.flatnonzero(~np.isin(text, allowed))[0])
+        raise FairnessInputError(
+            f"decisions must be 0 or 1; found {bad[:5]}{' ...' if len(bad) > 5 else ''}",
+            argument="y_pred",
+            index=first,
+        )
+    return np.asarray(text == allowed[1], dtype=np.bool_)
+
+
+def _as_text(value: Any) -> str:
+    """A decision as text: 1, 1.0, "1" and True all read "1"; missing reads "missing"."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    if isinstance(value, bool | np.bool_):
+        return str(int(value))
+    if isinstance(value, int | float | np.integer | np.floating) and float(value) in (0.0, 1.0):
+        return str(int(value))
+    text = str(value).strip()
+    return {"0.0": "0", "1.0": "1"}.get(text, text)

@@ -15,7 +15,12 @@ import math
 
 from scipy.stats import beta, norm
 
-EXACT_METHOD = "Clopper-Pearson (exact binomial), trials independent"
+from benchmark.core.defaults import INTERVAL_METHODS, IntervalMethod
+
+METHOD_NAMES = {
+    "clopper-pearson": "Clopper-Pearson (exact binomial)",
+    "wilson": "Wilson score",
+}
 
 
 def _check(k: int, n: int, level: float) -> None:
@@ -55,3 +60,14 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def binomial_interval(
+    k: int, n: int, level: float = 0.95, method: IntervalMethod = "clopper-pearson"
+) -> tuple[float, float]:
+    """The ``method`` interval of k successes in n trials ((NaN, NaN) for n = 0)."""
+    if method == "clopper-pearson":
+        return clopper_pearson(k, n, level)
+    if method == "wilson":
+        return wilson(k, n, level)
+    raise ValueError(f"interval method must be one of {INTERVAL_METHODS}, got {method!r}")

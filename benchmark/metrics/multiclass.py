@@ -118,31 +118,45 @@ def check_probabilities(
     return score
 
 
-def check_labels(y_true: ArrayLike, classes: Sequence[str]) -> NDArray[np.int64]:
+def check_labels(
+    y_true: ArrayLike, classes: Sequence[str], argument: str = "y_true"
+) -> NDArray[np.int64]:
     """Class names (or indices 0..K-1) per row as (n,) indices into ``classes``.
 
+    ``argument`` names the column's role in errors (``y_true``, or ``y_pred`` for decisions).
+
     Raises:
-        FairnessInputError: A label that is none of the classes (the row named).
+        FairnessInputError: Values that are none of the classes (the distinct values and the
+            first row named).
     """
     labels = np.asarray(y_true, dtype=object)
     index = {str(c): i for i, c in enumerate(classes)} | {str(i): i for i in range(len(classes))}
-    out = np.empty(len(labels), dtype=np.int64)
-    for row, value in enumerate(labels):
-        key = str(value)
-        if key.endswith(".0") and key[:-2].isdigit():  # integer labels read as floats
-            key = key[:-2]
-        if key not in index:
-            raise FairnessInputError(
-                f"label {value!r} is none of the classes {list(classes)}",
-                argument="y_true",
-                index=row,
-            )
-        out[row] = index[key]
-    return out
+    keys = [_key(v) for v in labels]
+    bad = [row for row, key in enumerate(keys) if key not in index]
+    if bad:
+        values = sorted({str(labels[r]) for r in bad})
+        what = "label" if argument == "y_true" else "decision"
+        raise FairnessInputError(
+            f"{what}(s) {values[:5]}{' ...' if len(values) > 5 else ''} are none of the "
+            f"classes {list(classes)}",
+            argument=argument,
+            index=bad[0],
+        )
+    return np.array([index[k] for k in keys], dtype=np.int64)
+
+
+def _key(value: object) -> str:
+    key = str(value)
+    if key.endswith(".0") and key[:-2].isdigit():  # integer labels read as floats
+        key = key[:-2]
+    return key
 
 
 def multiclass_metrics(
-    y_true: NDArray[np.int64], y_score: NDArray[np.float64], classes: Sequence[str]
+    y_true: NDArray[np.int64],
+    y_score: NDArray[np.float64],
+    classes: Sequence[str],
+    y_pred: NDArray[np.int64] | None = None,
 ) -> MulticlassResult:
     """Metrics of the module table over (n,) class indices and (n, K) probabilities.
 
@@ -150,12 +164,13 @@ def multiclass_metrics(
         y_true: True class index per row, shape (n,), values in [0, K).
         y_score: Probabilities, shape (n, K) (checked by :func:`check_probabilities`).
         classes: The K class names, in column order.
+        y_pred: Given decisions (class indices, shape (n,)) instead of the arg-max.
 
     Returns:
         The :class:`MulticlassResult`; with n = 0 every value is NaN ("no rows").
     """
     n = len(y_true)
-    pred = np.argmax(y_score, axis=1) if n else np.empty(0, dtype=np.int64)
+    pred = decide(y_score, y_pred)
     per_class: dict[str, dict[str, Rate]] = {}
     for k, name in enumerate(classes):
         truth, hit = y_true == k, pred == k
@@ -188,12 +203,21 @@ def multiclass_metrics(
     return MulticlassResult(n, support, balanced, macro, per_class)
 
 
+def decide(y_score: NDArray[np.float64], y_pred: NDArray[np.int64] | None) -> NDArray[np.int64]:
+    """(n,) decisions: the given ones, or the arg-max of (n, K) scores."""
+    if y_pred is not None:
+        return y_pred
+    if not len(y_score):
+        return np.empty(0, dtype=np.int64)
+    return np.asarray(np.argmax(y_score, axis=1), dtype=np.int64)
+
+
 def top_label(
-    y_true: NDArray[np.int64], y_score: NDArray[np.float64]
+    y_true: NDArray[np.int64], y_score: NDArray[np.float64], y_pred: NDArray[np.int64] | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(n,) correctness of the arg-max and (n,) its probability.
+    """(n,) correctness of the decision (arg-max unless given) and (n,) its probability.
 
     The confidence that multi-class calibration (top-label ECE) is measured on.
     """
-    pred = np.argmax(y_score, axis=1)
+    pred = decide(y_score, y_pred)
     return (pred == y_true).astype(np.int64), y_score[np.arange(len(y_true)), pred]

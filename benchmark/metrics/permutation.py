@@ -1,106 +1,87 @@
-"""Is a gap between groups real? A stratified permutation test and Holm's correction.
+"""Is a difference between skin-type groups real? Patients permuted between groups, and Holm.
 
-Null hypothesis: the group label carries no information about the prediction once the true
-class is known. Under it, permuting group labels *within each true class* (so each group
-keeps its number of positives and negatives, and a sensitivity stays over the same counts)
-gives gaps distributed as the observed one. The p-value is the share of permutations whose
-gap is at least the observed, counting the observed arrangement once:
-p = (1 + #{gap_perm >= gap_obs}) / (1 + R) for R valid permutations (Phipson & Smyth 2010: never
-0, exact for R resamples). A permutation that leaves the gap undefined is invalid, counted
-and left out of R. The test is seeded; R is stated with every p-value.
+Null hypothesis: the skin type says nothing about a patient's labels and scores. A skin
+type is a property of the patient, and patients differ (one patient's images are all easy,
+another's all hard), so the exchangeable unit is the patient: each permutation gives every
+patient, with all its images, labels and scores, the skin type of another patient
+(:func:`permuted_units`). Permuting images instead would treat 16 images of one patient as
+16 independent draws and reject a true null far more often than the level says.
 
-Rows are permuted one by one, as if images were independent: it answers "is the gap larger
-than chance assignment of these images to groups would give?", and it is the bootstrap
-interval beside it that carries the patient clustering.
+Patients move only within their label pattern (negatives only, positives only, both:
+:attr:`~benchmark.metrics.units.Units.stratum`), the patient-level form of "within the
+true class": every group keeps its number of patients with a positive and with a negative
+image, so a statistic defined on the data is defined under every permutation. Only the
+patients of the groups a statistic compares move; the others keep their group.
 
-With several gaps tested at once, :func:`holm` adjusts the p-values so that the chance of
-any false "real gap" stays at the level (family-wise error, Holm 1979).
+p = (1 + #{permuted >= observed}) / (1 + R valid) (Phipson and Smyth 2010), one-sided for a
+gap (max - min: larger is more unequal) and two-sided (absolute values) for a signed
+contrast: :func:`~benchmark.metrics.estimates.permutation_p`. Seeded; R is stated with every
+p-value. :func:`holm` adjusts a family of p-values (Holm 1979).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-Statistic = Callable[[NDArray[np.int64], NDArray[np.float64], NDArray[np.str_]], float]
-DEFAULT_PERMUTATIONS = 1000
+from benchmark.core.defaults import DEFAULT_PERMUTATIONS
+from benchmark.metrics.estimates import Alternative, Significance, permutation_p
+from benchmark.metrics.units import Units
 
 
-@dataclass(frozen=True)
-class PermutationResult:
-    """One permutation test.
+def permuted_units(
+    units: Units, pool: Sequence[str], n_permutations: int, rng: np.random.Generator
+) -> NDArray[np.intp]:
+    """(R, K): the unit whose group each of the K units takes, in R permutations.
 
-    Attributes:
-        observed: The statistic on the data as they are.
-        p_value: See the module docstring; NaN when the observed statistic is undefined or
-            no permutation was valid.
-        n_permutations: Permutations drawn.
-        n_valid: Those with a defined statistic.
-    """
-
-    observed: float
-    p_value: float
-    n_permutations: int
-    n_valid: int
-
-
-def permute_within(
-    groups: NDArray[np.str_], strata: NDArray[np.int64], rng: np.random.Generator
-) -> NDArray[np.str_]:
-    """``groups`` (n,) shuffled among the rows of each stratum (true class) separately."""
-    out = groups.copy()
-    for value in np.unique(strata):
-        rows = np.flatnonzero(strata == value)
-        out[rows] = groups[rng.permutation(rows)]
-    return out
-
-
-def permutation_test(
-    statistic: Statistic,
-    y_true: NDArray[np.int64],
-    y_score: NDArray[np.float64],
-    *,
-    groups: NDArray[np.str_],
-    n_permutations: int = DEFAULT_PERMUTATIONS,
-    seed: int | np.random.Generator = 0,
-) -> PermutationResult:
-    """Test whether ``statistic`` (a gap, larger = more unequal) exceeds chance.
+    Only units of the ``pool`` groups move, each within its stratum; the others keep
+    their own group (their row is the identity).
 
     Args:
-        statistic: ``fn(y_true, y_score, groups) -> float``, NaN when undefined.
-        y_true: Labels (class indices), shape (n,); also the permutation strata.
-        y_score: Scores, shape (n,) or (n, K); passed through unchanged.
-        groups: Group label per row, shape (n,).
-        n_permutations: R.
-        seed: Seed or generator.
-
-    Returns:
-        The :class:`PermutationResult`.
-
-    Raises:
-        ValueError: ``n_permutations < 1``.
+        units: The audit's units.
+        pool: Groups whose patients are permuted among each other.
+        n_permutations: R >= 1.
+        rng: The generator.
     """
     if n_permutations < 1:
         raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
+    source = np.tile(np.arange(units.count), (n_permutations, 1))
+    in_pool = np.isin(units.unit_group, list(pool))
+    stratum = units.stratum
+    for value in (0, 1, 2):
+        members = np.flatnonzero(in_pool & (stratum == value))
+        if members.size > 1:
+            shuffle = np.argsort(rng.random((n_permutations, members.size)), axis=1)
+            source[:, members] = members[shuffle]
+    return source
+
+
+def permutation_test(
+    statistic: Callable[[NDArray[np.str_]], float],
+    units: Units,
+    pool: Sequence[str],
+    *,
+    n_permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int | np.random.Generator = 0,
+    alternative: Alternative = "greater",
+) -> Significance:
+    """Test ``statistic(groups) -> float`` (NaN when undefined) by permuting patients.
+
+    ``groups`` is the (n,) group of each image. For statistics that are not vectorised (the
+    multi-class audit's); the binary audit evaluates all its statistics on one draw of
+    :func:`permuted_units` at once.
+    """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    true, group = np.asarray(y_true), np.asarray(groups).astype(str)
-    observed = float(statistic(true, y_score, group))
+    observed = float(statistic(units.group))
     if math.isnan(observed):
-        return PermutationResult(observed, math.nan, n_permutations, 0)
-    draws = np.array(
-        [statistic(true, y_score, permute_within(group, true, rng)) for _ in range(n_permutations)],
-        dtype=np.float64,
-    )
-    valid = draws[~np.isnan(draws)]
-    if valid.size == 0:
-        return PermutationResult(observed, math.nan, n_permutations, 0)
-    # Float slack: a permutation that reproduces the observed gap counts as "at least".
-    exceed = int(np.sum(valid >= observed - 1e-12))
-    return PermutationResult(observed, (1 + exceed) / (1 + valid.size), n_permutations, valid.size)
+        return permutation_p(observed, np.array([np.nan]), alternative, units.kind)
+    source = permuted_units(units, pool, n_permutations, rng)
+    groups = units.unit_group[source][:, units.index]
+    values = np.array([statistic(g) for g in groups], dtype=np.float64)
+    return permutation_p(observed, values, alternative, units.kind)
 
 
 def holm(p_values: Mapping[str, float]) -> dict[str, float]:

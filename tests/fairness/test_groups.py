@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from benchmark.fairness.audit import audit_file, audit_markdown
+from benchmark.fairness.audit import Columns, audit_files
 from benchmark.fairness.groups import audit_groups
+from benchmark.fairness.inputs import AuditOptions
+from benchmark.fairness.render import audit_blocks, markdown_text
 
 
 def test_intersection_cells_and_their_flags() -> None:
@@ -39,13 +41,14 @@ def _file(path: Path) -> Path:
 
 def test_audit_of_an_intersection_in_fitzpatrick17k_spelling(tmp_path: Path) -> None:
     path = _file(tmp_path / "pred.csv")
-    result = audit_file(
-        path, group_col=["fitzpatrick_scale", "sex"], threshold=0.5, min_positives=5
-    )
-    assert set(result["by_group"]) == {"II × female", "V × female", "V × male"}
-    assert result["compared_groups"] == ["II × female", "V × female"]
-    assert result["by_group"]["V × male"]["support"] == 1
-    text = audit_markdown(result, "audit")
+    result = audit_files(
+        [path], columns=Columns(group=("fitzpatrick_scale", "sex")), threshold=0.5,
+        options=AuditOptions(min_positives=5, calibration_draws=20),
+    )  # fmt: skip
+    assert {r.group for r in result.groups} == {"II × female", "V × female", "V × male"}
+    assert result.compared == ("II × female", "V × female")
+    assert result.group("V × male").counts.images == 1
+    text = markdown_text(audit_blocks(result, "a"), "audit")
     assert "Cell V × male: 1 image(s), fewer than 10" in text
     assert "Groups: 'fitzpatrick_scale': Fitzpatrick17k" in text
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from benchmark.metrics.calibration import brier_score, expected_calibration_error, reliability
+from benchmark.metrics.calibration import (
+    brier_score,
+    debiased_ece,
+    ece_matrix,
+    expected_calibration_error,
+    reliability,
+)
 
 
 def test_equal_width_ece_hand_computed() -> None:
@@ -62,17 +68,38 @@ def test_bad_input() -> None:
     assert math.isnan(expected_calibration_error(np.array([]), np.array([])))
 
 
-def test_calibration_by_group_worst_and_gap() -> None:
-    from benchmark.metrics.calibration import calibration_by_group
+def test_ece_matrix_equals_the_plain_ece_and_counts_weights_as_copies() -> None:
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 2, 40).astype(float), rng.random(40)
+    ones = np.ones((1, 40))
+    assert ece_matrix(y[None], p, ones)[0, 0] == pytest.approx(expected_calibration_error(y, p))
+    weights = rng.integers(0, 3, (4, 40)).astype(float)
+    got = ece_matrix(y[None], p, weights)[:, 0]
+    for b in range(4):
+        rows = np.repeat(np.arange(40), weights[b].astype(int))
+        assert got[b] == pytest.approx(expected_calibration_error(y[rows], p[rows]), abs=1e-12)
 
-    y = np.array([0, 1, 1, 0, 0, 0, 1, 1])
-    p = np.array([0.1, 0.9, 0.8, 0.3, 0.9, 0.8, 0.1, 0.2])
-    g = np.array(["I"] * 4 + ["V"] * 4)
-    out = calibration_by_group(y, p, groups=g, compared=["I", "V"], n_bins=2)
-    assert out["by_group"]["I"]["ece_uniform"] == pytest.approx(0.175)  # type: ignore[index]
-    # V: bin [0, .5) holds .1, .2 (both positive) -> .85; bin [.5, 1] .9, .8 (none) -> .85.
-    assert out["by_group"]["V"]["ece_uniform"] == pytest.approx(0.85)  # type: ignore[index]
-    assert out["worst_group"]["ece_uniform"]["group"] == "V"  # type: ignore[index]
-    assert out["gaps"]["ece_uniform"] == pytest.approx(0.675)  # type: ignore[index]
-    only = calibration_by_group(y, p, groups=g, compared=["I"], n_bins=2)
-    assert math.isnan(only["gaps"]["brier"])  # type: ignore[index]
+
+def test_plain_ece_grows_as_a_calibrated_group_shrinks_and_the_debiased_one_does_not() -> None:
+    rng = np.random.default_rng(0)
+    plain, debiased = {}, {}
+    for n in (32, 1000):
+        values = []
+        for _ in range(100):
+            p = rng.random(n)
+            y = (rng.random(n) < p).astype(np.int64)  # calibrated by construction
+            values.append(debiased_ece(y, p, rng=rng, n_draws=200))
+        plain[n] = np.mean([v.observed for v in values])
+        debiased[n] = np.mean([v.value for v in values])
+    assert plain[32] > 0.14 > 0.05 > plain[1000]  # about 0.18 and 0.03: the size bias
+    assert abs(debiased[32]) < 0.015
+    assert abs(debiased[1000]) < 0.005
+
+
+def test_debiased_ece_finds_real_miscalibration() -> None:
+    rng = np.random.default_rng(1)
+    p = rng.random(200)
+    y = (rng.random(200) < np.clip(p + 0.25, 0, 1)).astype(np.int64)  # under-confident
+    found = debiased_ece(y, p, rng=rng, n_draws=500)
+    assert found.value > 0.15
+    assert np.mean(found.null >= found.observed) < 0.01

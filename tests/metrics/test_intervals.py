@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
-from benchmark.metrics.intervals import clopper_pearson, wilson
+from benchmark.metrics.intervals import binomial_interval, clopper_pearson, wilson
 
 
 def test_one_trial_without_success_is_zero_to_0975() -> None:
@@ -38,3 +39,19 @@ def test_no_trials_is_undefined_and_bad_counts_raise() -> None:
         clopper_pearson(3, 2)
     with pytest.raises(ValueError, match="level"):
         wilson(1, 2, level=1.0)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (5, 10), (3, 17), (17, 17), (1, 200)])
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_wilson_and_clopper_pearson_equal_statsmodels(k: int, n: int, level: float) -> None:
+    for method, ours in (("wilson", wilson), ("beta", clopper_pearson)):
+        want = proportion_confint(k, n, alpha=1 - level, method=method)
+        got = ours(k, n, level)
+        assert max(abs(got[0] - want[0]), abs(got[1] - want[1])) < 1e-9, (method, k, n)
+
+
+def test_binomial_interval_dispatches_on_the_method() -> None:
+    assert binomial_interval(3, 17, 0.95, "wilson") == wilson(3, 17)
+    assert binomial_interval(3, 17, 0.95, "clopper-pearson") == clopper_pearson(3, 17)
+    with pytest.raises(ValueError, match="interval method"):
+        binomial_interval(3, 17, 0.95, "agresti")  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ def test_labels_by_name_or_index() -> None:
     np.testing.assert_array_equal(
         check_labels(["NV", "MEL", "1", 0.0], ("MEL", "NV")), [1, 0, 1, 0]
     )
-    with pytest.raises(FairnessInputError, match=r"'SCC' is none of the classes.*\(row 1\)"):
+    with pytest.raises(FairnessInputError, match=r"\['SCC'\] are none of the classes.*\(row 1\)"):
         check_labels(["NV", "SCC"], ("MEL", "NV"))
 
 

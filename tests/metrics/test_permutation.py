@@ -1,4 +1,4 @@
-"""The stratified permutation test finds an injected gap and keeps its level without one."""
+"""Patients permuted between groups: whole patients move, within their label pattern; Holm."""
 
 from __future__ import annotations
 
@@ -7,57 +7,48 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.metrics.permutation import holm, permutation_test, permute_within
+from benchmark.metrics.permutation import holm, permutation_test, permuted_units
+from benchmark.metrics.units import Units, build_units
 
 
-def _sensitivity_gap(y: np.ndarray, s: np.ndarray, g: np.ndarray) -> float:
-    values = [float(np.mean(s[(g == k) & (y == 1)] >= 0.5)) for k in np.unique(g)]
-    return max(values) - min(values)
-
-
-def _draw(rng: np.random.Generator, sens: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    # 200 positives and 200 negatives per group; a positive is detected with `sens`.
-    y = np.tile(np.repeat([1, 0], 200), 2)
-    g = np.repeat(["I-II", "V-VI"], 400)
-    hit = np.concatenate([rng.random(200) < sens[0], rng.random(200) < 0.2,
-                          rng.random(200) < sens[1], rng.random(200) < 0.2])  # fmt: skip
-    return y, np.where(hit, 0.9, 0.1), g
-
-
-def test_injected_gap_is_found() -> None:
-    y, s, g = _draw(np.random.default_rng(0), (0.9, 0.6))
-    result = permutation_test(_sensitivity_gap, y, s, groups=g, n_permutations=300, seed=1)
-    assert result.observed == pytest.approx(0.3, abs=0.08)
-    assert result.p_value < 0.01
-    assert result.n_valid == 300
-
-
-def test_without_a_gap_the_level_holds() -> None:
-    rng = np.random.default_rng(2)
-    p_values = []
-    for draw in range(50):
-        y, s, g = _draw(rng, (0.75, 0.75))
-        result = permutation_test(_sensitivity_gap, y, s, groups=g, n_permutations=200, seed=draw)
-        p_values.append(result.p_value)
-    assert np.mean(np.array(p_values) > 0.05) >= 0.9
-
-
-def test_permutation_keeps_each_groups_class_counts() -> None:
+def _units() -> tuple[np.ndarray, Units]:
     rng = np.random.default_rng(0)
-    y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
-    g = np.array(["a", "b", "b", "a", "a", "b", "a", "a"])
-    out = permute_within(g, y, rng)
-    for label in (0, 1):
-        assert sorted(out[y == label]) == sorted(g[y == label])
+    patients = np.repeat(np.arange(30), 3).astype(str)
+    y = rng.integers(0, 2, 90)
+    y[:9] = 1  # three patients with positives only
+    groups = np.repeat(rng.choice(["I", "V", "uncertain"], 30), 3)
+    return y, build_units(y, groups, patients, ["I", "V", "uncertain"])
 
 
-def test_undefined_statistic_gives_nan() -> None:
-    y, s, g = np.array([1, 0]), np.array([0.9, 0.1]), np.array(["a", "b"])
-    result = permutation_test(lambda *_: math.nan, y, s, groups=g, n_permutations=5)
-    assert math.isnan(result.p_value)
-    assert result.n_valid == 0
+def test_patients_move_whole_within_the_pool_and_their_stratum() -> None:
+    _y, units = _units()
+    source = permuted_units(units, ["I", "V"], 200, np.random.default_rng(1))
+    u = units
+    for row in source:
+        assert sorted(row) == list(range(u.count))  # a permutation of the units
+        assert np.array_equal(u.stratum[row], u.stratum)  # within the label pattern
+        kept = u.unit_group == "uncertain"
+        assert np.array_equal(row[kept], np.flatnonzero(kept))  # outside the pool: stays
+    assert (source != np.arange(u.count)).any()
+
+
+def test_a_statistic_of_the_groups_is_tested_and_undefined_gives_nan() -> None:
+    y, units = _units()
+
+    def share_positive_in_v(groups: np.ndarray) -> float:
+        return float(y[groups == "V"].mean())
+
+    result = permutation_test(
+        share_positive_in_v, units, ["I", "V"], n_permutations=99, seed=0,
+        alternative="two-sided",
+    )  # fmt: skip
+    assert result.permutations == 99
+    assert 0 < result.p_value <= 1
+    assert result.unit == "patients"
+    nan = permutation_test(lambda g: math.nan, units, ["I", "V"], n_permutations=5)
+    assert math.isnan(nan.p_value)
     with pytest.raises(ValueError, match="n_permutations"):
-        permutation_test(lambda *_: 0.0, y, s, groups=g, n_permutations=0)
+        permuted_units(units, ["I"], 0, np.random.default_rng(0))
 
 
 def test_holm_known_answer() -> None:
@@ -67,23 +58,5 @@ def test_holm_known_answer() -> None:
     assert adjusted["c"] == pytest.approx(0.06)
     assert adjusted["b"] == pytest.approx(0.06)
     assert math.isnan(adjusted["d"])
-    assert holm({"x": 0.6, "y": 0.7}) == {
-        "x": 1.0,
-        "y": 1.0,
-    }  # capped at 1, never below an earlier one
-
-
-def test_gap_tests_find_the_sensitivity_gap_and_correct_across_metrics() -> None:
-    from benchmark.metrics.gap_tests import gap_permutation_tests
-
-    y, s, g = _draw(np.random.default_rng(0), (0.9, 0.6))
-    g = np.where(np.arange(len(g)) < 3, "uncertain", g)  # never compared, never moved
-    out = gap_permutation_tests(
-        y, s, groups=g, threshold=0.5, compared=["I-II", "V-VI"], n_permutations=200, seed=3
-    )
-    sens = out["by_metric"]["sensitivity"]
-    assert sens["p_value"] < 0.01
-    assert sens["p_holm"] >= sens["p_value"]
-    assert out["by_metric"]["specificity"]["p_value"] > 0.01  # both groups have FPR 0.2
-    one = gap_permutation_tests(y, s, groups=g, threshold=0.5, compared=["V-VI"])
-    assert math.isnan(one["by_metric"]["auc"]["p_value"])
+    # Capped at 1, never below an earlier one.
+    assert holm({"x": 0.6, "y": 0.7}) == {"x": 1.0, "y": 1.0}

@@ -4,6 +4,7 @@ import html
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,12 @@ from benchmark.core.composition import composition_section
 from benchmark.core.document import write_sections
 from benchmark.core.io import FileContentError
 from benchmark.core.runtime import Runtimes
+from benchmark.fairness.binary import binary_audit
+from benchmark.fairness.inputs import AuditOptions, GroupContext, RunInput
+from benchmark.fairness.paired import paired_comparison
+from benchmark.fairness.result import AuditResult
 from benchmark.fairness.section import fairness_section
+from benchmark.fairness.tone_gaps import ToneStudy, tone_study
 from benchmark.generative.section import table2_section
 from benchmark.report import (
     collect,
@@ -34,6 +40,7 @@ RUN = "baseline_seed42"
 DARK_TEXT = "numbers about dark skin are not reliable"
 FIGURES = ("skintone/figure4.png", "synthetic/figure3.png", "segment/by_fst.png")
 FIGURES += ("segment/overlays.png", "classify/figure5.png", f"fairness/{RUN}.png")
+FIGURES += (f"fairness/{RUN}.reliability.png", "fairness/tone_gaps.png")
 
 # A small fake reports/ + metrics/ tree, written through the stages' own section writers.
 
@@ -103,43 +110,33 @@ def _classify(root: Path, dark: int, phantom: bool, **changes: Any) -> None:
     write_sections(root / "classify", part)
 
 
-def _audit(dark: int) -> dict[str, Any]:
-    ci = {"low": 0.6, "high": 0.9, "n_valid": 200}
-    by_group = {"I": {**GROUP, "support": 40, "positives": 8}}
-    by_group["V"] = GROUP | {"auc": None, "sensitivity": None, "support": dark, "positives": 0}
-    few = "fewer than two groups"
-    undefined = [("V", "sensitivity", "no positives"), ("V", "auc", "one class only")]
-    undefined += [(None, "gap:sensitivity", few), (None, "gap:auc", few)]
-    undefined += [(None, "equalized_odds_difference", "gap undefined")]
-    return {
-        "overall": {**GROUP, "support": 40 + dark, "positives": 8},
-        "by_group": by_group,
-        "worst_group": {m: {"group": "I", "value": GROUP[m]} for m in GROUP},
-        "gaps": {"sensitivity": None, "specificity": 0.0, "auc": None, "accuracy": 0.0},
-        "equalized_odds_difference": None,
-        "demographic_parity_difference": 0.1,
-        "ci": {"overall": {"auc": ci}, "by_group": {"I": {"sensitivity": ci}}},
-        "threshold": 0.25,
-        "threshold_source": f"validation:{RUN}_val.csv",
-        "undefined": [_row(("group", "metric", "reason"), u) for u in undefined],
-        "small_groups": ["V"] if dark < 30 else [],
-    }
+def _audit(dark: int) -> AuditResult:
+    """A real audit: 40 type-I images (8 positives) and ``dark`` of type V, none positive."""
+    rng = np.random.default_rng(0)
+    y = np.r_[[1] * 8, [0] * 32, [0] * dark]
+    s = np.r_[rng.uniform(0.3, 1, 8), rng.uniform(0, 0.6, 32), rng.uniform(0, 0.5, dark)]
+    groups = np.r_[["I"] * 40, ["V"] * dark]
+    run = RunInput(f"{RUN}_test.csv", s, threshold=0.25,
+                   threshold_source=f"validation:{RUN}_val.csv")  # fmt: skip
+    options = AuditOptions(n_bootstrap=200, n_permutations=50, calibration_draws=50)
+    context = GroupContext(("fst",), phantom=True)
+    return binary_audit(y, [run], groups=groups, options=options, context=context)
 
 
-PAIRED = "augmented_vs_baseline_seed42"
+PAIRED = "augmented-vs-baseline"
 
 
-def _paired() -> dict[str, Any]:
-    """A real paired comparison (its writer's format), 2 groups of 40 images."""
-    from benchmark.metrics.compare import paired_comparison
-
+def _study(audit: AuditResult) -> ToneStudy:
+    """The study of one variant and one real paired comparison, 2 groups of 40 images."""
     rng = np.random.default_rng(0)
     y = np.tile([1] * 10 + [0] * 30, 2)
     a = np.clip(0.4 * y + 0.6 * rng.random(80), 0, 1)
     b = np.clip(0.6 * y + 0.4 * rng.random(80), 0, 1)
     groups = np.repeat(["I", "III"], 40)
-    result = paired_comparison(y, a, b, groups=groups, n_bootstrap=300)
-    return result | {"a": "baseline_seed42_test.csv", "b": "augmented_seed42_test.csv"}
+    options = AuditOptions(n_bootstrap=300, n_permutations=50)
+    paired = paired_comparison(y, [RunInput("a", a)], [RunInput("b", b)], groups=groups,
+                               names=("baseline", "augmented"), options=options)  # fmt: skip
+    return tone_study({"baseline": ([42], audit)}, [paired], "fst")
 
 
 def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path, Path]:
@@ -161,7 +158,11 @@ def make_tree(tmp_path: Path, dark: int = 1, phantom: bool = True) -> tuple[Path
     write_sections(reports / "merge", composition_section(rows, "merge", phantom))
     _segment(reports, dark, phantom)
     _classify(reports, dark, phantom)
-    part = fairness_section({RUN: _audit(dark)}, {PAIRED: _paired()}, phantom)
+    audit = _audit(dark)
+    if not phantom:
+        audit = replace(audit, provenance=replace(audit.provenance, phantom=False))
+    study = _study(audit)
+    part = fairness_section({RUN: audit}, replace(study, phantom=phantom))
     write_sections(reports / "fairness", part)
     for figure in FIGURES:
         (reports / figure).parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +209,8 @@ def test_every_table_id_is_in_the_html_and_the_page_is_self_contained(tmp_path: 
     expected = {"run-info", "table1", "table2", "table3", "table3-fst", "table4", "table5"}
     expected |= {"agreement", "agreement-primary", "seeds", "split-composition"}
     expected |= {"fairness-summary", f"fairness-{RUN}", f"fairness-{RUN}-gaps"}
-    expected |= {f"paired-{PAIRED}"}
+    expected |= {f"fairness-{RUN}-contrast", f"fairness-{RUN}-calibration"}
+    expected |= {f"paired-{PAIRED}", "tone-gaps", "tone-paired"}
     assert expected <= ids
     assert len(re.findall(r"<table ", page)) == len(ids)  # ids are unique
     assert not re.search(r"<script|<link|https?:|src=\"/", page)
@@ -218,14 +220,23 @@ def test_every_table_id_is_in_the_html_and_the_page_is_self_contained(tmp_path: 
 def test_paired_table_shows_delta_interval_p_and_the_rule(tmp_path: Path) -> None:
     page = render(tmp_path)
     table = rows(page, f"paired-{PAIRED}")
-    sens = table["overall sensitivity"]  # A, B, Δ [interval], p, valid
+    sens = table["sensitivity (all images)"]  # A, B, Δ [interval], p, p (Holm)
     a, b = float(sens[0]), float(sens[1])
     assert float(sens[2].split(" [")[0]) == pytest.approx(b - a, abs=0.0015)
     assert "[" in sens[2]
     assert 0 < float(sens[3]) <= 1
-    assert "FST I sensitivity" in table
-    assert "sensitivity gap" in table
-    assert "at least 5 positives and 5 negatives" in page
+    assert "AUC V–VI − I–II (primary)" in table
+    assert "sensitivity gap (max − min)" in table
+    assert "at least 5 images with a positive image and 5 with a negative one" in page
+
+
+def test_the_audit_leads_with_the_contrast_and_its_study(tmp_path: Path) -> None:
+    page = render(tmp_path, dark=40)
+    contrast = rows(page, f"fairness-{RUN}-contrast")
+    assert contrast["AUC (primary)"][0] == "undefined (one class only)"  # V has no positive
+    assert "Headline (pre-specified): AUC V–VI minus I–II: undefined" in page
+    study = rows(page, "tone-gaps")
+    assert study["Baseline"][0] == "1"  # seeds
 
 
 def test_differences_are_ours_minus_paper(tmp_path: Path) -> None:
@@ -285,7 +296,7 @@ AFFECTED = {
     "table2": "original image is",
     "table3-fst": "test image is",
     "table5": "test image is",
-    f"fairness-{RUN}": "test image in this audit is",
+    f"fairness-{RUN}-contrast": "test image in this audit is",
     "agreement": "labelled image is",
 }
 
@@ -310,7 +321,7 @@ def test_dark_skin_warning_sits_next_to_every_affected_table_below_fifty(
 def test_phantom_data_are_said_to_test_the_pipeline(tmp_path: Path) -> None:
     phrase = "these numbers test the pipeline, not the methods"
     page = render(tmp_path / "a", phantom=True)
-    for table_id in ("table1", "table3", "table5", f"fairness-{RUN}"):
+    for table_id in ("table1", "table3", "table5", f"fairness-{RUN}-contrast"):
         assert phrase in block(page, table_id)
     reports, metrics = make_tree(tmp_path / "b", phantom=False)
     assert phrase not in render_html(collect(reports, metrics), {}, reports)
@@ -338,23 +349,26 @@ def test_a_missing_stage_is_a_not_run_section(tmp_path: Path) -> None:
 def test_nan_is_shown_as_undefined_with_its_reason(tmp_path: Path) -> None:
     page = render(tmp_path)
     group_v = rows(page, f"fairness-{RUN}")["V"]
-    assert group_v[2] == "no (flagged)"  # below the compared-groups rule
-    assert group_v[3] == "undefined (no positives)"  # sensitivity
-    assert group_v[5] == "undefined (one class only)"  # AUC
+    assert group_v[3] == "no (flagged)"  # below the compared-groups rule
+    assert group_v[4] == "undefined (no positives)"  # sensitivity
+    assert group_v[6] == "undefined (one class only)"  # AUC
     gaps = rows(page, f"fairness-{RUN}-gaps")
-    assert gaps["sensitivity"][2] == "undefined (fewer than two groups)"
+    assert gaps["sensitivity"][1] == "undefined (fewer than two compared groups (see the rule))"
     eo = "equalized-odds difference (max of TPR and FPR gaps)"
-    assert gaps[eo][2] == "undefined (gap undefined)"
+    assert gaps[eo][1].startswith("undefined (fewer than two compared groups")
     assert rows(page, "agreement")["primary estimate (fst)"][3] == (
         "undefined (kappa is undefined when a single type occurs)"
     )
     assert not re.search(r">\s*nan\s*<", page, re.I)
 
 
-def test_intervals_from_ci_and_seeds(tmp_path: Path) -> None:
-    page = render(tmp_path)
-    assert rows(page, f"fairness-{RUN}")["all"][5] == "0.900 [0.600, 0.900]"
-    assert rows(page, f"fairness-{RUN}")["I"][3] == "0.750 [0.600, 0.900]"
+def test_intervals_from_the_bootstrap_and_seeds(tmp_path: Path) -> None:
+    reports, metrics = make_tree(tmp_path)
+    page = render_html(collect(reports, metrics), {"profile": "embedded"}, reports)
+    audit = _audit(1)
+    auc = audit.overall["auc"]
+    low, high = auc.interval.low, auc.interval.high  # type: ignore[union-attr]
+    assert rows(page, f"fairness-{RUN}")["all"][6] == f"{auc.value:.3f} [{low:.3f}, {high:.3f}]"
     val = next(r for r in table_rows(page, "seeds") if r[:2] == ["Baseline", "val"])
     assert val[4] == "0.9000 [0.8500, 0.9500]"  # AUC mean [low, high]
     assert val[3] == "85.00"  # accuracy: no interval recorded

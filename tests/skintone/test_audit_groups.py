@@ -43,7 +43,7 @@ def test_images_give_the_groups_of_ita_robust(tmp_path: Path) -> None:
     audit = CliRunner().invoke(main, [*args, "--permutations", "0", "--bootstrap", "0"])
     assert audit.exit_code == 0, audit.output
     result = json.loads(out_json.read_text())
-    support = {g: v["support"] for g, v in result["by_group"].items()}
+    support = {g["group"]: g["counts"]["images"] for g in result["groups"]}
     assert support.pop("missing") == 1  # the row without an image
     assert support == expected
     assert len(expected) >= 2  # light and dark phantoms land in different types

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from benchmark.core.config.base import ConfigError, Device, Precision
-from benchmark.core.defaults import DEFAULT_RESAMPLES, MIN_NEGATIVES, MIN_POSITIVES
+from benchmark.core.defaults import (
+    DEFAULT_PERMUTATIONS,
+    DEFAULT_RESAMPLES,
+    MIN_NEGATIVES,
+    MIN_POSITIVES,
+    IntervalMethod,
+    PatientRule,
+)
+from benchmark.core.fitzpatrick import ContrastSpec
 from benchmark.core.naming import CLASSIFIER_VARIANTS
 
 MaskSource = Literal["maxflow", "none"]
@@ -200,22 +208,34 @@ class FairnessConfig:
 
     Attributes:
         group_col: Predictions column that names the group (estimated FST).
-        cluster_col: Predictions column of the resampling unit (patient id); images without
-            one, or a file without the column, are resampled as single images.
-        bootstrap: Bootstrap resamples for the intervals and the paired comparison (0 = none;
-            percentile intervals want >= 2,000).
-        seed: Bootstrap seed.
-        min_positives: Groups with fewer positives are shown but left out of worst group,
-            gaps, EO and DP.
-        min_negatives: The same for negatives.
-        compare: Pairs ``[A, B]`` of variants compared on the same test images, seed by
-            seed (Δ = B − A); a pair with a variant that did not run is skipped.
+        cluster_col: Predictions column of the patient id: the unit the bootstrap resamples
+            and the permutation tests move between groups. Images without one are units
+            of their own; a file without the column treats images as independent.
+        patient_groups: A patient whose images carry two groups: ``error`` or
+            ``majority`` (each patient takes its most frequent group; an image-wise
+            estimate such as ITA can split a patient).
+        bootstrap: Replicates of the hierarchical bootstrap (seeds, then patients) behind
+            every interval (0 = none; percentile intervals want >= 2,000).
+        permutations: Permutations of every between-group test (0 = none).
+        seed: Seed of the resamples and permutations.
+        min_positives: Groups with fewer patients holding a positive image are shown but
+            left out of worst group and gaps.
+        min_negatives: The same for patients holding a negative image.
+        contrast: The pre-specified contrast ``high`` minus ``low`` (sets of skin types).
+        interval: Exact columns' binomial interval: ``clopper-pearson`` or ``wilson``.
+        compare: Pairs ``[A, B]`` of variants compared on the same test images over their
+            common seeds (Δ = B − A, Holm across the pairs); a pair with a variant that did
+            not run is skipped.
     """
 
     group_col: str = "fst"
     cluster_col: str = "patient_id"
+    patient_groups: PatientRule = "majority"
     bootstrap: int = DEFAULT_RESAMPLES
+    permutations: int = DEFAULT_PERMUTATIONS
     seed: int = 0
     min_positives: int = MIN_POSITIVES
     min_negatives: int = MIN_NEGATIVES
+    contrast: ContrastSpec = field(default_factory=ContrastSpec)
+    interval: IntervalMethod = "clopper-pearson"
     compare: tuple[tuple[str, str], ...] = (("baseline", "augmented"),)
