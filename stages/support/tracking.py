@@ -27,6 +27,7 @@ from benchmark.core.processes import is_main_process
 from benchmark.core.provenance import tracking_uri
 from benchmark.core.status import NotRun
 from stages.support.params import load_section, read_params
+from stages.support.pins import read_back
 
 EXPERIMENT_PREFIX = "skintone-bench"
 # MLflow 3's UI opens an untyped experiment on its GenAI traces view; this tag makes it open
@@ -142,7 +143,7 @@ def tracked_run(
     mlflow.set_tracking_uri(tracking_uri())
     parent = os.environ.pop("MLFLOW_RUN_ID", None)
     experiment = os.environ.pop("MLFLOW_EXPERIMENT_ID", None) if parent else None
-    all_tags = prov.run_tags(stage, profile, used, inputs, tags)
+    all_tags = prov.run_tags(stage, profile, used, inputs, tags) | read_back()
     if parent:
         all_tags["mlflow.parentRunId"] = parent
     if experiment:  # ``mlflow run`` chose it: typed too, so the UI opens on its runs
