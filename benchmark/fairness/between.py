@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from benchmark.core.fitzpatrick import side_label
 from benchmark.fairness.inputs import AuditOptions, Prepared, metric_estimate, set_counts
 from benchmark.fairness.result import ContrastResult, ContrastRole, GapResult, GroupRow
+from benchmark.metrics.equity import equity_scaled_values
 from benchmark.metrics.estimates import Estimate, Significance, permutation_p, undefined
 from benchmark.metrics.fairness import FEW_GROUPS, HIGHER_IS_BETTER, gap
 from benchmark.metrics.permutation import holm
@@ -181,8 +182,6 @@ def equity_scaled_auc(data: Prepared, stats: RunStats) -> Estimate:
     everything = data.all_index
 
     def fn(m: Metrics) -> F64:
-        overall = m["auc"][:, everything]
-        spread = np.abs(overall[:, None] - m["auc"][:, cols]).sum(axis=1)
-        return np.asarray(overall / (1 + spread), dtype=np.float64)
+        return equity_scaled_values(m["auc"][:, everything], m["auc"][:, cols])
 
     return stats.estimate(fn, "AUC undefined overall or in a compared group")

@@ -125,5 +125,5 @@ def _calibration(
     )  # fmt: skip
     return calibration_by_group(
         inputs, rng=np.random.default_rng([options.seed, 4]), n_draws=options.calibration_draws,
-        n_bins=options.n_bins, level=options.level, alpha=round(1 - options.level, 10),
+        n_bins=options.n_bins, level=options.level, alpha=options.alpha,
     )  # fmt: skip

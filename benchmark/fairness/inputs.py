@@ -70,6 +70,11 @@ class AuditOptions:
     calibration_draws: int = CALIBRATION_DRAWS
     n_bins: int = DEFAULT_BINS
 
+    @property
+    def alpha(self) -> float:
+        """The level of a yes/no call (a group named worst calibrated): 1 - ``level``."""
+        return round(1 - self.level, 10)
+
 
 @dataclass(frozen=True)
 class GroupContext:
@@ -195,7 +200,7 @@ def settings_of(options: AuditOptions) -> Settings:
         level=options.level, n_bootstrap=options.n_bootstrap,
         n_permutations=options.n_permutations, seed=options.seed,
         min_positives=options.min_positives, min_negatives=options.min_negatives,
-        interval=options.interval, alpha=round(1 - options.level, 10),
+        interval=options.interval, alpha=options.alpha,
     )  # fmt: skip
 
 

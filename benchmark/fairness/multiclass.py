@@ -297,5 +297,5 @@ def _calibration(data: Data, compared: list[str], options: AuditOptions) -> Cali
     inputs = CalibrationInput([correct], [confidence], groups, group_order(groups), compared)
     return calibration_by_group(
         inputs, rng=np.random.default_rng([options.seed, 4]), n_draws=options.calibration_draws,
-        n_bins=options.n_bins, level=options.level, alpha=round(1 - options.level, 10),
+        n_bins=options.n_bins, level=options.level, alpha=options.alpha,
     )  # fmt: skip

@@ -14,9 +14,16 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from benchmark.metrics.rates import Rate, roc_auc
+
+
+def equity_scaled_values(overall: NDArray[np.float64], by_group: NDArray[np.float64]
+                         ) -> NDArray[np.float64]:  # fmt: skip
+    """(...) overall values and (..., G) group values -> (...) ES; NaN where any is NaN."""
+    spread = np.abs(overall[..., None] - by_group).sum(axis=-1)
+    return np.asarray(overall / (1 + spread), dtype=np.float64)
 
 
 def equity_scaled(overall: float, by_group: Mapping[str, float]) -> Rate:
@@ -37,8 +44,8 @@ def equity_scaled(overall: float, by_group: Mapping[str, float]) -> Rate:
         return Rate(math.nan, len(by_group), "overall value undefined")
     if undefined:
         return Rate(math.nan, len(by_group), f"undefined in group(s) {undefined}")
-    spread = sum(abs(overall - v) for v in by_group.values())
-    return Rate(overall / (1 + spread), len(by_group))
+    value = equity_scaled_values(np.array(overall), np.array(list(by_group.values())))
+    return Rate(float(value), len(by_group))
 
 
 def equity_scaled_auc(y_true: ArrayLike, y_score: ArrayLike, *, groups: ArrayLike) -> Rate:
