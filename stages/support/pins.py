@@ -15,8 +15,11 @@ every stage run records it as MLflow tags beside the CPU model.
 Not pinned: oneDNN sizes some blocks of its AVX2 convolutions by the cache sizes it detects,
 which can change a reduction's order between CPU models; turning oneDNN off (ATen's own
 convolutions through MKL) would pin that too, at 7.6 times the time of a classifier step
-(measured), so it stays on. ``SKINBENCH_PINS=off`` runs unpinned (faster on AVX-512
-machines, results then differ from the committed ``dvc.lock`` in the last bits).
+(measured), so it stays on. Not pinnable: MKL's vector math refines the CPU's own
+approximate reciprocal square roots, which Intel and AMD compute differently whatever
+``MKL_CBWR`` says; :mod:`stages.support.roots` takes those roots exactly instead.
+``SKINBENCH_PINS=off`` runs unpinned (faster on AVX-512 machines, results then differ from
+the committed ``dvc.lock`` in the last bits).
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ def read_back() -> dict[str, str]:
     from numpy._core._multiarray_umath import __cpu_features__ as features
     from threadpoolctl import threadpool_info
 
+    from stages.support.roots import in_force
+
     blas = sorted({str(i.get("architecture")) for i in threadpool_info() if "openblas" in
                    str(i.get("internal_api"))})  # fmt: skip
     opencv = cv2.getCPUFeaturesLine()
@@ -127,4 +132,5 @@ def read_back() -> dict[str, str]:
         "cpu.mkl_cbwr": os.environ.get("MKL_CBWR", "unset"),
         "cpu.onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "unset"),
         "cpu.torch_threads": str(torch.get_num_threads()),
+        "cpu.exact_roots": str(in_force()),
     }

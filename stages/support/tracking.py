@@ -99,6 +99,9 @@ def stage_run(
 ) -> Iterator[T]:
     """Load a stage's typed params, then open its MLflow run; yields the params.
 
+    The stage's work runs under :class:`~stages.support.roots.ExactRoots` (square roots
+    that give the same bits on Intel and AMD CPUs), in every process.
+
     Args:
         stage: The DVC stage name (the run's name and ``stage`` tag).
         params_file: ``params.yaml``.
@@ -112,12 +115,15 @@ def stage_run(
         ConfigError: The section is missing or invalid (before any run is opened).
     """
     name = section or stage
+    from stages.support.roots import ExactRoots  # loads torch: not for the light commands
+
     cfg = load_section(params_file, name, config)
-    if not is_main_process():
-        yield cfg
-        return
-    with tracked_run(stage, params_file, (name,) if logged is None else logged, inputs, tags):
-        yield cfg
+    with ExactRoots():
+        if not is_main_process():
+            yield cfg
+            return
+        with tracked_run(stage, params_file, (name,) if logged is None else logged, inputs, tags):
+            yield cfg
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 Each workload runs in its own process (the pins act when the libraries load), pinned
 (``SKINBENCH_PINS`` unset: ``import stages`` sets them) and unpinned (``SKINBENCH_PINS=off``),
 alternating, ``--repeat`` times; the table gives the median seconds and the ratio
-pinned / unpinned. Workloads: EfficientNet-B0 training steps (64 px, batch 32: conv, BatchNorm
+pinned / unpinned, and pinned under :class:`~stages.support.roots.ExactRoots` (as every
+stage runs) / unpinned. Workloads: EfficientNet-B0 training steps (64 px, batch 32: conv, BatchNorm
 and MKL matmuls), the FCN's training steps (128 px), preprocessing (Non-Local Means, CLAHE,
 hair removal on 224 px images: OpenCV and NumPy).
 
@@ -65,7 +66,11 @@ print((time.perf_counter() - t) / 5)
 }
 
 
-def _time(code: str, pinned: bool) -> float:
+# Every stage runs under ExactRoots (stages.support.tracking.stage_run); it is timed apart.
+ROOTS = "from stages.support.roots import ExactRoots\nExactRoots().__enter__()\n"
+
+
+def _time(code: str, pinned: bool, roots: bool = False) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SKINBENCH_PINS", None)
     if not pinned:
@@ -74,7 +79,7 @@ def _time(code: str, pinned: bool) -> float:
                      "MKL_DYNAMIC", "OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES",
                      "OPENCV_CPU_DISABLE"):  # fmt: skip
             env.pop(name, None)
-    program = "import time\nimport stages\n" + code
+    program = "import time\nimport stages\n" + (ROOTS if roots else "") + code
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
                           text=True, check=True, cwd=ROOT)  # fmt: skip
     return float(done.stdout.strip().splitlines()[-1])
@@ -84,15 +89,17 @@ def _time(code: str, pinned: bool) -> float:
 @click.option("--repeat", default=3, show_default=True)
 def main(repeat: int) -> None:
     """Print the table."""
-    click.echo("| workload | unpinned (s) | pinned (s) | pinned / unpinned |")
-    click.echo("|---|---:|---:|---:|")
+    click.echo("| workload | unpinned (s) | pinned (s) | + exact roots (s) | pinned / unpinned "
+               "| pinned + roots / unpinned |")  # fmt: skip
+    click.echo("|---|---:|---:|---:|---:|---:|")
     for name, code in WORKLOADS.items():
-        times: dict[bool, list[float]] = {True: [], False: []}
+        times: dict[tuple[bool, bool], list[float]] = {}
         for _ in range(repeat):
-            for pinned in (False, True):
-                times[pinned].append(_time(code, pinned))
-        off, on = statistics.median(times[False]), statistics.median(times[True])
-        click.echo(f"| {name} | {off:.3f} | {on:.3f} | {on / off:.2f} |")
+            for how in ((False, False), (True, False), (True, True)):
+                times.setdefault(how, []).append(_time(code, *how))
+        off, on, roots = (statistics.median(times[h]) for h in sorted(times))
+        click.echo(f"| {name} | {off:.3f} | {on:.3f} | {roots:.3f} | {on / off:.2f} "
+                   f"| {roots / off:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

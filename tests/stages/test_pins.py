@@ -55,6 +55,7 @@ def test_the_pins_are_in_force_inside_a_stage_process(tmp_path: Path) -> None:
     assert tags["cpu.openblas_coretype"] == "Haswell"
     assert tags["cpu.opencv_avx512"] == "False"
     assert tags["cpu.model"]
+    assert tags["cpu.exact_roots"] == "True"  # the stage ran under ExactRoots
     probe = subprocess.run(
         [sys.executable, "-c", "import stages, torch; x = torch.randn(4, 8, 16, 16); "
          "torch.nn.Conv2d(8, 8, 3)(x); torch.mm(torch.randn(64, 64), torch.randn(64, 64))"],

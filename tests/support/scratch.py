@@ -39,6 +39,14 @@ def tiny_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def tiny_world(params: dict[str, Any]) -> None:
+    """The default scratch world: 30 small phantoms, fences that keep every generated image."""
+    params["ingest"]["phantoms"].update(n=30, size=48, fst_mix=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
+    params["finetune_lora"]["min_images"] = 2  # about 4 FST V-VI phantoms land in train
+    # Three-step generation makes noise that the fences reject; both variants must run.
+    params["validate_synthetic"]["iqr_factor"] = 1000.0
+
+
 def make_scratch(root: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
     """A git + DVC repo with the suite's code and the tiny params, ``edit`` applied to them."""
     root.mkdir()
@@ -49,13 +57,7 @@ def make_scratch(root: Path, edit: Callable[[dict[str, Any]], None] | None = Non
         else:
             shutil.copy2(src, root / name)
     params = tiny_params(yaml.safe_load((root / "params.yaml").read_text()))
-    if edit is None:
-        params["ingest"]["phantoms"].update(n=30, size=48, fst_mix=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
-        params["finetune_lora"]["min_images"] = 2  # about 4 FST V-VI phantoms land in train
-        # Three-step generation makes noise that the fences reject; both variants must run.
-        params["validate_synthetic"]["iqr_factor"] = 1000.0
-    else:
-        edit(params)
+    (tiny_world if edit is None else edit)(params)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for cmd in (
         ["git", "init", "-q"],
