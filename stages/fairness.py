@@ -9,8 +9,8 @@ import click
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.io import write_json_atomic
 from benchmark.core.naming import parse_run_name
-from benchmark.core.status import read_not_run, write_not_run
-from benchmark.fairness.run import audit_runs
+from benchmark.core.status import NotRun, read_not_run, write_not_run
+from benchmark.fairness.run import NoRunError, audit_runs
 from stages.support.nested import child_run
 from stages.support.tracking import finish_not_run, log_outputs, stage_run
 
@@ -30,7 +30,12 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
             write_not_run(why, out_dir)
             finish_not_run("fairness", why, metrics_file)
             return
-        metrics = audit_runs(predictions_dir, cfg, out_dir)
+        try:
+            metrics = audit_runs(predictions_dir, cfg, out_dir)
+        except NoRunError as exc:  # the guard failed every classifier: the pipeline goes on
+            write_not_run(NotRun(str(exc)), out_dir)
+            finish_not_run("fairness", NotRun(str(exc)), metrics_file)
+            return
         write_json_atomic(metrics_file, metrics.to_json())
         log_outputs(metrics.to_json(), out_dir / "summary.md", out_dir / "summary.csv")
         for run, values in metrics.runs.items():

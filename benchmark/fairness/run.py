@@ -9,6 +9,10 @@ test predictions; test never chooses anything. Written to the stage's folder:
 - ``compare_<B>_vs_<A>.json/.md``: each configured pair over their common seeds;
 - ``tone_gaps.json/.md/.png``: the study table (:mod:`benchmark.fairness.tone_gaps`);
 - ``summary.csv/.md`` and the report's ``section.json``.
+
+Runs the classify stage's guard failed (``runs.json`` beside the predictions, see
+:class:`benchmark.core.run_checks.RunChecks`) are audited by nobody: they leave every mean,
+and the study names them ("2 of 5 seeds failed: constant test scores (seed 43, seed 44)").
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import pandas as pd
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.document import write_sections
 from benchmark.core.io import atomic_path
-from benchmark.core.naming import CLASSIFIER_VARIANTS, parse_run_name
+from benchmark.core.naming import CLASSIFIER_VARIANTS, VARIANT_LABELS, parse_run_name
+from benchmark.core.run_checks import RunChecks, failure_summary
 from benchmark.fairness.audit import (
     Columns,
     audit_files,
@@ -40,6 +45,11 @@ from benchmark.fairness.tone_gaps import (
     variant_metrics,
     write_study,
 )
+
+
+class NoRunError(ValueError):
+    """Every classifier run failed the guard: there is nothing to audit."""
+
 
 PAIRED_KEY = "paired"  # metrics key of the paired comparisons (the others are run names)
 TONE_KEY = "tone_gaps"  # metrics key of the per-variant tone-group comparison
@@ -99,6 +109,26 @@ def by_variant(runs: Sequence[str]) -> dict[str, dict[int, str]]:
     return {v: dict(sorted(out[v].items())) for v in sorted(out, key=lambda v: order.get(v, 99))}
 
 
+def passing_runs(predictions_dir: Path) -> tuple[dict[str, dict[int, str]], tuple[str, ...]]:
+    """The runs that passed the guard, and a sentence per variant with a failed run.
+
+    Returns:
+        Variant -> seed -> run name (a variant whose every run failed is left out), and
+        the sentences.
+    """
+    failed = RunChecks.read(predictions_dir).failed
+    variants = by_variant(run_names(predictions_dir))
+    notes = []
+    for variant, seeds in variants.items():
+        own = {run: why for run, why in failed.items() if run in seeds.values()}
+        if own:
+            label = VARIANT_LABELS.get(variant, variant)
+            gone = " (no run left: not audited)" if len(own) == len(seeds) else ""
+            notes.append(f"{label}: {failure_summary(own, len(seeds))}{gone}.")
+    kept = {v: {k: r for k, r in seeds.items() if r not in failed} for v, seeds in variants.items()}
+    return {v: seeds for v, seeds in kept.items() if seeds}, tuple(notes)
+
+
 def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> FairnessMetrics:
     """Write every audit, comparison and the study into ``out_dir``; return the metrics.
 
@@ -109,7 +139,9 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> Fai
     """
     columns = Columns(group=(cfg.group_col,), patient=cfg.cluster_col)
     options = options_of(cfg)
-    variants = by_variant(run_names(predictions_dir))
+    variants, failures = passing_runs(predictions_dir)
+    if not variants:
+        raise NoRunError(f"{predictions_dir}: every classifier run failed the guard: {failures}")
 
     def files(runs: Sequence[str], split: str) -> list[Path]:  # the runs' prediction files
         return [predictions_dir / f"{r}_{split}.csv" for r in runs]
@@ -138,7 +170,7 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> Fai
             _write(result, tmp, variant, f"{variant} over seeds {list(seeds)}, real test images")
             pooled[variant] = (list(seeds), result)
         comparisons = _compare(variants, cfg, options, columns, files)
-        study = tone_study(pooled, comparisons, cfg.group_col)
+        study = tone_study(pooled, comparisons, cfg.group_col, failures)
         write_study(study, tmp)
         for c in study.comparisons:
             write_comparison(c, title=f"Paired comparison: {c.b} against {c.a}",

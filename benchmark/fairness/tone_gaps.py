@@ -71,6 +71,8 @@ class ToneStudy(Record):
         phantom: The test images are phantoms.
         variants: One row per variant, in the configured order.
         comparisons: Paired comparisons (B against A), Holm across them per statistic.
+        failures: One sentence per variant with runs the guard failed (left out of every
+            row; :mod:`benchmark.classification.guard`).
     """
 
     group_col: str
@@ -79,12 +81,14 @@ class ToneStudy(Record):
     phantom: bool
     variants: tuple[VariantRow, ...]
     comparisons: tuple[PairedResult, ...]
+    failures: tuple[str, ...] = ()
 
 
 def tone_study(
     audits: dict[str, tuple[Sequence[int], AuditResult]],
     comparisons: Sequence[PairedResult],
     group_col: str,
+    failures: Sequence[str] = (),
 ) -> ToneStudy:
     """Assemble the study from each variant's audit over its seeds and the comparisons.
 
@@ -93,6 +97,7 @@ def tone_study(
         comparisons: Paired comparisons of variants; their p-values get Holm's adjustment
             across the comparisons, statistic by statistic.
         group_col: The group column.
+        failures: Sentences naming the runs the guard failed.
     """
     first = next(iter(audits.values()))[1]
     rows = tuple(
@@ -101,7 +106,7 @@ def tone_study(
     )
     return ToneStudy(
         group_col, first.settings, first.provenance.unit, first.provenance.phantom, rows,
-        holm_across(comparisons),
+        holm_across(comparisons), tuple(failures),
     )  # fmt: skip
 
 
@@ -143,7 +148,7 @@ def study_blocks(study: ToneStudy, figure_path: str, warnings: Sequence[str] = (
         ("model", "seeds", f"AUC {low}", f"AUC {high}", f"AUC {high} − {low}", "p",
          f"sensitivity {high} − {low}", "p", "AUC (all)"),
         tuple(rows),
-        tuple(warnings),
+        (*study.failures, *warnings),
         (
             f"Brackets: {scope} (one interval over seeds and patients); p: two-sided "
             f"permutation test, {study.settings.n_permutations} permutations of "

@@ -35,6 +35,17 @@ def child_run(stage: str, name: str, tags: Mapping[str, str]) -> Iterator[Any]:
         yield run
 
 
+def mark_failed(run: Any, reason: str) -> None:
+    """End a finished child run as FAILED, with ``reason`` in its ``run.failed`` tag."""
+    if run is None:  # not the main process
+        return
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    client.set_tag(run.info.run_id, "run.failed", reason)
+    client.set_terminated(run.info.run_id, status="FAILED")
+
+
 def log_history(rows: Sequence[Mapping[str, float]], step: str = "epoch") -> None:
     """Log per-epoch rows as metric series (``step`` is the x axis in the MLflow UI)."""
     if not is_main_process():
