@@ -1,8 +1,9 @@
 """Classification data from the preprocessing cache: labels, rows per variant, train batches.
 
-Train augmentations are the paper's: RandomResizedCrop, horizontal and vertical flips,
-ColorJitter(0.2, 0.2, 0.2, 0.1), the same torchvision transforms whichever way they are
-seeded (``ClassifyConfig.augment_rng``):
+Train augmentations (``ClassifyConfig.augmentation``) are the paper's (RandomResizedCrop,
+horizontal and vertical flips, ColorJitter(0.2, 0.2, 0.2, 0.1)) or the geometric set (both
+flips and a rotation by a multiple of 90 degrees, exact on the pixel grid), the same
+transforms whichever way they are seeded (``ClassifyConfig.augment_rng``):
 
 * ``stream``: in the training process, one image after another from torch's generator,
   which the loop seeds once with :func:`benchmark.core.seeding.seed_everything` (the
@@ -43,10 +44,28 @@ def labels(index: pd.DataFrame, rows: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.asarray((index["superclass"].to_numpy()[rows] == POSITIVE).astype(np.int64))
 
 
-def train_transform(size: int, augment: bool) -> v2.Compose:
-    """The paper's train augmentations for (3, S, S) uint8 tensors (identity if not augment)."""
+class RandomRot90(torch.nn.Module):
+    """Rotate a (..., S, S) tensor by 0, 90, 180 or 270 degrees, drawn from torch's stream."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """The rotated image (a lossless permutation of its pixels)."""
+        return torch.rot90(image, int(torch.randint(4, (1,))), (-2, -1))
+
+
+def train_transform(size: int, augment: bool, augmentation: str = "paper") -> v2.Compose:
+    """Train augmentations for (3, S, S) uint8 tensors (identity if not ``augment``).
+
+    Args:
+        size: Image side (RandomResizedCrop's output).
+        augment: Whether to augment at all.
+        augmentation: ``paper`` or ``geometric`` (see the module docstring).
+    """
     if not augment:
         return v2.Compose([v2.Identity()])
+    if augmentation == "geometric":
+        return v2.Compose([v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(), RandomRot90()])
+    if augmentation != "paper":
+        raise ValueError(f"augmentation {augmentation!r} is not 'paper' or 'geometric'")
     return v2.Compose(
         [
             v2.RandomResizedCrop(size, antialias=True),
@@ -76,9 +95,9 @@ class SeededAugment:
     images as (B, 3, S, S) uint8 (normalised on the device) and the other tensors as they are.
     """
 
-    def __init__(self, size: int, seed: int, epoch: int) -> None:
-        """The paper's transform at side ``size`` for epoch ``epoch`` of the run ``seed``."""
-        self.transform = train_transform(size, augment=True)
+    def __init__(self, size: int, seed: int, epoch: int, augmentation: str = "paper") -> None:
+        """The ``augmentation`` set at side ``size`` for epoch ``epoch`` of the run ``seed``."""
+        self.transform = train_transform(size, True, augmentation)
         self.seed, self.epoch = seed, epoch
 
     def __call__(

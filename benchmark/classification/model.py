@@ -1,10 +1,20 @@
-"""The paper's EfficientNet-B0 classifier: backbone, head, freezing and checkpoints.
+"""The classifiers: backbone, head, freezing and checkpoints.
 
-torchvision's ``efficientnet_b0`` backbone (1280 features after global average pooling)
-with the paper's head ``Linear(1280, 512) - ReLU - Dropout(0.3) - Linear(512, 2)`` in
-place of ``model.classifier``. Class 1 is melanocytic. Parameters: 4,007,548 backbone +
-656,898 head = 4,664,446 (the paper's "~5.3M" is the ImageNet model with its 1000-class
-head, 5,288,548).
+Two architectures, one head shape, the same protocol:
+
+* ``efficientnet_b0`` (the paper): torchvision's backbone (1280 features after global
+  average pooling) with the paper's head ``Linear(1280, 512) - ReLU - Dropout(0.3) -
+  Linear(512, 2)`` in place of ``model.classifier``. Parameters: 4,007,548 backbone +
+  656,898 head = 4,664,446 (the paper's "~5.3M" is the ImageNet model with its 1000-class
+  head, 5,288,548). Its ImageNet weights are what make it learn from a few thousand images.
+* ``phantom_cnn`` (the embedded profile): a 2x2 average-pool stem (64 px images are read
+  at 32 px: the phantoms' cues are colour, pigment network and outline, which survive, at a
+  quarter of the cost), four ``Conv3x3 - BatchNorm - ReLU - MaxPool`` blocks of 24, 48, 96
+  and 96 channels and the same head shape ``Linear(96, 96) - ReLU - Dropout -
+  Linear(96, 2)``: sized for phantoms and a few hundred training images, where
+  EfficientNet-B0 from random weights does not learn (README, "Design notes").
+
+Class 1 is melanocytic.
 
 Checkpoints are safetensors; ``.pth``/``.pt`` files are read with
 ``torch.load(weights_only=True)`` only, so no file can run code when loaded.
@@ -12,6 +22,7 @@ Checkpoints are safetensors; ``.pth``/``.pt`` files are read with
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +40,10 @@ log = logging.getLogger(__name__)
 
 FEATURES = 1280  # efficientnet_b0's pooled feature width
 HEAD = "classifier"  # the head's attribute; every other parameter is backbone
+ARCHITECTURES = ("efficientnet_b0", "phantom_cnn")
+PHANTOM_WIDTHS = (24, 48, 96, 96)  # phantom_cnn's channels per block
+# Head hidden width per architecture: the paper's 512; as wide as the features for the CNN.
+HIDDEN = {"efficientnet_b0": 512, "phantom_cnn": PHANTOM_WIDTHS[-1]}
 IMAGENET_URL: str = EfficientNet_B0_Weights.DEFAULT.url
 IMAGENET_FILE = IMAGENET_URL.rsplit("/", 1)[-1]  # efficientnet_b0_rwightman-7f5810bc.pth
 
@@ -48,10 +63,47 @@ class ParameterCounts(NamedTuple):
     trainable: int
 
 
-def paper_head(dropout: float = 0.3, hidden: int = 512, num_classes: int = 2) -> nn.Sequential:
-    """``Linear(1280, hidden) - ReLU - Dropout(dropout) - Linear(hidden, num_classes)``."""
+class PhantomCNN(nn.Module):
+    """A small CNN for 64 px phantoms, laid out like torchvision's EfficientNet.
+
+    ``features`` (a 2x2 average-pool stem, then the blocks: the backbone), ``avgpool`` and
+    ``classifier`` (the head), so freezing, weight loading and checkpoints treat both
+    architectures alike. Input (B, 3, H, W) float32 with H, W >= 32; output (B, C) logits.
+    """
+
+    def __init__(self, head: nn.Sequential) -> None:
+        super().__init__()
+        widths = (3, *PHANTOM_WIDTHS)
+        self.features = nn.Sequential(*(_block(i, o) for i, o in itertools.pairwise(widths)))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, C) logits."""
+        logits: torch.Tensor = self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+        return logits
+
+
+def _block(channels_in: int, channels_out: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Linear(FEATURES, hidden),
+        nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False),  # BN has the bias
+        nn.BatchNorm2d(channels_out),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+def architecture_of(model: nn.Module) -> str:
+    """``phantom_cnn`` or ``efficientnet_b0``."""
+    return "phantom_cnn" if isinstance(model, PhantomCNN) else "efficientnet_b0"
+
+
+def paper_head(
+    dropout: float = 0.3, hidden: int = 512, num_classes: int = 2, features: int = FEATURES
+) -> nn.Sequential:
+    """``Linear(features, hidden) - ReLU - Dropout(dropout) - Linear(hidden, num_classes)``."""
+    return nn.Sequential(
+        nn.Linear(features, hidden),
         nn.ReLU(inplace=True),
         nn.Dropout(dropout),
         nn.Linear(hidden, num_classes),
@@ -59,30 +111,48 @@ def paper_head(dropout: float = 0.3, hidden: int = 512, num_classes: int = 2) ->
 
 
 def build_model(
-    weights: str, dropout: float = 0.3, hidden: int = 512, num_classes: int = 2
+    weights: str,
+    dropout: float = 0.3,
+    hidden: int | None = None,
+    num_classes: int = 2,
+    architecture: str = "efficientnet_b0",
 ) -> nn.Module:
-    """EfficientNet-B0 with the paper's head; input (B, 3, H, W) float32, output (B, C) logits.
+    """A backbone with the paper's head; input (B, 3, H, W) float32, output (B, C) logits.
 
     Args:
         weights: ``"imagenet"`` (torchvision's ``EfficientNet_B0_Weights.DEFAULT``, read from
-            the torch hub cache or downloaded there), ``"none"`` (random initialisation, the
-            offline profile), or a path to a ``.safetensors``/``.pth``/``.pt`` file holding a
-            torchvision ``efficientnet_b0`` state dict or a checkpoint of this model (see
-            :func:`load_weights`).
+            the torch hub cache or downloaded there; ``efficientnet_b0`` only), ``"none"``
+            (random initialisation, the offline profile), or a path to a
+            ``.safetensors``/``.pth``/``.pt`` file holding a backbone state dict of this
+            architecture or a checkpoint of this model (see :func:`load_weights`).
         dropout: Dropout probability in the head.
-        hidden: Width of the head's hidden layer.
+        hidden: Width of the head's hidden layer (None: :data:`HIDDEN` of the architecture).
         num_classes: Number of output logits.
+        architecture: One of :data:`ARCHITECTURES`.
 
     Raises:
         WeightsUnavailableError: ``"imagenet"`` is not cached and cannot be downloaded.
         CheckpointError: The weights file is unreadable or does not fit the model.
         FileNotFoundError: ``weights`` is neither a keyword nor an existing file.
+        ValueError: An unknown architecture, or ImageNet weights asked of ``phantom_cnn``.
     """
-    model: nn.Module = efficientnet_b0(weights=None)
-    model.classifier = paper_head(dropout, hidden, num_classes)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r} is not one of {ARCHITECTURES}")
+    width = hidden or HIDDEN[architecture]
+    model: nn.Module
+    if architecture == "phantom_cnn":
+        model = PhantomCNN(paper_head(dropout, width, num_classes, PHANTOM_WIDTHS[-1]))
+    else:
+        model = efficientnet_b0(weights=None)
+        model.classifier = paper_head(dropout, width, num_classes)
     if weights == "none":
         return model
     if weights == "imagenet":
+        if architecture != "efficientnet_b0":
+            raise ValueError(
+                f"ImageNet weights exist for efficientnet_b0 only, not {architecture}: use "
+                "weights 'none' or a weights file of this architecture"
+            )
         load_weights(model, _imagenet_state_dict(), IMAGENET_FILE)
         return model
     path = Path(weights)
@@ -172,7 +242,7 @@ def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str) 
     shapes = sorted(k for k in backbone & state.keys() if state[k].shape != own[k].shape)
     if missing or unknown or shapes:
         raise CheckpointError(
-            f"weights {source} do not fit efficientnet_b0: missing {missing[:3]} "
+            f"weights {source} do not fit {architecture_of(model)}: missing {missing[:3]} "
             f"({len(missing)}), unknown {unknown[:3]} ({len(unknown)}), "
             f"mis-shaped {shapes[:3]} ({len(shapes)})"
         )
@@ -231,7 +301,10 @@ def save_checkpoint(model: nn.Module, path: Path) -> None:
     Tensors are saved as contiguous copies (channels-last kernels are not contiguous).
     """
     dropouts = [m.p for m in model.get_submodule(HEAD).modules() if isinstance(m, nn.Dropout)]
-    metadata = {"architecture": "efficientnet_b0+paper_head", "dropout": str(dropouts[0])}
+    metadata = {
+        "architecture": f"{architecture_of(model)}+paper_head",
+        "dropout": str(dropouts[0]),
+    }
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata=metadata)
@@ -245,7 +318,8 @@ def load_checkpoint(path: Path, weights: str = "none") -> nn.Module:
         path: The ``.safetensors`` checkpoint (a ``.pth``/``.pt`` state dict also works; its
             dropout, having no metadata, is taken as 0.3).
         weights: What to build before loading (``"none"`` needs no download; every tensor
-            is then overwritten from the checkpoint).
+            is then overwritten from the checkpoint). The architecture is the metadata's, or
+            for a file without it, the one whose layer names its tensors carry.
 
     Raises:
         CheckpointError: The file is unreadable or is not a checkpoint of this model.
@@ -256,15 +330,19 @@ def load_checkpoint(path: Path, weights: str = "none") -> nn.Module:
     if path.suffix.lower() == ".safetensors":
         with safe_open(str(path), framework="pt") as reader:
             metadata = reader.metadata() or {}
+    # Files without metadata: EfficientNet's MBConv blocks name their layers "block".
+    effnet = any(".block." in key for key in state)
+    default = "efficientnet_b0" if effnet else "phantom_cnn"
+    architecture = metadata.get("architecture", default).split("+")[0]
     try:
         dropout = float(metadata.get("dropout", 0.3))
         hidden = int(state[f"{HEAD}.0.weight"].shape[0])
         num_classes = int(state[f"{HEAD}.3.weight"].shape[0])
+        model = build_model(weights, dropout, hidden, num_classes, architecture)
     except (KeyError, ValueError) as exc:
         raise CheckpointError(
             f"checkpoint {path} is not a model of this package (no paper head): {exc!r}"
         ) from exc
-    model = build_model(weights, dropout=dropout, hidden=hidden, num_classes=num_classes)
     if not load_weights(model, state, str(path)):
         raise CheckpointError(f"checkpoint {path}: the head tensors do not fit the paper head")
     return model

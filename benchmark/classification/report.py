@@ -11,12 +11,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from benchmark.classification.run import SPLIT_NAMES as SPLITS
 from benchmark.classification.run import RunResult
 from benchmark.classification.section import LABELS, METRICS, table5_section
 from benchmark.core.caveats import PHANTOM_WARNING, SEED_INTERVAL, is_phantom
 from benchmark.core.document import write_sections
 from benchmark.core.fitzpatrick import dark_count, few_dark_warning
 from benchmark.core.io import atomic_path, write_json_atomic
+from benchmark.core.naming import parse_run_name
+from benchmark.core.run_checks import failure_summary
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun
 from benchmark.metrics.classification import binary_summary
@@ -42,21 +45,33 @@ PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
-def mean_interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95% t-interval over seeds; the interval is NaN for fewer than 2 values."""
+# The range each Table 5 metric can take: a t-interval over a few seeds ignores it, so its
+# ends are cut there (a proportion's interval stays inside [0, 1]).
+RANGES = {"loss": (0.0, math.inf), "accuracy": (0.0, 100.0)}
+
+
+def mean_interval(
+    values: list[float], bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> tuple[float, float, float]:
+    """Mean and 95% t-interval over seeds, cut to ``bounds``; NaN interval for < 2 values."""
     x = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
     if len(x) == 0:
         return math.nan, math.nan, math.nan
     if len(x) < 2:
         return float(x[0]), math.nan, math.nan
     half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+    low, high = max(x.mean() - half, bounds[0]), min(x.mean() + half, bounds[1])
+    return float(x.mean()), float(low), float(high)
 
 
 def seed_metrics(results: list[RunResult], class_weights: tuple[float, float]) -> pd.DataFrame:
-    """One row per (variant, seed, split): Table 5's metrics at threshold 0.5."""
+    """One row per (variant, seed, split): Table 5's metrics at threshold 0.5.
+
+    ``failed`` holds the guard's reason (``""`` for a run that passed).
+    """
     rows = []
     for r in results:
+        reason = r.check.reason if r.check is not None else ""
         for split, frame in r.predictions.items():
             summary = binary_summary(frame["y_true"], frame["y_score"], 0.5, class_weights)
             summary["accuracy"] *= 100.0  # the paper reports accuracy in percent
@@ -66,21 +81,27 @@ def seed_metrics(results: list[RunResult], class_weights: tuple[float, float]) -
                     "seed": r.seed,
                     "split": split,
                     **{k: summary[k] for k in (*METRICS, "n", "positives")},
+                    "failed": reason,
                 }
             )
     return pd.DataFrame(rows)
 
 
 def table5(per_seed: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Table 5 (means over seeds) and ``{variant: {split: {metric: (mean, low, high)}}}``."""
+    """Table 5 (means over seeds) and ``{variant: {split: {metric: (mean, low, high)}}}``.
+
+    Runs the guard failed are left out; a variant whose every run failed has NaN cells.
+    """
     table = pd.DataFrame(index=list(METRICS.values()))
     intervals: dict[str, Any] = {}
+    failed = per_seed["failed"] if "failed" in per_seed else pd.Series("", per_seed.index)
     for variant, part in per_seed.groupby("variant", sort=False):
         name, paper = LABELS[str(variant)], PAPER_TABLE5.get(str(variant))
+        passed = part[failed[part.index] == ""]  # every run failed: NaN, said in the notes
         intervals[str(variant)] = {}
-        for split in ("train", "val", "test"):
-            rows = part[part["split"] == split]
-            ours = {m: mean_interval(rows[m].tolist()) for m in METRICS}
+        for split in SPLITS:
+            rows = passed[passed["split"] == split]
+            ours = {m: mean_interval(rows[m].tolist(), RANGES.get(m, (0.0, 1.0))) for m in METRICS}
             intervals[str(variant)][split] = ours
             if split != "test" and paper is not None:  # the paper ran two variants only
                 k = 0 if split == "train" else 1
@@ -162,6 +183,23 @@ def notes(results: list[RunResult]) -> list[str]:
     return out
 
 
+def _failed(runs: list[RunResult]) -> dict[str, str]:
+    """Failed run name -> the guard's reason."""
+    return {r.name: r.check.reason for r in runs if r.check is not None and r.check.failed}
+
+
+def failure_notes(results: list[RunResult]) -> list[str]:
+    """One sentence per variant with a failed run ("Reweighted: 2 of 5 seeds failed: ...")."""
+    out = []
+    for variant in dict.fromkeys(r.variant for r in results):
+        runs = [r for r in results if r.variant == variant]
+        if summary := failure_summary(_failed(runs), len(runs)):
+            everything = " Every run failed: no number of this variant stands." if len(
+                _failed(runs)) == len(runs) else " They are left out of every mean."  # fmt: skip
+            out.append(f"{LABELS.get(variant, variant)}: {summary}.{everything}")
+    return out
+
+
 def _markdown(table: pd.DataFrame, lines: list[str]) -> str:
     parts = [
         "# Paper Table 5: classification, paper beside ours",
@@ -204,7 +242,7 @@ def write_outputs(
     skipped = dict(not_run or {})
     per_seed = seed_metrics(results, class_weights)
     table, intervals = table5(per_seed)
-    lines = notes(results)
+    lines = failure_notes(results) + notes(results)
     not_run_lines = [NotRun(why).sentence(LABELS.get(v, v)) for v, why in skipped.items()]
     history = pd.concat(
         [pd.DataFrame(r.fit.history).assign(variant=r.variant, seed=r.seed) for r in results]
@@ -212,12 +250,17 @@ def write_outputs(
     metrics: dict[str, Any] = {}
     for variant, splits in intervals.items():
         runs = [r for r in results if r.variant == variant]
+        failed = _failed(runs)
         metrics[variant] = {
             "test": {m: v[0] for m, v in splits["test"].items()},
             "best_epoch": {str(r.seed): r.fit.best_epoch for r in runs},
+            "val_auc": {str(r.seed): r.check.val_auc for r in runs if r.check is not None},
+            "failed": {str(parse_run_name(run)[1]): why for run, why in failed.items()},
             "train_synthetic": runs[0].train_synthetic,
             "train_images": runs[0].train_images,
         }
+        if len(failed) == len(runs):
+            metrics[variant]["status"] = "every run failed"
     metrics |= {variant: NotRun(why).metrics() for variant, why in skipped.items()}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)

@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from benchmark.classification.data import labelled_rows, labels
+from benchmark.classification.guard import check_run
 from benchmark.classification.model import save_checkpoint
 from benchmark.classification.train import ClassifierFit, predict_sharded, train_classifier
 from benchmark.classification.variants import variant_data, why_not
@@ -29,6 +30,7 @@ from benchmark.core.devices import Runner, choose_device
 from benchmark.core.fitzpatrick import MISSING
 from benchmark.core.io import atomic_path
 from benchmark.core.naming import run_name
+from benchmark.core.run_checks import RunCheck, RunChecks
 from benchmark.preprocess.cache import CachedSplit, load_split
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -49,6 +51,7 @@ class RunResult:
         train_images: Training rows per epoch, repeats included (``resample``).
         model_file: The saved weights (safetensors).
         ms_per_image: Wall time of predicting the test split (transform included), ms.
+        check: The degenerate-run guard's verdict (:mod:`benchmark.classification.guard`).
     """
 
     variant: str
@@ -59,6 +62,7 @@ class RunResult:
     model_file: Path
     ms_per_image: float
     train_images: int = 0
+    check: RunCheck | None = None
 
     @property
     def name(self) -> str:
@@ -95,6 +99,17 @@ def _predictions(
             "source": index["source"].to_numpy(),
             "dataset": index.get("dataset", absent).astype(object).to_numpy(),
         }
+    )
+
+
+def _check(
+    name: str, fit: ClassifierFit, predictions: dict[str, pd.DataFrame], min_val_auc: float
+) -> RunCheck:
+    """The guard's verdict on a run from its kept epoch and its predictions."""
+    val = predictions["val"]
+    kept = fit.history[fit.best_epoch - 1]["val_auc"]
+    return check_run(
+        name, (val["y_true"], val["y_score"]), predictions["test"]["y_score"], min_val_auc, kept
     )
 
 
@@ -159,17 +174,25 @@ def run_classification(
                 )
                 ms = 1000 * (time.perf_counter() - start) / max(len(test_rows), 1)
                 file = models_dir / f"{name}.safetensors"
+                check = _check(name, fit, predictions, cfg.min_val_auc)
                 results.append(
-                    RunResult(variant, seed, fit, predictions, synthetic, file, ms, len(rows))
+                    RunResult(
+                        variant, seed, fit, predictions, synthetic, file, ms, len(rows), check
+                    )
                 )
     return results
 
 
 def write_predictions(results: list[RunResult], out_dir: Path) -> list[Path]:
-    """``<variant>_seed<k>_<split>.csv`` per run and split, in one atomically written folder."""
+    """``<variant>_seed<k>_<split>.csv`` per run and split, in one atomically written folder.
+
+    Beside them ``runs.json``, the guard's verdicts (:class:`RunChecks`), which tell the
+    fairness stage which runs to leave out.
+    """
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         for result in results:
             for split, frame in result.predictions.items():
                 frame.to_csv(tmp / f"{result.name}_{split}.csv", index=False, float_format="%.8f")
-    return sorted(out_dir.iterdir())
+        RunChecks(tuple(r.check for r in results if r.check is not None)).write(tmp)
+    return sorted(p for p in out_dir.iterdir() if p.suffix == ".csv")

@@ -62,6 +62,9 @@ def table5_section(
     """
     variants = ordered({**t5["paper"], **t5["ours"]}, tuple(LABELS))
     skipped: dict[str, str] = t5.get("not_run", {})
+    marks: dict[str, str] = {}  # why a Δ is left out -> its footnote mark, stated once
+    rows = tuple(row for v in variants for row in _rows(t5, v, v in skipped, marks))
+    footnotes = tuple(f"({mark}) Δ left out: {why}." for why, mark in marks.items())
     table = Table(
         "table5",
         "Threshold 0.5; ours are means over seeds, the test column with its 95% t-interval "
@@ -70,9 +73,9 @@ def table5_section(
         "test column is strictly real images and has no paper "
         "counterpart (the paper validated the augmented model on a real + synthetic mix).",
         COLUMNS,
-        tuple(row for v in variants for row in _rows(t5, v, v in skipped)),
+        rows,
         warnings(few_dark_warning(test_dark, "test image"), phantom_warning(phantom)),
-        stage_notes(t5["notes"]),
+        footnotes + stage_notes(t5["notes"]),
     )
     ran = [v for v in variants if v not in skipped]
     blocks: list[Block] = [
@@ -85,8 +88,13 @@ def table5_section(
     return SectionFile((Section(place.id, place.title, tuple(blocks)),), phantom)
 
 
-def _rows(t5: dict[str, Any], variant: str, skipped: bool) -> list[tuple[str, ...]]:
-    """A variant's rows: the paper's values, ours (or "not run": no number stands in)."""
+def _rows(
+    t5: dict[str, Any], variant: str, skipped: bool, marks: dict[str, str]
+) -> list[tuple[str, ...]]:
+    """A variant's rows: the paper's values, ours (or "not run": no number stands in).
+
+    A Δ that would compare unlike things is "— (a)"; ``marks`` gains the reason's letter.
+    """
     paper, ours = t5["paper"].get(variant, {}), t5["ours"].get(variant, {})
     body = []
     for key, label in METRICS.items():
@@ -97,7 +105,9 @@ def _rows(t5: dict[str, Any], variant: str, skipped: bool) -> list[tuple[str, ..
             o = None if skipped else _mean(ours, split, key)
             missing = NOT_RUN_CELL if skipped else _undefined(ours, split, key)
             why = None if skipped else _no_delta(t5, variant, split)
-            delta = f"— ({why})" if why else diff(o, p, digits)
+            if why:
+                marks.setdefault(why, "abcdefgh"[len(marks)])
+            delta = f"— ({marks[why]})" if why else diff(o, p, digits)
             row += [fmt(p, digits), fmt(o, digits, missing), delta]
         if skipped:
             body.append((*row, NOT_RUN_CELL))

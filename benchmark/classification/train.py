@@ -1,7 +1,8 @@
-"""The paper's EfficientNet-B0 training protocol (section 3.3.3), from the cache.
+"""The paper's classifier training protocol (section 3.3.3), from the cache.
 
 Backbone frozen for ``freeze_epochs`` epochs, then all layers; Adam (0.9, 0.999) with weight
-decay; weighted cross-entropy; gradient-norm clipping; ReduceLROnPlateau on validation AUC;
+decay; weighted cross-entropy; gradient-norm clipping; ReduceLROnPlateau on validation AUC
+(or, ``schedule: one_cycle``, a warm-up and cosine decay over every step of ``max_epochs``);
 early stopping on validation AUC; the weights of the best validation AUC are kept. Weights
 come from ``seed_everything(seed)``, batch order of epoch ``e`` from ``derive_rng(seed, e)``,
 augmentations as ``cfg.augment_rng`` says (:mod:`benchmark.classification.data`): the same
@@ -111,6 +112,7 @@ class _Parts:
     """What every step of a run uses."""
 
     optimizer: Any
+    step_schedule: Any  # a schedule stepped after every optimizer step, or None
     criterion: nn.Module  # per-image cross-entropy (no reduction)
     transform: Any  # the host transform of the ``stream`` augmentation
     runner: Runner
@@ -124,7 +126,8 @@ def _loader(
     order = derive_rng(seed, epoch).permutation(len(train[1]))
     global_batches = batches(order, cfg.batch_size)
     seeded = cfg.augment and cfg.augment_rng == "per_image"
-    transform = SeededAugment(train[0].shape[1], seed, epoch) if seeded else None
+    size = train[0].shape[1]
+    transform = SeededAugment(size, seed, epoch, cfg.augmentation) if seeded else None
     loader = batch_loader(
         [train[0]],
         [runner.local(rows) for rows in global_batches],
@@ -174,6 +177,8 @@ def _epoch(
         runner.sync_gradients(model)
         runner.clip(model, cfg.grad_clip)
         parts.optimizer.step()
+        if parts.step_schedule is not None:
+            parts.step_schedule.step()
         total += loss.item() * len(rows) / runner.world  # summed over processes below
         correct += int((logits.argmax(1) == y).sum())
     n = len(train[1])
@@ -201,21 +206,29 @@ class _Best:
 def _setup(
     model: nn.Module, cfg: ClassifyConfig, runner: Runner, size: int, weights: NDArray[np.float64]
 ) -> tuple[Any, _Parts]:
-    """The scheduler on validation AUC, and the optimizer, loss and transform of the steps."""
+    """The epoch scheduler on validation AUC (or None), and what every step uses."""
     optimizer = torch.optim.Adam(
         model.parameters(), lr=cfg.learning_rate, betas=(0.9, 0.999), weight_decay=cfg.weight_decay
     )
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer,
-        mode="max",
-        factor=cfg.plateau_factor,
-        patience=cfg.plateau_patience,
-        min_lr=cfg.min_learning_rate,
-    )
+    scheduler, step_schedule = None, None
+    if cfg.schedule == "one_cycle":
+        steps = cfg.max_epochs * len(batches(np.arange(len(weights)), cfg.batch_size))
+        step_schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=cfg.learning_rate, total_steps=steps
+        )
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            mode="max",
+            factor=cfg.plateau_factor,
+            patience=cfg.plateau_patience,
+            min_lr=cfg.min_learning_rate,
+        )
     parts = _Parts(
         runner.wrap(optimizer),
+        step_schedule,
         nn.CrossEntropyLoss(reduction="none"),
-        train_transform(size, cfg.augment),
+        train_transform(size, cfg.augment, cfg.augmentation),
         runner,
         weights,
     )
@@ -231,7 +244,7 @@ def train_classifier(
     runner: Runner | None = None,
     sample_weights: NDArray[np.float64] | None = None,
 ) -> ClassifierFit:
-    """Train one EfficientNet-B0 under the paper's protocol.
+    """Train one classifier under the paper's protocol.
 
     Args:
         train: (N, S, S, 3) uint8 cache images (an array or :class:`CacheRows` of the cache
@@ -259,7 +272,8 @@ def train_classifier(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     seed_everything(seed)
-    model = build_model(cfg.weights, dropout=cfg.dropout).to(memory_format=torch.channels_last)
+    model = build_model(cfg.weights, dropout=cfg.dropout, architecture=cfg.architecture)
+    model = model.to(memory_format=torch.channels_last)
     model = runner.place(model)
     weights = np.asarray(cfg.class_weights, np.float64)[train[1]]
     if sample_weights is not None:
@@ -282,7 +296,8 @@ def train_classifier(
         runner.sync_buffers(model)
         lr = parts.optimizer.param_groups[0]["lr"]
         val_loss, val_accuracy, val_auc = validate(model, val, cfg, runner)
-        scheduler.step(val_auc)
+        if scheduler is not None:
+            scheduler.step(val_auc)
         improved = best.update(model, val_auc, epoch)
         history.append(
             {

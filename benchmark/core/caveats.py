@@ -14,7 +14,8 @@ PHANTOM_WARNING = (
 )
 SEED_INTERVAL = (
     "Seed intervals cover training noise only (weights, augmentation, batch order): the "
-    "split, the LoRA and the synthetic set are the same in every seed."
+    "split, the LoRA and the synthetic set are the same in every seed. A t-interval over a "
+    "few seeds ignores a metric's range; its ends are cut there (a proportion's at 0 and 1)."
 )
 
 

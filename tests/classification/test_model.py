@@ -229,3 +229,31 @@ def test_parameter_counts() -> None:
     assert HEAD_PARAMS == 656_898
     assert counts.total == BACKBONE_PARAMS + HEAD_PARAMS == 4_664_446
     assert counts.trainable == counts.total
+
+
+def test_phantom_cnn_is_small_round_trips_and_refuses_imagenet(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = build_model("none", architecture="phantom_cnn")
+    widths = model_module.PHANTOM_WIDTHS
+    convs = sum(9 * i * o + 2 * o for i, o in zip((3, *widths[:-1]), widths, strict=True))
+    head = widths[-1] * widths[-1] + widths[-1] + widths[-1] * 2 + 2
+    assert count_parameters(model).total == convs + head  # bias-free convs, BN affine
+    assert model(torch.randn(2, 3, 64, 64)).shape == (2, 2)
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(4, 3, 64, 64))
+    path = tmp_path / "cnn.safetensors"
+    save_checkpoint(model.eval(), path)
+    loaded = load_checkpoint(path).eval()
+    assert model_module.architecture_of(loaded) == "phantom_cnn"
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    # A file without metadata is recognised by its layer names.
+    torch.save(model.state_dict(), tmp_path / "cnn.pth")
+    assert model_module.architecture_of(load_checkpoint(tmp_path / "cnn.pth")) == "phantom_cnn"
+    with pytest.raises(ValueError, match="ImageNet weights exist for efficientnet_b0 only"):
+        build_model("imagenet", architecture="phantom_cnn")
+    save_file(torchvision_state(), str(tmp_path / "backbone.safetensors"))
+    with pytest.raises(CheckpointError, match="do not fit phantom_cnn"):
+        build_model(str(tmp_path / "backbone.safetensors"), architecture="phantom_cnn")

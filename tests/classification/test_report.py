@@ -50,3 +50,10 @@ def test_table5_puts_paper_beside_ours_and_averages_seeds() -> None:
     assert mean == 85.0
     assert low < 85.0 < high
     assert np.isfinite([low, high]).all()
+
+
+def test_a_proportions_seed_interval_stays_inside_zero_one() -> None:
+    # Precision 0.75 over two seeds (0.5, 1.0): the plain t-interval is [-2.43, 3.93].
+    mean, low, high = mean_interval([0.5, 1.0], (0.0, 1.0))
+    assert (mean, low, high) == (0.75, 0.0, 1.0)
+    assert mean_interval([0.5, 1.0])[1] < -2.4  # unbounded, as before

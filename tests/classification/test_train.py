@@ -13,6 +13,7 @@ from benchmark.classification.inference import predict_proba
 from benchmark.classification.train import train_classifier
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.training import NonFiniteLossError
+from benchmark.metrics.classification import auc
 
 
 def tiny_data(n: int = 16, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -148,3 +149,26 @@ def test_sample_weights_of_one_change_nothing_and_wrong_ones_are_refused() -> No
     assert weighted.history[0]["train_loss"] != plain.history[0]["train_loss"]
     with pytest.raises(ValueError, match="positive values"):
         train_classifier(train, val, CFG, seed=0, desc="t", sample_weights=np.ones(3))
+
+
+def test_one_cycle_warms_up_then_anneals_whatever_validation_says(scripted: Script) -> None:
+    scripted.aucs += [0.6, 0.6, 0.6, 0.6, 0.6, 0.6]  # a plateau schedule would halve here
+    cfg = replace(CFG, schedule="one_cycle", freeze_epochs=0)
+    fit = train_classifier(tiny_data(), tiny_data(8, seed=1), cfg, seed=0, desc="t")
+    lrs = [h["lr"] for h in fit.history]
+    peak = int(np.argmax(lrs))
+    assert 0 < peak < len(lrs) - 1  # up over the first 30% of the steps, then down
+    assert max(lrs) <= cfg.learning_rate
+    assert lrs[-1] < 0.05 * cfg.learning_rate  # annealed towards the last step
+
+
+def test_phantom_cnn_with_geometric_augmentation_learns_a_dark_centre() -> None:
+    cfg = replace(
+        CFG, architecture="phantom_cnn", schedule="one_cycle", augmentation="geometric",
+        freeze_epochs=0, max_epochs=12, learning_rate=3e-3, early_stopping=12,
+    )  # fmt: skip
+    val = tiny_data(24, size=64, seed=1)
+    fit = train_classifier(tiny_data(48, size=64), val, cfg, seed=0, desc="t")
+    scores = predict_proba(fit.model, val[0], batch_size=8)
+    assert auc(val[1], scores) == pytest.approx(max(h["val_auc"] for h in fit.history))
+    assert auc(val[1], scores) > 0.9

@@ -20,6 +20,9 @@ from benchmark.core.naming import CLASSIFIER_VARIANTS
 MaskSource = Literal["maxflow", "none"]
 MaxflowInput = Literal["raw", "preprocessed"]
 AugmentRng = Literal["stream", "per_image"]
+Architecture = Literal["efficientnet_b0", "phantom_cnn"]
+Schedule = Literal["plateau", "one_cycle"]
+Augmentation = Literal["paper", "geometric"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ class SegmentConfig:
     Attributes:
         epochs: FCN training epochs (paper: 30).
         batch_size: Images per step (paper: 16).
-        learning_rate: Adam learning rate (paper: 1e-4).
+        learning_rate: Adam learning rate (paper: 1e-4); the peak under ``one_cycle``.
+        schedule: ``plateau`` (the paper: ReduceLROnPlateau on validation AUC) or
+            ``one_cycle`` (warm-up to ``learning_rate`` over the first 30% of the steps of
+            ``max_epochs``, then cosine annealing; the plateau settings are then unused).
         threshold: Probability above which a pixel is lesion. Fixed in advance, never tuned
             on test.
         flips: Random horizontal/vertical flips of image and mask in training (the paper
@@ -132,6 +138,9 @@ class ClassifyConfig:
     """The ``classify`` stage (paper section 3.3.3, Table 5, Figure 5).
 
     Attributes:
+        architecture: ``efficientnet_b0`` (the paper) or ``phantom_cnn`` (a 65k-parameter
+            CNN for 64 px phantoms; the embedded profile), see
+            :mod:`benchmark.classification.model`.
         weights: ``imagenet`` (torchvision ``EfficientNet_B0_Weights.DEFAULT``), a local
             weights file, or ``none`` (random initialisation; the offline embedded profile).
         variants: Any of ``baseline`` (real training images), ``reweight`` (loss weights
@@ -142,7 +151,10 @@ class ClassifyConfig:
         max_epochs: Upper bound on epochs (paper: 25).
         freeze_epochs: Epochs with the backbone frozen before all layers train (paper: 3).
         batch_size: Images per step (paper: 32).
-        learning_rate: Adam learning rate (paper: 1e-4).
+        learning_rate: Adam learning rate (paper: 1e-4); the peak under ``one_cycle``.
+        schedule: ``plateau`` (the paper: ReduceLROnPlateau on validation AUC) or
+            ``one_cycle`` (warm-up to ``learning_rate`` over the first 30% of the steps of
+            ``max_epochs``, then cosine annealing; the plateau settings are then unused).
         weight_decay: Adam weight decay (paper: 1e-4).
         class_weights: Cross-entropy weights of (non-melanocytic, melanocytic) (paper: 1, 1).
         plateau_factor: ReduceLROnPlateau factor on validation AUC (paper: 0.5).
@@ -151,8 +163,14 @@ class ClassifyConfig:
         early_stopping: Epochs without a better validation AUC before stopping (paper: 7).
         grad_clip: Gradient-norm clip (paper: 1.0).
         dropout: Head dropout (paper: 0.3).
-        augment: Train augmentations: RandomResizedCrop, both flips, ColorJitter(0.2, 0.2,
-            0.2, 0.1).
+        augment: Whether training images are augmented.
+        augmentation: Which augmentations: ``paper`` (RandomResizedCrop, both flips,
+            ColorJitter(0.2, 0.2, 0.2, 0.1)) or ``geometric`` (both flips and a rotation by a
+            multiple of 90 degrees: a lesion's colour and size are its phantom cues, which
+            jitter and crops would blur).
+        min_val_auc: A run whose kept epoch's validation AUC is at or below this is marked
+            failed (as is one with constant test scores or a single predicted class) and left
+            out of every mean (:mod:`benchmark.classification.guard`); in [0.5, 1].
         threads: Torch CPU threads (0 = torch's default). The same seed and thread count give
             identical predictions.
         device: ``cpu``, ``cuda`` or ``auto`` (the GPU if torch sees one, else the CPU, said
@@ -166,6 +184,7 @@ class ClassifyConfig:
             ``accelerate launch`` to repeat one process, and to keep a GPU fed).
     """
 
+    architecture: Architecture = "efficientnet_b0"
     weights: str = "none"
     variants: tuple[str, ...] = ("baseline", "augmented")
     seeds: tuple[int, ...] = (42,)
@@ -181,7 +200,10 @@ class ClassifyConfig:
     early_stopping: int = 7
     grad_clip: float = 1.0
     dropout: float = 0.3
+    schedule: Schedule = "plateau"
     augment: bool = True
+    augmentation: Augmentation = "paper"
+    min_val_auc: float = 0.55
     threads: int = 0
     device: Device = "cpu"
     mixed_precision: Precision = "no"
@@ -200,6 +222,8 @@ class ClassifyConfig:
             raise ConfigError(f"classify.class_weights must be positive: {self.class_weights}")
         if self.workers < 0:
             raise ConfigError(f"classify.workers must be >= 0: {self.workers}")
+        if not 0.5 <= self.min_val_auc <= 1.0:
+            raise ConfigError(f"classify.min_val_auc must lie in [0.5, 1]: {self.min_val_auc}")
 
 
 @dataclass(frozen=True)
