@@ -74,7 +74,8 @@ class PhantomCNN(nn.Module):
     def __init__(self, head: nn.Sequential) -> None:
         super().__init__()
         widths = (3, *PHANTOM_WIDTHS)
-        self.features = nn.Sequential(*(_block(i, o) for i, o in itertools.pairwise(widths)))
+        blocks = (_block(i, o) for i, o in itertools.pairwise(widths))
+        self.features = nn.Sequential(nn.AvgPool2d(2), *blocks)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = head
 

@@ -187,6 +187,7 @@ def _write_one(
         diagnosis_code=code,
         hair=int(row["hair"]),
         vignette=float(row["vignette"]),
+        texture=cfg.texture,
     )
     image, mask = render(spec, derive_rng(cfg.seed, 1, index))
     image_id = str(row["image_id"])

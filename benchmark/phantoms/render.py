@@ -15,6 +15,20 @@ from numpy.typing import NDArray
 
 from benchmark.core.color import lab_to_srgb, srgb_to_lab
 
+# The mottled texture's grain (Gaussian sigma as a share of the side: about 1.6 px at the
+# classifiers' 64 px, so it survives resizing and denoising) and its amplitude per channel.
+# A coarser grain (1/20) plants the same gap but blotches the skin at the generator's 32 px,
+# where the lesion check then finds 8% of generated images with a lesion instead of 50%.
+TEXTURE_SCALE = 1 / 40
+TEXTURE_SHARES = ((0, 1.0), (1, 0.5), (2, 0.5))
+# The pigment network, the melanocytic cue: its pitch (cycles across the image: a period of
+# 5-8 px at 64 px, so it survives the classifiers' resolution), its depth (a share of the
+# lesion's lightness drop, so it fades with skin lightness like every cue), and the share of
+# keratoses with a faint network of their own.
+NETWORK_CYCLES = (8.0, 14.0)
+NETWORK_DEPTH = (0.25, 0.5)
+KERATOSIS_NETWORK = 0.1
+
 
 @dataclass(frozen=True)
 class PhantomSpec:
@@ -26,6 +40,10 @@ class PhantomSpec:
         diagnosis_code: One of the manifest's diagnosis codes (``mel``, ``nv``, ...).
         hair: Number of hairs to draw (0 for none).
         vignette: Strength of dermoscope vignetting in [0, 1] (0 for none).
+        texture: Amplitude (standard deviation, CIELAB units) of a mottled skin texture of
+            fixed size, the same on every skin: L* at ``texture``, a* and b* at half of it,
+            on skin and lesion alike (0 for none). Against it the lesion cues, which shrink
+            with skin lightness (:func:`lesion_contrast`), stand out less on dark skin.
     """
 
     size: int
@@ -33,6 +51,7 @@ class PhantomSpec:
     diagnosis_code: str
     hair: int
     vignette: float
+    texture: float = 0.0
 
 
 def quantised_skin_lab(skin_lab: tuple[float, float, float]) -> NDArray[np.float64]:
@@ -60,6 +79,11 @@ def render(
     # Fine zero-mean texture: any skin region large enough to measure keeps the nominal mean
     # colour (coarse blotches would shift the mean of whatever part is visible).
     lab[..., 0] += _smooth_noise(rng, size, scale=size / 64, amplitude=1.0)
+    if spec.texture > 0:
+        for channel, share in TEXTURE_SHARES:
+            lab[..., channel] += _smooth_noise(
+                rng, size, scale=size * TEXTURE_SCALE, amplitude=spec.texture * share
+            )
     mask = _lesion_mask(rng, size, _irregularity(spec.diagnosis_code, rng))
     lab = _paint_lesion(lab, mask, spec, rng)
     rgb = lab_to_srgb(lab)
@@ -121,7 +145,7 @@ def lesion_contrast(l_star: float) -> float:
 def _network(rng: np.random.Generator, size: int) -> NDArray[np.float64]:
     """A pigment-network-like lattice in [0, 1] at a random pitch."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
-    freq = rng.uniform(18, 30)
+    freq = rng.uniform(*NETWORK_CYCLES)
     wave = np.sin(freq * np.pi * xx + rng.uniform(0, 6)) * np.sin(
         freq * np.pi * yy + rng.uniform(0, 6)
     )
@@ -144,7 +168,7 @@ def _melanocytic(
     size = core.shape[0]
     amelanotic = code == "mel" and rng.uniform() < 0.15
     pigment = rng.uniform(0.35, 0.6) if amelanotic else 1.0
-    network = _network(rng, size) * rng.uniform(0.1, 0.45)
+    network = _network(rng, size) * rng.uniform(*NETWORK_DEPTH)
     lesion[..., 0] -= pigment * drop * (0.55 + 0.45 * core) * (0.85 + network)
     lesion[..., 1] += cue * (3 + rng.uniform(0, 8) if amelanotic else 3 + 0.15 * drop)
     lesion[..., 2] += cue * rng.uniform(2, 8)
@@ -163,7 +187,7 @@ def _non_melanocytic(
     brown = code == "bkl"
     depth = rng.uniform(0.6, 0.95) if brown else 0.6
     lesion[..., 0] -= depth * drop * (0.6 + 0.4 * core)
-    if brown and rng.uniform() < 0.4:
+    if brown and rng.uniform() < KERATOSIS_NETWORK:
         lesion[..., 0] -= drop * 0.5 * _network(rng, size) * rng.uniform(0.05, 0.3)
     redness = rng.uniform(2, 9) if brown else rng.uniform(6, 16)
     lesion[..., 1] += cue * redness * (0.5 + 0.5 * core)

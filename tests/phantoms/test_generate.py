@@ -115,3 +115,27 @@ def test_rendered_contrast_depends_on_skin(tmp_path: Path) -> None:
     manifest["contrast"] = contrast
     by_type = manifest.groupby("fst_label")["contrast"].median()
     assert by_type["VI"] < 0.5 * by_type["I"]
+
+
+def test_texture_has_the_same_amplitude_on_every_skin_and_keeps_its_colour() -> None:
+    from benchmark.phantoms.render import PhantomSpec, render
+
+    def skin_l(skin: tuple[float, float, float], texture: float) -> np.ndarray:
+        spec = PhantomSpec(160, skin, "nv", hair=0, vignette=0.0, texture=texture)
+        image, mask = render(spec, np.random.default_rng(5))
+        far = ndimage.binary_dilation(mask > 0, iterations=12)
+        return srgb_to_lab(image)[~far, 0]
+
+    for skin in ((85.0, 8.0, 14.0), (35.0, 10.0, 16.0)):
+        plain, textured = skin_l(skin, 0.0), skin_l(skin, 4.0)
+        # about 1 L* unit of fine grain without texture; ~4 more in quadrature with it
+        extra = np.sqrt(textured.std() ** 2 - plain.std() ** 2)
+        assert 3.0 < extra < 5.0, (skin, extra)
+        assert abs(textured.mean() - skin[0]) < 1.0  # zero-mean: the skin keeps its colour
+
+
+def test_texture_outside_its_range_is_refused() -> None:
+    from benchmark.core.config.base import ConfigError
+
+    with pytest.raises(ConfigError, match=r"phantoms\.texture"):
+        PhantomConfig(texture=-1.0)

@@ -35,6 +35,9 @@ class PhantomConfig:
             bin boundary, to exercise the boundary convention.
         hair_probability: Share of images with hair artefacts.
         vignette_probability: Share of images with dermoscope vignetting.
+        texture: Amplitude (CIELAB units) of the mottled skin texture of fixed size drawn on
+            every image whatever its skin (:class:`benchmark.phantoms.render.PhantomSpec`):
+            the noise against which the weaker lesion cues of dark skin must stand out.
     """
 
     n: int = 240
@@ -52,12 +55,15 @@ class PhantomConfig:
     boundary_fraction: float = 0.15
     hair_probability: float = 0.4
     vignette_probability: float = 0.5
+    texture: float = 0.0
 
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ConfigError(f"phantoms.n must be >= 1, got {self.n}")
         if self.size < 32:
             raise ConfigError(f"phantoms.size must be >= 32 px, got {self.size}")
+        if not 0 <= self.texture <= 20:
+            raise ConfigError(f"phantoms.texture must lie in [0, 20] CIELAB units: {self.texture}")
         if len(self.fst_mix) != 6 or abs(sum(self.fst_mix) - 1.0) > 1e-6:
             raise ConfigError(
                 f"phantoms.fst_mix must be 6 probabilities summing to 1: {self.fst_mix}"
