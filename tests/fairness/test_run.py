@@ -44,9 +44,10 @@ def test_failed_runs_are_left_out_and_named(tmp_path: Path) -> None:
     metrics = audit_runs(folder, CFG, tmp_path / "out")
     assert set(metrics.runs) == {"baseline_seed1", "reweight_seed1", "reweight_seed2"}
     assert not (tmp_path / "out" / "baseline_seed2.json").exists()
-    assert "1 of 2 seeds failed: constant test scores (seed 2)" in (
-        tmp_path / "out" / "tone_gaps.md"
-    ).read_text()
+    assert (
+        "1 of 2 seeds failed: constant test scores (seed 2)"
+        in (tmp_path / "out" / "tone_gaps.md").read_text()
+    )
 
 
 def test_a_variant_with_every_run_failed_is_not_audited_and_none_left_raises(
