@@ -21,7 +21,16 @@ PARAMS = {
     "profile": "tiny",
     "preprocess": {"size": 32, "workers": 1},
     "segment": {"epochs": 1, "batch_size": 8, "overlays": 1},
-    "classify": {"max_epochs": 1, "freeze_epochs": 1, "batch_size": 8, "seeds": [1]},
+    "classify": {
+        "architecture": "phantom_cnn",
+        "schedule": "one_cycle",
+        "max_epochs": 6,
+        "augmentation": "geometric",
+        "learning_rate": 0.003,
+        "freeze_epochs": 0,
+        "batch_size": 8,
+        "seeds": [1],
+    },
     "fairness": {"bootstrap": 0},
 }
 SEGMENT = ["--cache-dir", "data/preprocessed", "--data-root", "data"]
