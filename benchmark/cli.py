@@ -137,8 +137,12 @@ def ingest_cmd(
     "excluded, modal skin colour.",
 )
 @click.option(
-    "--literal", is_flag=True, help="The paper's formula exactly as printed (no b* <= 0 guard)."
+    "--literal",
+    is_flag=True,
+    help="The paper's formula exactly as printed, no b* <= 0 guard (the default; kept for "
+    "scripts that name it).",
 )
+@click.option("--guarded", is_flag=True, help="The paper's rule with b* <= 0 left uncertain.")
 @click.option(
     "--rule",
     type=click.Choice(get_args(SkinRule)),
@@ -164,6 +168,7 @@ def ita_cmd(
     exclude_lesion: bool,
     robust: bool,
     literal: bool,
+    guarded: bool,
     rule: str,
     max_side: int,
     csv_out: Path | None,
@@ -171,15 +176,15 @@ def ita_cmd(
     """ITA and Fitzpatrick type of images (files or folders).
 
     Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst (--robust adds
-    mask_source and note). The default is the paper's rule: mean L*, b* of all skin-coloured
-    pixels, lesion included, b* <= 0 uncertain.
+    mask_source and note). The default is the paper's rule as printed: mean L*, b* of all
+    skin-coloured pixels, lesion included, ITA = atan((L* - 50) / b*) with no guard.
     """
     if exclude_lesion and masks is None:
         raise click.UsageError("--exclude-lesion needs --masks")
-    if sum((robust, literal, exclude_lesion)) > 1:
-        raise click.UsageError("choose one of --robust, --literal and --exclude-lesion")
+    if sum((robust, literal, guarded, exclude_lesion)) > 1:
+        raise click.UsageError("choose one of --robust, --literal, --guarded and --exclude-lesion")
     cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
-    chosen = [n for n, on in (("robust", robust), ("paper_literal", literal)) if on]
+    chosen = [n for n, on in (("robust", robust), ("paper_guarded", guarded)) if on]
     name = (chosen or ["lesion_excluded" if exclude_lesion else "paper"])[0]
     try:
         table, problems = ita_table(

@@ -14,6 +14,7 @@ from benchmark.classification.report import runtimes, write_outputs
 from benchmark.classification.run import run_classification, unavailable, write_predictions
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.devices import choose_device
+from benchmark.core.groupings import tags
 from benchmark.core.io import write_json_atomic
 from benchmark.core.processes import is_main_process
 from benchmark.core.runtime import Runtimes
@@ -46,7 +47,7 @@ def main(
     """Train and evaluate the classifiers; the test column is strictly real."""
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("classify", params_file, ClassifyConfig, inputs=inputs) as cfg:
-        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="classify").tags())
+        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="classify").tags() | tags())
         skip = unavailable(cache_dir, cfg.variants)
         for variant, why_not in skip.items():
             log_not_run(why_not, variant)

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from benchmark.core.config.downstream import FairnessConfig
+from benchmark.core.groupings import tags
 from benchmark.core.io import write_json_atomic
 from benchmark.core.naming import parse_run_name
 from benchmark.core.status import NotRun, read_not_run, write_not_run
 from benchmark.fairness.run import NoRunError, audit_runs
 from stages.support.nested import child_run
-from stages.support.tracking import finish_not_run, log_outputs, stage_run
+from stages.support.tracking import finish_not_run, log_outputs, stage_run, tag_run
 
 _PATH = click.Path(path_type=Path)
 
@@ -25,6 +26,7 @@ _PATH = click.Path(path_type=Path)
 def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: Path) -> None:
     """Audit each (variant, seed) with its validation-chosen threshold."""
     with stage_run("fairness", params_file, FairnessConfig, inputs=(predictions_dir,)) as cfg:
+        tag_run(tags(cfg.group_col, cfg.also_group_by))
         if (upstream := read_not_run(predictions_dir)) is not None:
             why = upstream.downstream("classify")
             write_not_run(why, out_dir)
@@ -43,7 +45,7 @@ def main(params_file: Path, predictions_dir: Path, out_dir: Path, metrics_file: 
             with child_run("fairness", run, {"variant": variant, "seed": str(seed)}):
                 log_outputs(values, *sorted(out_dir.glob(f"{run}.*")))
         shared = [p for v in metrics.variants for p in sorted(out_dir.glob(f"{v}.*"))]
-        shared += [*sorted(out_dir.glob("compare_*")), *sorted(out_dir.glob("tone_gaps.*"))]
+        shared += [*sorted(out_dir.glob("compare_*")), *sorted(out_dir.glob("tone_gaps*"))]
         log_outputs({}, *shared)
     click.echo(
         "; ".join(f"{v}: AUC contrast {m['auc_contrast']:.3f}" for v, m in metrics.variants.items())

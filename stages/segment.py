@@ -12,6 +12,7 @@ import click
 
 from benchmark.core.config.downstream import SegmentConfig
 from benchmark.core.devices import choose_device
+from benchmark.core.groupings import tags
 from benchmark.core.io import write_json_atomic
 from benchmark.core.processes import is_main_process
 from benchmark.core.runtime import Runtimes
@@ -45,7 +46,7 @@ def main(
     """Train baseline and augmented FCNs, run Max-Flow, evaluate on real test images."""
     inputs = (cache_dir / "index.parquet", cache_dir / "cache.json")
     with stage_run("segment", params_file, SegmentConfig, inputs=inputs) as cfg:
-        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="segment").tags())
+        tag_run(choose_device(cfg.device, cfg.mixed_precision, param="segment").tags() | tags())
         skip = unavailable(cache_dir)
         if set(skip) == set(MODELS):
             if not is_main_process():

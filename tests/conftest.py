@@ -140,6 +140,10 @@ def make_split_data(
     ingest_from_config(cfg, root, data / "ingested", progress=False)
     real = read_manifest(data / "ingested" / "manifest.parquet")
     real["fst"] = real["fst_label"]  # as if the skintone stage had estimated it exactly
+    real["fst_robust"] = real["fst_label"]
+    # The printed rule reads lesion and vignette as skin: one type darker, as on phantoms.
+    darker = {"I": "II", "II": "III", "III": "IV", "IV": "V", "V": "VI", "VI": "VI"}
+    real["fst_paper"] = real["fst_label"].map(darker)
     if edit is not None:
         real = edit(real)
     fake = real.head(synthetic).copy()

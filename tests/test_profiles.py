@@ -54,7 +54,7 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
     assert (generate.melanocytic, generate.non_melanocytic) == (144, 664)
     skintone = load_section(path, "skintone", SkintoneConfig)
     # The paper's ITA formula exactly as printed, at full resolution.
-    assert (skintone.primary, skintone.rule, skintone.max_side) == ("paper_literal", "paper", 0)
+    assert (skintone.primary, skintone.rule, skintone.max_side) == ("paper", "paper", 0)
 
 
 def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:

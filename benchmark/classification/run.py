@@ -27,14 +27,14 @@ from benchmark.classification.variants import variant_data, why_not
 from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.devices import Runner, choose_device
-from benchmark.core.fitzpatrick import MISSING
+from benchmark.core.groupings import CARRIED, carried
 from benchmark.core.io import atomic_path
 from benchmark.core.naming import run_name
 from benchmark.core.run_checks import RunCheck, RunChecks
 from benchmark.preprocess.cache import CachedSplit, load_split
 
 SPLIT_NAMES = ("train", "val", "test")
-PREDICTION_COLUMNS = ("image_id", "patient_id", "y_true", "y_score", "fst", "source", "dataset")
+PREDICTION_COLUMNS = ("image_id", "patient_id", "y_true", "y_score", *CARRIED, "source", "dataset")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,6 @@ def _predictions(
     images = CacheRows(split.images, rows)
     scores = predict_sharded(runner, model, images, cfg.batch_size)  # type: ignore[arg-type]
     absent = pd.Series(pd.NA, index=index.index, dtype=object)
-    fst = index.get("fst", absent)
     # The audit's bootstrap resamples patients; a row without one is its own cluster.
     patient = index.get("patient_id", absent)
     return pd.DataFrame(
@@ -95,7 +94,7 @@ def _predictions(
             "patient_id": patient.astype(object).to_numpy(),
             "y_true": labels(split.index, rows),
             "y_score": scores.astype(np.float64),
-            "fst": fst.astype(object).fillna(MISSING).to_numpy(),
+            **{k: v.to_numpy() for k, v in carried(index).items()},
             "source": index["source"].to_numpy(),
             "dataset": index.get("dataset", absent).astype(object).to_numpy(),
         }

@@ -11,8 +11,8 @@ b* <= 0: ITA = atan((L* - 50) / b*) is undefined at b* = 0 and flips the sign of
 for b* < 0 (a bluish "skin" that no real skin has, but that dermatoscopes' colour casts
 produce). Three conventions, each used by one estimate:
 
-- :func:`ita_degrees` (guarded; the ``paper`` estimate): NaN, so the type is ``uncertain``.
-- :func:`ita_literal` (the formula exactly as printed; ``paper_literal``): b* < 0 gives the
+- :func:`ita_degrees` (guarded; the ``paper_guarded`` estimate): NaN, so the type is ``uncertain``.
+- :func:`ita_literal` (the formula exactly as printed; the ``paper`` estimate): b* < 0 gives the
   flipped angle, so a light bluish background (L* = 65, b* = -3: -78.7 degrees) is type VI.
   This is how the paper's Table 1 can hold 1,352 type VI images against 55 type V.
 - :func:`ita_angle` (``robust``): ``atan2(L* - 50, b*)``, equal to the printed formula for

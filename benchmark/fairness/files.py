@@ -43,7 +43,11 @@ def read_predictions(path: Path, columns: Sequence[str]) -> pd.DataFrame:
         raise PredictionsError(path, f"cannot read predictions CSV: {exc}") from exc
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise PredictionsError(path, f"missing column(s) {missing}", column=missing[0])
+        raise PredictionsError(
+            path,
+            f"missing column(s) {missing}; its columns are {', '.join(map(str, frame.columns))}",
+            column=missing[0],
+        )
     if frame.empty:
         raise PredictionsError(path, "no rows")
     return frame

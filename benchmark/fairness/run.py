@@ -7,7 +7,9 @@ test predictions; test never chooses anything. Written to the stage's folder:
 - ``<variant>.json/.md/.png/.reliability.png/.html``: each variant over its seeds (the
   hierarchical interval over seeds and patients);
 - ``compare_<B>_vs_<A>.json/.md``: each configured pair over their common seeds;
-- ``tone_gaps.json/.md/.png``: the study table (:mod:`benchmark.fairness.tone_gaps`);
+- ``tone_gaps.json/.md/.png``: the study table (:mod:`benchmark.fairness.tone_gaps`), by
+  the headline grouping ``group_col``; ``tone_gaps_<col>.*``: the same study by each of
+  ``also_group_by`` (the paper's rule as printed: what the paper's grouping concludes);
 - ``summary.csv/.md`` and the report's ``section.json``.
 
 Runs the classify stage's guard failed (``runs.json`` beside the predictions, see
@@ -18,7 +20,7 @@ and the study names them ("2 of 5 seeds failed: constant test scores (seed 43, s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +43,7 @@ from benchmark.fairness.result import AuditResult
 from benchmark.fairness.section import fairness_section, summary_markdown, summary_table
 from benchmark.fairness.tone_gaps import (
     comparison_metrics,
+    study_stem,
     tone_study,
     variant_metrics,
     write_study,
@@ -66,16 +69,20 @@ class FairnessMetrics:
         variants: Variant -> its contrast over seeds (:func:`~benchmark.fairness.tone_gaps.
             variant_metrics`).
         paired: ``<B>_vs_<A>`` -> its paired differences.
+        by_grouping: Further group column -> variant -> its contrast over seeds.
     """
 
     runs: dict[str, Flat]
     variants: dict[str, dict[str, float]]
     paired: dict[str, dict[str, float]]
+    by_grouping: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        """``metrics/fairness.json``: one key per run, then ``tone_gaps`` and ``paired``."""
+        """``metrics/fairness.json``: per run, ``tone_gaps``, ``tone_gaps_<col>``, ``paired``."""
         out: dict[str, object] = dict(self.runs)
         out[TONE_KEY] = self.variants
+        for column, values in self.by_grouping.items():
+            out[f"{TONE_KEY}_{column}"] = values
         if self.paired:
             out[PAIRED_KEY] = self.paired
         return out
@@ -172,6 +179,12 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> Fai
         comparisons = _compare(variants, cfg, options, columns, files)
         study = tone_study(pooled, comparisons, cfg.group_col, failures)
         write_study(study, tmp)
+        others = {
+            column: tone_study(_pooled(variants, cfg, column, options, files), [], column, failures)
+            for column in cfg.also_group_by
+        }
+        for column, other in others.items():
+            write_study(other, tmp, study_stem(column, cfg.group_col))
         for c in study.comparisons:
             write_comparison(c, title=f"Paired comparison: {c.b} against {c.a}",
                              json_path=tmp / f"compare_{c.b}_vs_{c.a}.json",
@@ -180,9 +193,25 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> Fai
         pd.DataFrame(table.rows, columns=list(table.columns)).to_csv(tmp / "summary.csv",
                                                                      index=False)  # fmt: skip
         (tmp / "summary.md").write_text(summary_markdown(study, table, audits), encoding="utf-8")
-        write_sections(tmp, fairness_section(audits, study))
+        write_sections(tmp, fairness_section(audits, study, tuple(others.values())))
     per_run = {run: run_metrics(a) for run, a in audits.items()}
-    return FairnessMetrics(per_run, variant_metrics(study), comparison_metrics(study))
+    by_grouping = {column: variant_metrics(other) for column, other in others.items()}
+    return FairnessMetrics(per_run, variant_metrics(study), comparison_metrics(study), by_grouping)
+
+
+def _pooled(
+    variants: dict[str, dict[int, str]], cfg: FairnessConfig, column: str,
+    options: AuditOptions, files: Files,
+) -> dict[str, tuple[Sequence[int], AuditResult]]:  # fmt: skip
+    """Each variant over its seeds, grouped by ``column``."""
+    columns = Columns(group=(column,), patient=cfg.cluster_col)
+    return {
+        variant: (list(seeds), audit_files(
+            files(list(seeds.values()), "test"), columns=columns,
+            thresholds_from=files(list(seeds.values()), "val"), options=options,
+        ))
+        for variant, seeds in variants.items()
+    }  # fmt: skip
 
 
 def _write(result: AuditResult, folder: Path, name: str, title: str) -> None:

@@ -6,8 +6,11 @@ Assembled from the blocks of :mod:`benchmark.fairness.render` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from benchmark.core.document import Block, Para, Section, SectionFile, Table, fmt, slot
 from benchmark.core.fitzpatrick import side_label
+from benchmark.core.groupings import describe
 from benchmark.fairness.render import (
     audit_blocks,
     audit_figures,
@@ -18,7 +21,7 @@ from benchmark.fairness.render import (
     warnings_of,
 )
 from benchmark.fairness.result import AuditResult
-from benchmark.fairness.tone_gaps import ToneStudy, study_blocks
+from benchmark.fairness.tone_gaps import ToneStudy, study_blocks, study_stem
 
 PHANTOM_DESIGN = (
     "What the phantom world is built to show: lesion contrast, and with it every cue that "
@@ -72,8 +75,10 @@ def summary_markdown(study: ToneStudy, table: Table, audits: dict[str, AuditResu
     return markdown_text(blocks, "Fairness audit summary (real test split)")
 
 
-def fairness_section(audits: dict[str, AuditResult], study: ToneStudy) -> SectionFile:
-    """The study, the mitigations, the summary, each variant over seeds, then every run."""
+def fairness_section(
+    audits: dict[str, AuditResult], study: ToneStudy, others: Sequence[ToneStudy] = ()
+) -> SectionFile:
+    """The study and mitigations, the study by each other grouping, the summary, every run."""
     phantom = study.phantom
     place = slot("fairness")
     head: list[Block] = [Para(PHANTOM_DESIGN)] if phantom else []
@@ -91,5 +96,23 @@ def fairness_section(audits: dict[str, AuditResult], study: ToneStudy) -> Sectio
             audit, name, audit_figures(name, "fairness/"))))
         for name, audit in audits.items()
     ]  # fmt: skip
-    blocks: tuple[Block, ...] = (study_section, summary_table(audits), *pairs, *runs)
+    again = [_other_section(other, study.group_col) for other in others]
+    blocks: tuple[Block, ...] = (study_section, *again, summary_table(audits), *pairs, *runs)
     return SectionFile((Section(place.id, place.title, blocks),), phantom)
+
+
+def _other_section(study: ToneStudy, headline: str) -> Section:
+    """The study again by another grouping (no paired comparisons), beside the headline's."""
+    stem = study_stem(study.group_col, headline)
+    return Section(
+        f"sec-{stem.replace('_', '-')}",
+        f"The same study by {describe(study.group_col)}",
+        (
+            Para(
+                f"Each variant over its seeds again, its images grouped by "
+                f"{describe(study.group_col)} instead of {describe(headline)}: the "
+                "difference is what the choice of skin-type estimate does to the conclusion."
+            ),
+            *study_blocks(study, f"fairness/{stem}.png", suffix=f"-{study.group_col}"),
+        ),
+    )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benchmark.core.document import Block, Figure, Table
 from benchmark.core.fitzpatrick import side_label
+from benchmark.core.groupings import describe
 from benchmark.core.naming import VARIANT_LABELS
 from benchmark.core.records import Record
 from benchmark.fairness.figure import draw_contrasts, save
@@ -35,7 +36,12 @@ from benchmark.fairness.result import AuditResult, ContrastResult, Settings
 from benchmark.metrics.estimates import Estimate
 from benchmark.metrics.permutation import holm
 
-STUDY_FILES = ("tone_gaps.json", "tone_gaps.md", "tone_gaps.png")
+STUDY_STEM = "tone_gaps"
+
+
+def study_stem(group_col: str, headline: str) -> str:
+    """``tone_gaps`` for the headline grouping, ``tone_gaps_<col>`` for another."""
+    return STUDY_STEM if group_col == headline else f"{STUDY_STEM}_{group_col}"
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,13 @@ def holm_across(comparisons: Sequence[PairedResult]) -> tuple[PairedResult, ...]
     return tuple(out)
 
 
-def study_blocks(study: ToneStudy, figure_path: str, warnings: Sequence[str] = ()) -> list[Block]:
-    """The study table (``warnings`` before it), its verdicts, the mitigations, the figure."""
+def study_blocks(
+    study: ToneStudy, figure_path: str, warnings: Sequence[str] = (), suffix: str = ""
+) -> list[Block]:
+    """The study table (``warnings`` before it), its verdicts, the mitigations, the figure.
+
+    ``suffix`` tells the block ids of a second grouping's study from the headline's.
+    """
     first = study.variants[0].contrasts[0]
     high, low = side_label(first.high), side_label(first.low)
     rows = []
@@ -141,10 +152,11 @@ def study_blocks(study: ToneStudy, figure_path: str, warnings: Sequence[str] = (
         ))  # fmt: skip
     scope = interval_scope(study.settings, 2, study.unit)
     table = Table(
-        "tone-gaps",
+        f"tone-gaps{suffix}",
         f"Every variant, mean over its seeds: AUC on each side, the pre-specified contrast "
-        f"{high} minus {low} (negative: {high} served worse; by '{study.group_col}') and its "
-        "secondary, sensitivity at each run's validation threshold.",
+        f"{high} minus {low} (negative: {high} served worse; groups: "
+        f"{describe(study.group_col)}) and its secondary, sensitivity at each run's "
+        "validation threshold.",
         ("model", "seeds", f"AUC {low}", f"AUC {high}", f"AUC {high} − {low}", "p",
          f"sensitivity {high} − {low}", "p", "AUC (all)"),
         tuple(rows),
@@ -159,14 +171,14 @@ def study_blocks(study: ToneStudy, figure_path: str, warnings: Sequence[str] = (
     )  # fmt: skip
     blocks: list[Block] = [table]
     if study.comparisons:
-        blocks.append(_paired_table(study))
-    blocks.append(Figure("figure-tone-gaps", figure_path,
+        blocks.append(_paired_table(study, suffix))
+    blocks.append(Figure(f"figure-tone-gaps{suffix}", figure_path,
                          f"AUC on each side of {high} − {low} for every variant",
                          f"AUC {low} and {high} for every variant (mean over seeds)."))  # fmt: skip
     return blocks
 
 
-def _paired_table(study: ToneStudy) -> Table:
+def _paired_table(study: ToneStudy, suffix: str) -> Table:
     rows = []
     for c in study.comparisons:
         cells = []
@@ -177,7 +189,7 @@ def _paired_table(study: ToneStudy) -> Table:
         rows.append((name, str(len(c.runs_a)), *cells))
     contrast = study.comparisons[0].contrast
     return Table(
-        "tone-paired",
+        f"tone-paired{suffix}",
         f"Mitigations against the baseline, paired on the same test images and resamples: "
         f"Δ of the contrast {contrast}, of AUC over all images and of the secondary contrast.",
         ("comparison", "seeds", "Δ contrast AUC", "p", "p (Holm)", "Δ AUC (all)", "p",
@@ -225,13 +237,14 @@ def _flat(key: str, estimate: Estimate) -> dict[str, float]:
             f"{key}_high": iv.high if iv else math.nan}  # fmt: skip
 
 
-def write_study(study: ToneStudy, out_dir: Path) -> list[Path]:
-    """``tone_gaps.json``, ``tone_gaps.md`` and ``tone_gaps.png`` in ``out_dir``."""
-    json_path, md_path, png_path = (out_dir / n for n in STUDY_FILES)
+def write_study(study: ToneStudy, out_dir: Path, stem: str = STUDY_STEM) -> list[Path]:
+    """``<stem>.json``, ``<stem>.md`` and ``<stem>.png`` in ``out_dir``."""
+    json_path, md_path, png_path = (out_dir / f"{stem}.{ext}" for ext in ("json", "md", "png"))
     study.write(json_path)
     names = [v.label for v in study.variants]
     save(draw_contrasts(names, [v.contrasts[0] for v in study.variants]), png_path)
     blocks = study_blocks(study, png_path.name)
-    write_pages(blocks, "Skin-tone contrast, every variant (mean over seeds)", md_path, None,
+    title = f"Skin-tone contrast by {describe(study.group_col)}, every variant (mean over seeds)"
+    write_pages(blocks, title, md_path, None,
                 lambda f: png_path)  # fmt: skip
     return [json_path, md_path, png_path]

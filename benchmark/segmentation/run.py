@@ -21,6 +21,7 @@ from tqdm import tqdm
 from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import SegmentConfig
 from benchmark.core.devices import Runner, choose_device
+from benchmark.core.groupings import CARRIED, carried
 from benchmark.core.imaging import open_image, to_rgb8
 from benchmark.core.maxflow import MaxflowParams, segment
 from benchmark.core.status import NotRun
@@ -213,12 +214,14 @@ def _fcn_test(
 
 
 def per_image_table(outcomes: list[Outcome], test_index: pd.DataFrame) -> pd.DataFrame:
-    """Long table: one row per (model, test image) with the image's FST."""
+    """Long table: one row per (model, test image) with the image's skin-type groupings."""
     frames = []
-    fst = test_index.set_index("image_id")["fst"]
+    by_id = test_index.set_index("image_id", drop=False)
+    groups = pd.DataFrame(carried(by_id), index=by_id.index)
     for outcome in outcomes:
         frame = pd.DataFrame(outcome.per_image)
         frame.insert(0, "model", outcome.name)
-        frame["fst"] = frame["image_id"].map(fst)
+        for column in CARRIED:
+            frame[column] = frame["image_id"].map(groups[column])
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

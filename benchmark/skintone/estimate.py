@@ -1,13 +1,13 @@
-"""ITA of one image: the paper's rule (guarded and literal) and the robust estimate.
+"""ITA of one image: the paper's rule (as printed and guarded) and the robust estimate.
 
 Paper rule (section 3.1): skin pixels are those with Cb in [77, 173] and Cr in [133, 255]
 (inclusive; the classic rule is Cb [77, 127], Cr [133, 173]), with YCbCr computed the way
 OpenCV does it: BT.601 full range from 8-bit RGB, rounded to integers before the bounds are
 tested. L* and b* are averaged over all of them, lesion included; fewer than
-``min_skin_pixels`` gives ``uncertain``. ``paper`` leaves b* <= 0 uncertain;
-``paper_literal`` applies the printed formula as it stands (see
-:mod:`benchmark.core.fitzpatrick`). ``lesion_excluded`` is the paper rule without the
-ground-truth lesion. The robust estimate is described in :mod:`benchmark.skintone.robust`.
+``min_skin_pixels`` gives ``uncertain``. ``paper`` applies the formula exactly as printed
+(b* < 0 flips the angle; see :mod:`benchmark.core.fitzpatrick`); ``paper_guarded`` leaves
+b* <= 0 uncertain instead. ``lesion_excluded`` is the printed rule without the ground-truth
+lesion. The robust estimate is described in :mod:`benchmark.skintone.robust`.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def estimate(
     *,
     lesion_source: ItaMaskSource = "ground_truth",
 ) -> dict[str, ItaEstimate]:
-    """Paper, paper-literal, lesion-excluded and robust ITA estimates of one image.
+    """Paper (as printed), paper-guarded, lesion-excluded and robust ITA estimates.
 
     Args:
         rgb: uint8 sRGB image, shape (H, W, 3).
@@ -213,8 +213,8 @@ def estimate(
         lesion_source: What ``lesion`` is: ``ground_truth`` or ``estimated`` (made elsewhere).
 
     Returns:
-        ``{"paper", "paper_literal", "robust"}`` and, for a ground-truth ``lesion``,
-        ``"lesion_excluded"`` (the paper rule without the lesion pixels).
+        ``{"paper", "paper_guarded", "robust"}`` and, for a ground-truth ``lesion``,
+        ``"lesion_excluded"`` (the printed rule without the lesion pixels).
 
     Raises:
         ValueError: ``lesion`` is not of the image's size (both sizes named).
@@ -230,12 +230,12 @@ def estimate(
     image = _Image(flat, light, yellow, shape, area)
     where = np.flatnonzero(skin_mask(rgb, cfg.rule))
     out = {
-        "paper": _paper(image, where, cfg, ita_degrees, cfg.primary == "paper"),
-        "paper_literal": _paper(image, where, cfg, ita_literal, cfg.primary == "paper_literal"),
+        "paper": _paper(image, where, cfg, ita_literal, cfg.primary == "paper"),
+        "paper_guarded": _paper(image, where, cfg, ita_degrees, cfg.primary == "paper_guarded"),
     }
     if lesion is not None and lesion_source == "ground_truth":
         outside = where[~rb.grow(lesion, cfg.lesion_margin).ravel()[where]]
-        out["lesion_excluded"] = _paper(image, outside, cfg, ita_degrees, False)
+        out["lesion_excluded"] = _paper(image, outside, cfg, ita_literal, False)
     used = _lesion(rgb, lesion, lesion_source, cfg)
     out["robust"] = _robust(image, used, cfg, cfg.primary == "robust")
     return out

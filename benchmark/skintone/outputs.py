@@ -9,6 +9,7 @@ import pandas as pd
 
 from benchmark.core.caveats import is_phantom
 from benchmark.core.document import write_sections
+from benchmark.core.groupings import PAPER, ROBUST
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.metrics.agreement import fst_agreement
 from benchmark.skintone import tables
@@ -20,8 +21,8 @@ def _notes(
 ) -> list[str]:
     head = tables.summary(table)
     why = {
-        "paper": "fewer than the minimum of skin pixels, or b* <= 0",
-        "paper_literal": "fewer than the minimum of skin pixels",
+        "paper": "fewer than the minimum of skin pixels",
+        "paper_guarded": "fewer than the minimum of skin pixels, or b* <= 0",
         "robust": "too little skin outside the lesion",
     }[primary]
     notes = [
@@ -38,7 +39,7 @@ def _notes(
             "(reason per image in ita_note)."
         )
     moves = tables.literal_moves(manifest)
-    if "fst_paper_literal" in manifest:
+    if "fst_paper_guarded" in manifest:
         listed = ", ".join(f"{k} -> uncertain {v}" for k, v in moves.items()) or "none"
         notes.append(
             f"Paper formula as printed against the guarded rule: {sum(moves.values())} "
@@ -69,7 +70,10 @@ def _notes(
 
 
 def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[str, Any]:
-    """Write Table 1 (CSV, JSON, Markdown), Figure 4 (PNG), lesion effect and agreement.
+    """Write Table 1, Figure 4, lesion effect, agreement and the groupings' cross-tabulation.
+
+    Table 1 as CSV, JSON and Markdown; Figure 4 as PNG; the cross-tabulation of ``fst_paper``
+    against ``fst_robust`` as ``crosstab.json``.
 
     Args:
         manifest: Manifest with the skintone columns.
@@ -84,16 +88,19 @@ def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[s
     notes = _notes(manifest, table, effect, primary)
     agreement = {
         name: fst_agreement(manifest["fst_label"], manifest[column])
-        for name, column in (("primary", "fst"), ("paper", "fst_paper"))
-        if "fst_label" in manifest and manifest["fst_label"].notna().any()
+        for name, column in (("paper", PAPER), ("robust", ROBUST))
+        if column in manifest and "fst_label" in manifest and manifest["fst_label"].notna().any()
     }
+    both = tables.crosstab(manifest)
     with atomic_path(Path(out_dir)) as tmp:
         tmp.mkdir(parents=True)
         table.to_csv(tmp / "table1.csv", index_label="fst")
         rows = table.reset_index(names="fst").to_dict("records")
         write_json_atomic(tmp / "table1.json", {"rows": rows, "notes": notes})
         phantom = is_phantom(manifest["dataset"]) if "dataset" in manifest else False
-        write_sections(tmp, table1_section(rows, notes, agreement, phantom))
+        write_sections(tmp, table1_section(rows, notes, agreement, phantom, both))
+        if both is not None:
+            both.write(tmp / "crosstab.json")
         (tmp / "table1.md").write_text(tables.table1_markdown(table, notes), encoding="utf-8")
         tables.figure4(table, tmp / "figure4.png", f"FST distribution ({len(manifest)} images)")
         effect.to_csv(tmp / "lesion_effect.csv", index_label="fst_paper")
@@ -104,6 +111,8 @@ def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[s
     metrics["with_mask"] = int(total["with_mask"])
     metrics["ita_mask_source"] = tables.mask_sources(manifest)
     metrics["literal_to_uncertain"] = sum(tables.literal_moves(manifest).values())
+    if both is not None:
+        metrics["crosstab"] = both.metrics()
     for name, result in agreement.items():
         metrics[f"agreement_{name}"] = {
             k: result[k] for k in ("support", "exact", "within_one", "kappa_quadratic")

@@ -17,7 +17,7 @@ from benchmark.core.config.data import SkintoneConfig
 from benchmark.core.imaging import MASK_THRESHOLD, ImageProblemError, open_image, to_mask, to_rgb8
 from benchmark.skintone.estimate import ItaEstimate, estimate
 
-ESTIMATES = ("paper", "paper_literal", "lesion_excluded", "robust")
+ESTIMATES = ("paper", "paper_guarded", "lesion_excluded", "robust")
 _IN_PROCESS_BELOW = 16
 
 
@@ -169,7 +169,7 @@ def add_skintone(
     """Return ``manifest`` with ITA columns for every image.
 
     Adds ``ita, l_star, b_star, skin_pixels, fst, ita_spread`` (from the ``cfg.primary``
-    estimate), ``ita_<e>``, ``fst_<e>`` for ``e`` in paper, paper_literal, lesion_excluded
+    estimate), ``ita_<e>``, ``fst_<e>`` for ``e`` in paper, paper_guarded, lesion_excluded
     (only where a mask exists) and robust, and the robust estimate's ``ita_mask_source``
     (``ground_truth``, ``estimated``, ``none``) with ``ita_note`` (why it fell back). An
     unreadable image gets ``uncertain`` and ``skintone_error``.
@@ -225,7 +225,7 @@ def ita_table(
         images: Image files.
         masks: Folder of lesion masks matched by stem (``X.png``, ``X_segmentation.png``).
             Without it, ``robust`` leaves out the lesion that Max-Flow estimates.
-        estimate_name: ``paper``, ``paper_literal``, ``lesion_excluded`` or ``robust``.
+        estimate_name: ``paper``, ``paper_guarded``, ``lesion_excluded`` or ``robust``.
         cfg: Estimation settings.
         progress: Show a progress bar.
 

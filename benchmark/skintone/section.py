@@ -22,8 +22,10 @@ from benchmark.core.document import (
     warnings,
 )
 from benchmark.core.fitzpatrick import DARK_TYPES, GROUP_ORDER, few_dark_warning
+from benchmark.core.groupings import PAPER, ROBUST, SKIN_TYPE, describe
+from benchmark.skintone.tables import CrossTab
 
-ESTIMATES = {"primary": "primary estimate (fst)", "paper": "paper rule (fst_paper)"}
+ESTIMATES = {"paper": describe(PAPER), "robust": describe(ROBUST)}
 COLUMNS: tuple[str, ...] = (
     "FST",
     "melanocytic (ours)",
@@ -42,7 +44,11 @@ FIGURE4 = Figure(
 
 
 def table1_section(
-    rows: Sequence[Mapping[Any, Any]], notes: list[str], agreement: dict[str, Any], phantom: bool
+    rows: Sequence[Mapping[Any, Any]],
+    notes: list[str],
+    agreement: dict[str, Any],
+    phantom: bool,
+    both: CrossTab | None = None,
 ) -> SectionFile:
     """Paper Table 1 (FST distribution) beside ours, Figure 4 and the ITA agreement.
 
@@ -51,6 +57,7 @@ def table1_section(
         notes: The stage's notes.
         agreement: Estimate name -> :func:`~benchmark.metrics.agreement.fst_agreement`.
         phantom: The images are phantoms.
+        both: The two groupings cross-tabulated (None: not both estimated).
     """
     dark = sum(int(r["total"]) for r in rows if r["fst"] in DARK_TYPES)
     table = Table(
@@ -63,7 +70,10 @@ def table1_section(
         stage_notes(notes),
     )
     place = slot("skintone")
-    section = Section(place.id, place.title, (table, FIGURE4, agreement_section(agreement)))
+    parts: list[Block] = [table, FIGURE4]
+    if both is not None:
+        parts += crosstab_blocks(both)
+    section = Section(place.id, place.title, (*parts, agreement_section(agreement)))
     return SectionFile((section,), phantom)
 
 
@@ -133,3 +143,31 @@ def _confusion(name: str, result: dict[str, Any]) -> Table:
         ("labelled \\ estimated", *columns),
         rows,
     )
+
+
+def crosstab_blocks(both: CrossTab) -> list[Block]:
+    """The two groupings against each other, and the sentence the numbers say."""
+    labels = [c for c in both.counts["Total"] if c != "Total"]
+    rows = tuple(
+        (label, *(count(row.get(c, 0)) for c in (*labels, "Total")))
+        for label, row in both.counts.items()
+    )
+    if both.paper_dark:
+        said = (
+            f"Of the {both.paper_dark} images the paper's rule as printed calls V–VI, "
+            f"{both.paper_dark_light} ({pct(both.share_relabelled, 1)}) are I–IV by the "
+            "robust estimate: the paper's rule reads lesion pixels, vignetting and colour "
+            "casts as skin."
+        )
+    else:
+        said = "The paper's rule as printed calls no image V–VI."
+    return [
+        Table(
+            "crosstab",
+            f"{SKIN_TYPE}: rows by the {describe(PAPER)}, columns by the "
+            f"{describe(ROBUST)}; the margins are each grouping's Table 1 totals.",
+            ("paper \\ robust", *labels, "Total"),
+            rows,
+            notes=(said,),
+        )
+    ]

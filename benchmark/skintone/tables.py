@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,13 @@ import pandas as pd
 from benchmark.core.fitzpatrick import (
     DARK_TYPES,
     FST_LABELS,
+    MISSING,
     UNCERTAIN,
     few_dark_warning,
+    ordered_groups,
 )
+from benchmark.core.groupings import PAPER, ROBUST
+from benchmark.core.records import Record
 
 ROWS = (*FST_LABELS, UNCERTAIN)
 # Paper Table 1 (ISIC, 17,728 images, ITA-derived FST): melanoma / non-melanoma counts.
@@ -102,6 +108,54 @@ def lesion_effect(manifest: pd.DataFrame) -> pd.DataFrame:
     return grouped.astype(int)
 
 
+@dataclass(frozen=True)
+class CrossTab(Record):
+    """Images by both groupings: the paper's rule as printed (rows) against the robust estimate.
+
+    Attributes:
+        counts: Row label -> column label -> images; labels I..VI, ``uncertain`` and
+            ``missing`` (no estimate), each present in either grouping; margins ``Total``.
+        paper_dark: Images the printed rule calls V-VI.
+        paper_dark_light: Of them, images the robust estimate calls I-IV.
+    """
+
+    counts: dict[str, dict[str, int]]
+    paper_dark: int
+    paper_dark_light: int
+
+    @property
+    def share_relabelled(self) -> float:
+        """Share of the printed rule's V-VI that the robust estimate calls I-IV (NaN: none)."""
+        return self.paper_dark_light / self.paper_dark if self.paper_dark else math.nan
+
+    def metrics(self) -> dict[str, Any]:
+        """The stage-metrics part: the counts and the relabelled share with its support."""
+        return {
+            "counts": self.counts,
+            "paper_V_VI": self.paper_dark,
+            "paper_V_VI_robust_I_IV": self.paper_dark_light,
+            "paper_V_VI_robust_I_IV_share": self.share_relabelled,
+        }
+
+
+def crosstab(manifest: pd.DataFrame) -> CrossTab | None:
+    """Cross-tabulate ``fst_paper`` against ``fst_robust`` (None when either is absent)."""
+    if PAPER not in manifest or ROBUST not in manifest:
+        return None
+    paper, robust = (manifest[c].astype(object).fillna(MISSING) for c in (PAPER, ROBUST))
+    labels = ordered_groups([*paper.unique(), *robust.unique()])
+    table = pd.crosstab(
+        pd.Categorical(paper, labels), pd.Categorical(robust, labels), dropna=False
+    ).reindex(index=labels, columns=labels, fill_value=0)
+    table.index, table.columns = list(labels), list(labels)
+    table.loc["Total"] = table.sum(axis=0)
+    table["Total"] = table.sum(axis=1)
+    counts = {str(r): {str(c): int(v) for c, v in row.items()} for r, row in table.iterrows()}
+    dark = paper.isin(DARK_TYPES)
+    light = robust.isin([t for t in FST_LABELS if t not in DARK_TYPES])
+    return CrossTab(counts, int(dark.sum()), int((dark & light).sum()))
+
+
 def mask_sources(manifest: pd.DataFrame) -> dict[str, int]:
     """Images per ``ita_mask_source`` (which lesion mask the robust estimate left out)."""
     if "ita_mask_source" not in manifest:
@@ -111,20 +165,20 @@ def mask_sources(manifest: pd.DataFrame) -> dict[str, int]:
 
 
 def literal_moves(manifest: pd.DataFrame) -> dict[str, int]:
-    """Images the literal paper formula types but the guarded rule leaves uncertain (b* <= 0).
+    """Images the paper formula as printed types but the guarded rule leaves uncertain.
 
     Returns:
-        ``{literal type: images}`` for images whose ``fst_paper`` is uncertain while
-        ``fst_paper_literal`` is not (in practice VI: the sign flip), sorted by type.
+        ``{printed-rule type: images}`` for images whose ``fst_paper_guarded`` is uncertain
+        (b* <= 0) while ``fst_paper`` is not (in practice VI: the sign flip), sorted by type.
     """
-    if "fst_paper_literal" not in manifest or "fst_paper" not in manifest:
+    if "fst_paper_guarded" not in manifest or "fst_paper" not in manifest:
         return {}
     moved = manifest[
-        (manifest["fst_paper"] == UNCERTAIN)
-        & manifest["fst_paper_literal"].notna()
-        & (manifest["fst_paper_literal"] != UNCERTAIN)
+        (manifest["fst_paper_guarded"] == UNCERTAIN)
+        & manifest["fst_paper"].notna()
+        & (manifest["fst_paper"] != UNCERTAIN)
     ]
-    counts = moved["fst_paper_literal"].value_counts()
+    counts = moved["fst_paper"].value_counts()
     return {label: int(counts[label]) for label in FST_LABELS if label in counts}
 
 

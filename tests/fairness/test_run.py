@@ -26,7 +26,8 @@ def _predictions(folder: Path, runs: list[str], failed: dict[str, str]) -> Path:
             score = np.clip(0.5 + 0.3 * (y - 0.5) + 0.3 * (rng.random(n) - 0.5), 0, 1)
             pd.DataFrame({
                 "image_id": [f"I{i}" for i in range(n)], "patient_id": [f"P{i}" for i in range(n)],
-                "y_true": y, "y_score": score, "fst": fst, "source": "real", "dataset": "phantoms",
+                "y_true": y, "y_score": score, "fst": fst, "fst_robust": fst, "fst_paper": fst,
+                "source": "real", "dataset": "phantoms",
             }).to_csv(folder / f"{run}_{split}.csv", index=False)  # fmt: skip
     checks = [RunCheck(r, 0.8, 0.5, failed.get(r, "")) for r in runs]
     RunChecks(tuple(checks)).write(folder)

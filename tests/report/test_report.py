@@ -15,6 +15,7 @@ from PIL import Image
 from benchmark.classification.section import table5_section
 from benchmark.core.composition import composition_section
 from benchmark.core.document import write_sections
+from benchmark.core.groupings import ROBUST, describe
 from benchmark.core.io import FileContentError
 from benchmark.core.runtime import Runtimes
 from benchmark.fairness.binary import binary_audit
@@ -84,7 +85,7 @@ def _skintone(root: Path, dark: int, phantom: bool) -> None:
     reason = "kappa is undefined when a single type occurs"
     result = dict(confusion=confusion, exact=1.0, within_one=1.0, kappa_quadratic=None)
     result |= {"reason": reason, "support": total, "uncertain": 0}
-    write_sections(root / "skintone", table1_section(rows, notes, {"primary": result}, phantom))
+    write_sections(root / "skintone", table1_section(rows, notes, {"robust": result}, phantom))
 
 
 def _segment(root: Path, dark: int, phantom: bool) -> None:
@@ -207,7 +208,7 @@ def test_every_table_id_is_in_the_html_and_the_page_is_self_contained(tmp_path: 
     page = render(tmp_path)
     ids = set(re.findall(r'<table id="([^"]+)"', page))
     expected = {"run-info", "table1", "table2", "table3", "table3-fst", "table4", "table5"}
-    expected |= {"agreement", "agreement-primary", "seeds", "split-composition"}
+    expected |= {"agreement", "agreement-robust", "seeds", "split-composition"}
     expected |= {"fairness-summary", f"fairness-{RUN}", f"fairness-{RUN}-gaps"}
     expected |= {f"fairness-{RUN}-contrast", f"fairness-{RUN}-calibration"}
     expected |= {f"paired-{PAIRED}", "tone-gaps", "tone-paired"}
@@ -358,7 +359,7 @@ def test_nan_is_shown_as_undefined_with_its_reason(tmp_path: Path) -> None:
     assert gaps["sensitivity"][1] == "undefined (fewer than two compared groups (see the rule))"
     eo = "equalized-odds difference (max of TPR and FPR gaps)"
     assert gaps[eo][1].startswith("undefined (fewer than two compared groups")
-    assert rows(page, "agreement")["primary estimate (fst)"][3] == (
+    assert rows(page, "agreement")[describe(ROBUST)][3] == (
         "undefined (kappa is undefined when a single type occurs)"
     )
     assert not re.search(r">\s*nan\s*<", page, re.I)

@@ -70,7 +70,7 @@ PURPLE = (200, 150, 210)  # a skin-rule pixel whose b* is negative (L* 67.4)
 
 def test_non_positive_b_star_is_uncertain_under_the_guarded_paper_rule() -> None:
     assert srgb_to_lab(np.array(PURPLE, np.uint8))[2] < 0
-    got = estimate(_flat(PURPLE), None, CFG)["paper"]
+    got = estimate(_flat(PURPLE), None, CFG)["paper_guarded"]
     assert got.skin_pixels == 64 * 64
     assert got.b_star < 0
     assert got.fst == "uncertain"
@@ -79,7 +79,7 @@ def test_non_positive_b_star_is_uncertain_under_the_guarded_paper_rule() -> None
 
 def test_literal_paper_formula_turns_a_bluish_background_into_type_vi() -> None:
     lab = srgb_to_lab(np.array(PURPLE, np.uint8))
-    got = estimate(_flat(PURPLE), None, CFG)["paper_literal"]
+    got = estimate(_flat(PURPLE), None, CFG)["paper"]
     expected = math.degrees(math.atan((lab[0] - 50) / lab[2]))
     assert got.ita == pytest.approx(expected, abs=1e-3)
     assert got.ita < -30

@@ -22,6 +22,7 @@ def _manifest() -> pd.DataFrame:
                 "non_melanocytic",
             ],
             "fst": ["I", "II", "II", "VI", "uncertain", "V"],
+            "fst_robust": ["I", "II", "II", "VI", "uncertain", "V"],
             "fst_paper": ["II", "II", "III", "VI", "uncertain", "VI"],
             "fst_lesion_excluded": ["I", "II", "II", None, "uncertain", "uncertain"],
             "fst_label": ["I", "II", "III", "VI", None, "V"],
@@ -59,6 +60,7 @@ def test_outputs_written(tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [
         "agreement.json",
+        "crosstab.json",
         "figure4.png",
         "lesion_effect.csv",
         "section.json",
@@ -71,8 +73,11 @@ def test_outputs_written(tmp_path: Path) -> None:
     assert "| VI | 1 | 0 | 0 | 1 |" in markdown
     assert "phantoms" in markdown
     assert "Only 2 images are FST V–VI: numbers about dark skin are not reliable" in markdown
-    assert metrics["agreement_primary"]["support"] == 5  # i4 has no label
-    assert metrics["agreement_primary"]["exact"] == 0.8  # i2: III estimated II
+    assert metrics["agreement_robust"]["support"] == 5  # i4 has no label
+    assert metrics["agreement_robust"]["exact"] == 0.8  # i2: III estimated II
+    assert metrics["agreement_paper"]["exact"] == 0.6  # i0 I as II, i5 V as VI
+    assert metrics["crosstab"]["paper_V_VI"] == 2
+    assert metrics["crosstab"]["paper_V_VI_robust_I_IV"] == 0
     assert metrics["lesion_changed"] == 3
 
 
@@ -81,3 +86,27 @@ def test_lesion_effect_without_any_mask_is_empty_not_an_error() -> None:
     manifest = pd.DataFrame([{"fst_paper": f, "fst_lesion_excluded": None} for f in ("I", "VI")])
     effect = tables.lesion_effect(manifest)
     assert effect.loc["Total"].tolist() == [0, 0, 0, 0, 0]
+
+
+def test_crosstab_counts_the_paper_rules_dark_images_the_robust_estimate_calls_light(
+    tmp_path: Path,
+) -> None:
+    manifest = pd.DataFrame(
+        {
+            "fst_paper": ["VI", "VI", "V", "V", "II", "uncertain", None],
+            "fst_robust": ["I", "VI", "III", "uncertain", "II", "II", "IV"],
+        }
+    )
+    both = tables.crosstab(manifest)
+    assert both is not None
+    # Four paper V-VI images; two (VI -> I, V -> III) are I-IV by the robust estimate.
+    assert (both.paper_dark, both.paper_dark_light, both.share_relabelled) == (4, 2, 0.5)
+    assert both.counts["VI"]["I"] == 1
+    assert both.counts["V"]["uncertain"] == 1
+    assert both.counts["missing"]["IV"] == 1  # no printed-rule estimate: a row of its own
+    assert both.counts["Total"]["Total"] == 7
+    assert both.counts["VI"]["Total"] == 2
+    assert both.counts["Total"]["II"] == 2
+    both.write(tmp_path / "c.json")
+    assert tables.CrossTab.read(tmp_path / "c.json") == both
+    assert tables.crosstab(manifest.drop(columns="fst_robust")) is None

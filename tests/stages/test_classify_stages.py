@@ -61,6 +61,9 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     test = pd.read_csv("data/predictions/baseline_seed1_test.csv")
     assert list(test.columns) == list(PREDICTION_COLUMNS)
     assert test["patient_id"].notna().all()  # the fairness bootstrap resamples patients
+    # Both skin-type groupings travel with every prediction, as the split holds them.
+    assert set(test["fst_robust"]) <= {"I", "II", "III", "IV", "V", "VI"}
+    assert (test["fst_paper"] != test["fst_robust"]).any()
     assert set(test["source"]) == {"real"}
     assert test["y_score"].between(0, 1).all()
     train_aug = pd.read_csv("data/predictions/augmented_seed1_train.csv")
@@ -86,7 +89,7 @@ def test_classify_then_fairness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ],
     )
     metrics = json.loads(Path("metrics/fairness.json").read_text())
-    assert sorted(metrics) == [*runs, "paired", "tone_gaps"]
+    assert sorted(metrics) == [*runs, "paired", "tone_gaps", "tone_gaps_fst_paper"]
     # Each variant over its seeds: the pre-specified contrast with its interval and p.
     assert set(metrics["tone_gaps"]) == {"baseline", "augmented"}
     assert {"auc_contrast", "auc_contrast_low", "auc_contrast_p", "sensitivity_contrast"} <= set(

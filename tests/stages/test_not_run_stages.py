@@ -97,7 +97,7 @@ def test_without_synthetic_images_the_augmented_variants_are_not_run(
     assert list(table5["ours"]) == ["baseline"]
     assert list(table5["not_run"]) == ["augmented"]
     invoke_ok(fairness_stage.main, FAIRNESS)
-    assert list(_metrics("fairness")) == ["baseline_seed1", "tone_gaps"]
+    assert list(_metrics("fairness")) == ["baseline_seed1", "tone_gaps", "tone_gaps_fst_paper"]
 
 
 def test_one_class_data_records_classification_and_audit_not_run(

@@ -42,7 +42,7 @@ def test_skintone_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert {"ita", "l_star", "b_star", "skin_pixels", "fst", "ita_spread"} <= set(manifest)
     metrics = json.loads(Path("metrics/skintone.json").read_text())
     assert metrics["images"] == 24
-    assert metrics["agreement_primary"]["support"] == 24
+    assert metrics["agreement_robust"]["support"] == 24
     assert (Path("reports/skintone") / "figure4.png").is_file()
 
     from mlflow.tracking import MlflowClient

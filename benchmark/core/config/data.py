@@ -121,7 +121,7 @@ class IngestConfig:
 SkinRule = Literal["paper", "classic"]
 RobustRule = Literal["fov", "paper", "classic"]
 Center = Literal["mode", "trimmed", "median", "mean"]
-Estimate = Literal["paper", "paper_literal", "robust"]
+Estimate = Literal["paper", "paper_guarded", "robust"]
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,10 @@ class SkintoneConfig:
 
     Three estimates are computed per image (see :mod:`benchmark.skintone.estimate`):
 
-    - *paper*: the paper's rule, the mean L*, b* of every pixel inside the YCbCr skin rule,
-      lesion included; b* <= 0 gives ``uncertain``.
-    - *paper_literal*: the same pixels and the formula exactly as printed, with no b* guard
-      (a bluish background comes out type VI), for reproducing the paper's Table 1.
+    - *paper*: the paper's rule exactly as printed, the mean L*, b* of every pixel inside
+      the YCbCr skin rule, lesion included, and ``atan((L* - 50) / b*)`` with no b* guard (a
+      bluish background comes out type VI), for reproducing the paper's tables.
+    - *paper_guarded*: the same pixels; b* <= 0 gives ``uncertain``.
     - *robust*: every pixel of the field of view (``robust_rule``), less the lesion grown by
       ``lesion_margin`` (the ground-truth mask, else an estimated one), inside the central
       ellipse shrunk by ``border`` (vignetting), centred with ``center``; b* <= 0 is typed by

@@ -15,6 +15,7 @@ from benchmark.core.defaults import (
     PatientRule,
 )
 from benchmark.core.fitzpatrick import ContrastSpec
+from benchmark.core.groupings import PAPER, ROBUST
 from benchmark.core.naming import CLASSIFIER_VARIANTS
 
 MaskSource = Literal["maxflow", "none"]
@@ -231,7 +232,12 @@ class FairnessConfig:
     """The ``fairness`` stage: every classifier audited on the real test split.
 
     Attributes:
-        group_col: Predictions column that names the group (estimated FST).
+        group_col: Predictions column that names the group: the headline grouping of every
+            audit and of the study (``fst_robust``, the robust ITA estimate, in both
+            profiles; :mod:`benchmark.core.groupings`).
+        also_group_by: Further group columns the study is repeated with (each variant over
+            its seeds, no paired comparisons): ``fst_paper`` shows what the paper's rule
+            as printed would have concluded.
         cluster_col: Predictions column of the patient id: the unit the bootstrap resamples
             and the permutation tests move between groups. Images without one are units
             of their own; a file without the column treats images as independent.
@@ -252,7 +258,8 @@ class FairnessConfig:
             not run is skipped.
     """
 
-    group_col: str = "fst"
+    group_col: str = ROBUST
+    also_group_by: tuple[str, ...] = (PAPER,)
     cluster_col: str = "patient_id"
     patient_groups: PatientRule = "majority"
     bootstrap: int = DEFAULT_RESAMPLES
@@ -263,3 +270,9 @@ class FairnessConfig:
     contrast: ContrastSpec = field(default_factory=ContrastSpec)
     interval: IntervalMethod = "clopper-pearson"
     compare: tuple[tuple[str, str], ...] = (("baseline", "augmented"),)
+
+    def __post_init__(self) -> None:
+        if self.group_col in self.also_group_by:
+            raise ConfigError(
+                f"fairness.also_group_by repeats fairness.group_col ({self.group_col!r})"
+            )
