@@ -75,7 +75,8 @@ def _srgb_lut() -> NDArray[np.float32]:
     return linear.astype(np.float32)
 
 
-_LINEAR_LUT = _srgb_lut()
+# Linear RGB of each 8-bit sRGB value: the one decoding table ITA and colour constancy share.
+LINEAR_LUT = _srgb_lut()
 _Y_ROW = _RGB_TO_XYZ[1].astype(np.float32)
 _Z_ROW = (_RGB_TO_XYZ[2] / _WHITE[2]).astype(np.float32)
 
@@ -102,7 +103,7 @@ def lightness_and_b(rgb8: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArr
     """
     if rgb8.dtype != np.uint8 or rgb8.shape[-1:] != (3,):
         raise ValueError(f"expected uint8 (..., 3), got {rgb8.dtype} {rgb8.shape}")
-    r, g, b = (_LINEAR_LUT[rgb8[..., i]] for i in range(3))
+    r, g, b = (LINEAR_LUT[rgb8[..., i]] for i in range(3))
     fy = _f(_Y_ROW[0] * r + _Y_ROW[1] * g + _Y_ROW[2] * b)
     fz = _f(_Z_ROW[0] * r + _Z_ROW[1] * g + _Z_ROW[2] * b)
     return 116 * fy - 16, 200 * (fy - fz)

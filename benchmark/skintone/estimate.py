@@ -27,6 +27,7 @@ from benchmark.core.fitzpatrick import fst_from_ita, ita_angle, ita_degrees, ita
 from benchmark.core.manifest import ItaMaskSource
 from benchmark.core.maxflow import field_of_view
 from benchmark.skintone import robust as rb
+from benchmark.skintone.constancy import correct
 
 SKIN_RULES = {"paper": ((77, 173), (133, 255)), "classic": ((77, 127), (133, 173))}
 _MIN_PATCH_PIXELS = 50
@@ -237,5 +238,21 @@ def estimate(
         outside = where[~rb.grow(lesion, cfg.lesion_margin).ravel()[where]]
         out["lesion_excluded"] = _paper(image, outside, cfg, ita_literal, False)
     used = _lesion(rgb, lesion, lesion_source, cfg)
-    out["robust"] = _robust(image, used, cfg, cfg.primary == "robust")
+    corrected, refused = _corrected(image, cfg)
+    if refused:
+        out["robust"] = _uncertain(0, used.source, refused)
+    else:
+        out["robust"] = _robust(corrected, used, cfg, cfg.primary == "robust")
     return out
+
+
+def _corrected(image: _Image, cfg: SkintoneConfig) -> tuple[_Image, str]:
+    """The image the robust estimate reads: colour-corrected as configured, or why not."""
+    if cfg.colour_constancy == "none":
+        return image, ""
+    fixed = correct(image.rgb.reshape(*image.shape, 3), cfg.colour_constancy)
+    if fixed.note:
+        return image, fixed.note
+    flat = fixed.rgb.reshape(-1, 3)
+    light, yellow = lightness_and_b(flat)
+    return _Image(flat, light, yellow, image.shape, image.area), ""

@@ -204,3 +204,26 @@ def test_mode_ignores_a_minority_of_far_colours() -> None:
     got = mode_centre(np.concatenate([skin, dark]))
     assert got[0] == pytest.approx(light, abs=0.3)
     assert got[1] == pytest.approx(yellow, abs=0.3)
+
+
+@pytest.mark.parametrize(
+    ("rgb", "reason"), [((128, 128, 128), "grey image"), ((3, 2, 2), "near-black image")]
+)
+def test_colour_constancy_on_a_grey_or_near_black_image_is_uncertain_with_the_reason(
+    rgb: tuple[int, int, int], reason: str
+) -> None:
+    cfg = SkintoneConfig(colour_constancy="shades_of_gray", min_skin_pixels=1)
+    got = estimate(_flat(rgb), None, cfg)
+    assert got["robust"].fst == "uncertain"
+    assert got["robust"].note.startswith(reason)
+    # The paper's rule is computed as printed, never colour-corrected.
+    assert got["paper"].note == ""
+
+
+def test_colour_constancy_takes_uniform_skin_for_the_illuminant() -> None:
+    """Why it is off by default: on skin alone, the skin's own colour is the 'cast'."""
+    plain = estimate(_flat(SKIN), None, CFG)["robust"]
+    grey = estimate(_flat(SKIN), None, SkintoneConfig(colour_constancy="gray_world"))["robust"]
+    assert plain.b_star > 10
+    assert abs(grey.b_star) < 0.5  # the skin's yellow removed
+    assert grey.l_star == pytest.approx(plain.l_star, abs=3)  # brightness kept

@@ -122,6 +122,7 @@ SkinRule = Literal["paper", "classic"]
 RobustRule = Literal["fov", "paper", "classic"]
 Center = Literal["mode", "trimmed", "median", "mean"]
 Estimate = Literal["paper", "paper_guarded", "robust"]
+ColourConstancy = Literal["none", "gray_world", "shades_of_gray", "max_rgb"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,12 @@ class SkintoneConfig:
         robust_rule: Robust estimate's skin pixels: ``fov`` (every pixel in the field of
             view, i.e. not a near-black dermatoscope corner) or a YCbCr rule. Dermoscopic skin
             is often pale and bluish and fails the YCbCr rule (README, "Skin tone").
+        colour_constancy: Robust estimate: correct the image's colour cast first
+            (:mod:`benchmark.skintone.constancy`): ``none``, ``gray_world``,
+            ``shades_of_gray`` (Minkowski p = 6) or ``max_rgb``. A grey or near-black image
+            is then ``uncertain`` with the reason. Measured on phantoms with planted casts,
+            every method removes the skin's own colour with the cast (README, "Colour
+            constancy"), so the default is ``none``; the paper estimates never use it.
         center: Robust estimate: ``mode`` (Gaussian mean shift in (L*, b*) from the densest
             colour: residual lesion, hair and vignette pixels far from the skin colour carry no
             weight), ``trimmed`` (mean of the central 80% of values), ``median`` or ``mean``.
@@ -184,6 +191,7 @@ class SkintoneConfig:
     border: float = 0.1
     rim_share: float = 0.3
     robust_rule: RobustRule = "fov"
+    colour_constancy: ColourConstancy = "none"
     center: Center = "mode"
     max_side: int = 512
     patch_grid: int = 8
