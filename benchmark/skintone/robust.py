@@ -38,6 +38,10 @@ from benchmark.core.manifest import ItaMaskSource
 MODE_BANDWIDTH = 4.0
 _MODE_STEPS = 50
 _PACK = np.array([65536, 256, 1], dtype=np.int64)
+# The lesion the estimate leaves out is grown by a margin anyway, so Max-Flow works coarser
+# than for segmentation: on the 30 bundled real images, 96 px against its default 160 gives
+# lesion masks of median Dice 0.976 (least 0.883) to the default's at 0.44 of the time.
+LESION_WORK_SIZE = 96
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def estimated_lesion(rgb: NDArray[np.uint8]) -> Lesion:
     """The lesion the Max-Flow segmenter finds in an RGB image of shape (H, W, 3)."""
     from benchmark.core.maxflow import MaxflowParams, segment
 
-    return Lesion(segment(rgb, MaxflowParams()) > 0, "estimated")
+    return Lesion(segment(rgb, MaxflowParams(work_size=LESION_WORK_SIZE)) > 0, "estimated")
 
 
 def checked_lesion(

@@ -193,7 +193,7 @@ class SkintoneConfig:
     robust_rule: RobustRule = "fov"
     colour_constancy: ColourConstancy = "none"
     center: Center = "mode"
-    max_side: int = 512
+    max_side: int = 256
     patch_grid: int = 8
     workers: int = 0
 
