@@ -57,6 +57,16 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
     assert (skintone.primary, skintone.rule, skintone.max_side) == ("paper", "paper", 0)
 
 
+@pytest.mark.parametrize("name", ["params.yaml", "params-paper.yaml"])
+def test_both_profiles_group_the_study_by_the_robust_estimate_and_repeat_it_by_the_papers(
+    name: str,
+) -> None:
+    from benchmark.core.groupings import PAPER, ROBUST
+
+    fairness = load_section(REPO / name, "fairness", FairnessConfig)
+    assert (fairness.group_col, fairness.also_group_by) == (ROBUST, (PAPER,))
+
+
 def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:
     import numpy as np
 
