@@ -21,6 +21,7 @@ from benchmark.core.config.data import (
     SkintoneConfig,
     SourceName,
 )
+from benchmark.core.groupings import SKIN_TYPE, SKIN_TYPE_SHORT
 from benchmark.core.imaging import MASK_THRESHOLD
 from benchmark.core.io import write_json_atomic, write_text_atomic
 from benchmark.core.provenance import TRACKING_DB, TRACKING_URI_ENV, tracking_uri
@@ -32,6 +33,12 @@ from benchmark.skintone.run import find_images, ita_table
 _SOURCES: tuple[str, ...] = get_args(SourceName)
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_ITA_HELP = f"""ITA and {SKIN_TYPE} (I-VI) of images (files or folders).
+
+Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst (--robust adds
+mask_source and note). The default is the paper's rule as printed: mean L*, b* of all
+skin-coloured pixels, lesion included, ITA = atan((L* - 50) / b*) with no guard.
+"""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,7 +68,7 @@ def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
     """
     manifest = generate_phantoms(PhantomConfig(n=n, seed=seed, size=size), out_dir)
     counts = manifest["fst_label"].value_counts().sort_index().to_dict()
-    click.echo(f"wrote {len(manifest)} phantoms to {out_dir}; FST counts {counts}")
+    click.echo(f"wrote {len(manifest)} phantoms to {out_dir}; {SKIN_TYPE_SHORT} counts {counts}")
 
 
 @main.command("ingest")
@@ -126,7 +133,7 @@ def ingest_cmd(
     )
 
 
-@main.command("ita")
+@main.command("ita", help=_ITA_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--masks", type=_DIR, help="Folder of lesion masks, matched by stem.")
 @click.option("--exclude-lesion", is_flag=True, help="Drop lesion-mask pixels (needs --masks).")
@@ -173,12 +180,7 @@ def ita_cmd(
     max_side: int,
     csv_out: Path | None,
 ) -> None:
-    """ITA and Fitzpatrick type of images (files or folders).
-
-    Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst (--robust adds
-    mask_source and note). The default is the paper's rule as printed: mean L*, b* of all
-    skin-coloured pixels, lesion included, ITA = atan((L* - 50) / b*) with no guard.
-    """
+    """ITA and estimated skin type of images: the help text is ``_ITA_HELP``."""
     if exclude_lesion and masks is None:
         raise click.UsageError("--exclude-lesion needs --masks")
     if sum((robust, literal, guarded, exclude_lesion)) > 1:

@@ -1,4 +1,4 @@
-"""DVC stage ``finetune_lora``: LoRA on the train split's FST V-VI images (tiny base first)."""
+"""DVC stage ``finetune_lora``: LoRA on the train split's ITA type V-VI images (tiny base first)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ _PATH = click.Path(path_type=Path)
 @click.option("--cache-dir", required=True, type=_PATH, help="preprocess stage output.")
 @click.option("--data-root", required=True, type=_PATH, help="Root of the cached rows' paths.")
 @click.option("--models-dir", required=True, type=_PATH, help="FCN weights (safetensors).")
-@click.option("--out-dir", required=True, type=_PATH, help="Table 3, per-FST tables, figures.")
+@click.option("--out-dir", required=True, type=_PATH, help="Table 3, by skin type, figures.")
 @click.option("--metrics", "metrics_file", required=True, type=_PATH)
 @click.option("--runtime", "runtime_file", required=True, type=_PATH, help="ms/image per model.")
 def main(

@@ -1,4 +1,4 @@
-"""DVC stage ``skintone``: ITA and Fitzpatrick type per image, paper Table 1 and Figure 4."""
+"""DVC stage ``skintone``: ITA-estimated skin types per image, paper Table 1 and Figure 4."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from benchmark.core.config.data import SkintoneConfig
+from benchmark.core.groupings import SKIN_TYPE_SHORT
 from benchmark.core.io import write_json_atomic
 from benchmark.core.manifest import read_manifest, write_manifest
 from benchmark.skintone.outputs import write_outputs
@@ -31,14 +32,15 @@ def main(
     out_dir: Path,
     metrics_file: Path,
 ) -> None:
-    """Estimate ITA and FST for every image and write paper Table 1 and Figure 4."""
+    """Estimate ITA and skin types for every image and write paper Table 1 and Figure 4."""
     with stage_run("skintone", params_file, SkintoneConfig, inputs=(manifest_in,)) as cfg:
         manifest = add_skintone(read_manifest(manifest_in, data_root), data_root, cfg)
         write_manifest(manifest, out_manifest, data_root=data_root)
         metrics = write_outputs(manifest, out_dir, cfg.primary)
         write_json_atomic(metrics_file, metrics)
         log_outputs(metrics, *sorted(p for p in out_dir.iterdir() if p.is_file()))
-    click.echo(f"FST V-VI share {metrics['share_V_VI']:.1%} of {metrics['images']} images")
+    share, images = metrics["share_V_VI"], metrics["images"]
+    click.echo(f"{SKIN_TYPE_SHORT} V-VI share {share:.1%} of {images} images")
 
 
 if __name__ == "__main__":

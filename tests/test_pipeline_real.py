@@ -54,7 +54,7 @@ def test_isic2016_sample_reaches_the_report(realdata: Path, tmp_path: Path) -> N
     assert skintone["counts"]["V"] + skintone["counts"]["VI"] == 0
     finetune = _metrics(root, "finetune_lora")
     assert finetune["status"] == "not run"
-    assert finetune["reason"].startswith("0 FST V–VI training images (min 20)")
+    assert finetune["reason"].startswith("0 ITA type V–VI training images (min 20)")
     for stage in ("generate", "validate_synthetic"):
         assert _metrics(root, stage)["status"] == "not run"
     segment = _metrics(root, "segment")
@@ -65,7 +65,7 @@ def test_isic2016_sample_reaches_the_report(realdata: Path, tmp_path: Path) -> N
     assert "one class only" in classify["reason"]
     assert _metrics(root, "fairness")["status"] == "not run"
     tables = (root / "reports" / "tables.md").read_text(encoding="utf-8")
-    assert "Stages not run: finetune_lora (0 FST V–VI training images (min 20)" in tables
+    assert "Stages not run: finetune_lora (0 ITA type V–VI training images (min 20)" in tables
     assert "Augmented CNN: not run" in tables
     assert 'id="table3"' in (root / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Traceback" not in out

@@ -17,6 +17,7 @@ from benchmark.classification.section import LABELS, METRICS, table5_section
 from benchmark.core.caveats import PHANTOM_WARNING, SEED_INTERVAL, is_phantom
 from benchmark.core.document import write_sections
 from benchmark.core.fitzpatrick import dark_count, few_dark_warning
+from benchmark.core.groupings import SKIN_TYPE_SHORT
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.core.naming import parse_run_name
 from benchmark.core.run_checks import failure_summary
@@ -170,9 +171,9 @@ def notes(results: list[RunResult]) -> list[str]:
         out.append(
             "Mitigation baselines under the same protocol (the paper ran baseline and augmented "
             "only, so they have no paper column): reweighted weighs each training image's loss "
-            "inversely to its tone group's frequency; oversampled repeats real FST V–VI "
-            "training images, per class, as many times as generation added validated synthetic "
-            "images. Training images per epoch: "
+            "inversely to its tone group's frequency; oversampled repeats real "
+            f"{SKIN_TYPE_SHORT} V–VI training images, per class, as many times as generation "
+            "added validated synthetic images. Training images per epoch: "
             + ", ".join(f"{LABELS.get(v, v)} {sizes[v]}" for v in variants)
             + "."
         )

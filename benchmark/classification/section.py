@@ -58,7 +58,7 @@ def table5_section(
             ``val_synthetic``).
         seeds: Variant -> the seeds it ran.
         phantom: The test images are phantoms.
-        test_dark: FST V–VI images in the real test split.
+        test_dark: ITA type V–VI images in the real test split.
     """
     variants = ordered({**t5["paper"], **t5["ours"]}, tuple(LABELS))
     skipped: dict[str, str] = t5.get("not_run", {})

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from benchmark.core.caveats import PHANTOM_WARNING
 from benchmark.core.fitzpatrick import FEW_DARK_PHRASE
+from benchmark.core.groupings import SKIN_TYPE
 from benchmark.core.io import FileContentError, read_json, write_json_atomic
 from benchmark.core.status import NotRun
 
@@ -37,13 +38,13 @@ class Slot:
 
 # The report in the paper's order. ``split`` and ``merge`` fill one slot (merge wins).
 OUTLINE: tuple[Slot, ...] = (
-    Slot("skintone", "sec-table1", "Table 1: Fitzpatrick skin type distribution"),
+    Slot("skintone", "sec-table1", f"Table 1: {SKIN_TYPE} distribution"),
     Slot("synthetic", "sec-table2", "Table 2: composition of the original and augmented data"),
     Slot("merge", "sec-split", "Split composition"),
     Slot("split", "sec-split", "Split composition"),
     Slot("segment", "sec-table3", "Table 3: segmentation on real test images"),
     Slot("classify", "sec-table5", "Table 5: classification"),
-    Slot("fairness", "sec-fairness", "Fairness audit by Fitzpatrick type (real test images)"),
+    Slot("fairness", "sec-fairness", f"Fairness audit by {SKIN_TYPE} (real test images)"),
 )
 
 

@@ -41,8 +41,12 @@ DARK_TYPES: tuple[FstLabel, ...] = ("V", "VI")
 LIGHT_TYPES: tuple[FstLabel, ...] = ("I", "II")
 # Every group label in display order: the six types, then the two non-types.
 GROUP_ORDER: tuple[str, ...] = (*FST_LABELS, UNCERTAIN, MISSING)
-# Below this many FST V-VI images, numbers that rest on them are flagged as not reliable.
+# Below this many ITA type V-VI images, numbers that rest on them are flagged as not reliable.
 FEW_DARK = 50
+# What tables and figures call the six groups: an estimate of skin colour from the image,
+# named as such (not a phototype; benchmark.core.groupings).
+SKIN_TYPE = "ITA-estimated skin type"
+SKIN_TYPE_SHORT = "ITA type"
 FEW_DARK_PHRASE = "numbers about dark skin are not reliable"
 # Lower bounds (exclusive) of types I..V; type VI is everything at or below -30.
 FST_LOWER_BOUNDS: tuple[float, ...] = (55.0, 41.0, 28.0, 10.0, -30.0)
@@ -113,10 +117,10 @@ def ordered_groups(groups: Iterable[str]) -> list[str]:
 
 
 def few_dark_warning(dark: int | None, what: str) -> str | None:
-    """The one warning for numbers that rest on too few FST V-VI images.
+    """The one warning for numbers that rest on too few images of ITA type V-VI.
 
     Args:
-        dark: Number of FST V-VI images the numbers rest on (None: not recorded).
+        dark: Number of ITA type V-VI images the numbers rest on (None: not recorded).
         what: What they are, singular (``test image``, ``image in this audit``).
 
     Returns:
@@ -124,13 +128,16 @@ def few_dark_warning(dark: int | None, what: str) -> str | None:
     """
     if dark is None:
         return (
-            f"The number of FST V–VI {what}s is not recorded here: treat numbers about dark "
-            "skin with caution."
+            f"The number of {SKIN_TYPE_SHORT} V–VI {what}s is not recorded here: treat numbers "
+            "about dark skin with caution."
         )
     if dark >= FEW_DARK:
         return None
     noun, verb = (what, "is") if dark == 1 else (_plural(what), "are")
-    return f"Only {dark} {noun} {verb} FST V–VI: {FEW_DARK_PHRASE} (fewer than {FEW_DARK})."
+    return (
+        f"Only {dark} {noun} {verb} {SKIN_TYPE_SHORT} V–VI: {FEW_DARK_PHRASE} "
+        f"(fewer than {FEW_DARK})."
+    )
 
 
 def _plural(what: str) -> str:

@@ -10,7 +10,7 @@ segmentation table carry all of them; an audit groups by any (``--group-col``).
 
 They are skin-colour estimates, not Fitzpatrick phototypes: a phototype describes how skin
 reacts to the sun, and ITA estimators disagree with each other and with labelled types
-(docs, "Skin type"). Tables therefore call the groups :data:`SKIN_TYPE`.
+(README, "Skin tone"). Tables therefore call the groups :data:`SKIN_TYPE`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ import pandas as pd
 
 from benchmark.core.fitzpatrick import MISSING
 
+# The groups' names live with the labels; re-exported for the renderers.
+from benchmark.core.fitzpatrick import SKIN_TYPE as SKIN_TYPE
+from benchmark.core.fitzpatrick import SKIN_TYPE_SHORT as SKIN_TYPE_SHORT
+
 PROTOCOL = "fst"
 PAPER = "fst_paper"
 ROBUST = "fst_robust"
@@ -28,11 +32,8 @@ ROBUST = "fst_robust"
 GROUPINGS: tuple[str, ...] = (ROBUST, PAPER)
 # What every per-image output carries beside its own columns, in this order.
 CARRIED: tuple[str, ...] = (PROTOCOL, PAPER, ROBUST, "ita_paper", "ita_robust")
-# What tables and figures call the six groups: an estimate of skin colour, named as such.
-SKIN_TYPE = "ITA-estimated skin type"
-SKIN_TYPE_SHORT = "ITA type"
 NAMES: Mapping[str, str] = {
-    PROTOCOL: "the protocol's estimate (skintone.primary)",
+    PROTOCOL: "the estimate skintone.primary names",
     PAPER: "paper's rule as printed",
     ROBUST: "robust lesion-free estimate",
 }

@@ -23,7 +23,7 @@ class NotRun:
     """Why something did not run.
 
     Attributes:
-        reason: One sentence, e.g. ``0 FST V–VI training images (min 20)``.
+        reason: One sentence, e.g. ``0 ITA type V–VI training images (min 20)``.
     """
 
     reason: str

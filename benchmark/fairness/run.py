@@ -27,6 +27,7 @@ import pandas as pd
 
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.document import write_sections
+from benchmark.core.groupings import describe
 from benchmark.core.io import atomic_path
 from benchmark.core.naming import CLASSIFIER_VARIANTS, VARIANT_LABELS, parse_run_name
 from benchmark.core.run_checks import RunChecks, failure_summary
@@ -164,7 +165,9 @@ def audit_runs(predictions_dir: Path, cfg: FairnessConfig, out_dir: Path) -> Fai
                     thresholds_from=files([run], "val"),
                     options=options,
                 )
-                _write(audits[run], tmp, run, f"{run}, real test images, by {cfg.group_col}")
+                _write(
+                    audits[run], tmp, run, f"{run}, real test images, by {describe(cfg.group_col)}"
+                )
         pooled: dict[str, tuple[Sequence[int], AuditResult]] = {}
         for variant, seeds in variants.items():
             runs = list(seeds.values())

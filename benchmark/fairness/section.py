@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from benchmark.core.document import Block, Para, Section, SectionFile, Table, fmt, slot
 from benchmark.core.fitzpatrick import side_label
-from benchmark.core.groupings import describe
+from benchmark.core.groupings import SKIN_TYPE_SHORT, describe
 from benchmark.fairness.render import (
     audit_blocks,
     audit_figures,
@@ -27,8 +27,8 @@ PHANTOM_DESIGN = (
     "What the phantom world is built to show: lesion contrast, and with it every cue that "
     "tells melanocytic from other lesions (pigment network, brown or blue-grey versus red "
     "colour, border irregularity), shrinks with skin lightness, from about 30 L* units on "
-    "the lightest skin to about 7 on the darkest, while FST V–VI are about 8% of the "
-    "training images. A model trained on this mix should find dark-skin lesions harder; the "
+    f"the lightest skin to about 7 on the darkest, while {SKIN_TYPE_SHORT} V–VI are about 8% of "
+    "the training images. A model trained on this mix should find dark-skin lesions harder; the "
     "test split holds the same number of images of each tone group, so the contrast can be "
     "measured. Whether it appears, and whether a mitigation closes it, is what the table says, "
     "within its intervals."

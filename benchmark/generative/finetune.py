@@ -1,6 +1,6 @@
 """The ``finetune_lora`` stage's work: base model, optional tiny pre-training, LoRA, samples.
 
-Everything here learns from train-split rows only: the LoRA from the labelled FST V–VI train
+Everything here learns from train-split rows only: the LoRA from the labelled ITA type V–VI train
 images, the tiny base from every labelled train image. ``finetune.json``
 (:class:`~benchmark.generative.record.FinetuneRecord`) lists both sets by image and patient,
 and the stage refuses a list that names an image outside train. With fewer than
@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from benchmark.core.config.generative import FinetuneConfig
+from benchmark.core.groupings import SKIN_TYPE_SHORT
 from benchmark.core.processes import is_main_process
 from benchmark.core.provenance import content_digest, data_digest, file_sha256
 from benchmark.core.status import NOT_RUN
@@ -254,7 +255,7 @@ def finetune(
     out_dir: Path,
     log: Callable[[str, int, float], None] = lambda name, step, value: None,
 ) -> FinetuneResult:
-    """Fine-tune LoRA on the train split's FST ``cfg.fst_types`` images; write base and LoRA.
+    """Fine-tune LoRA on the train split's ITA type ``cfg.fst_types`` images; write base and LoRA.
 
     Args:
         manifest: The split manifest (``split``, ``fst``, ``superclass``, ``source``).
@@ -278,8 +279,9 @@ def finetune(
         return _not_run(
             out_dir,
             cfg,
-            f"{len(subset)} FST {tone_span(cfg.fst_types)} training images (min "
-            f"{cfg.min_images}); labelled train images per FST: {subset_counts(manifest)}",
+            f"{len(subset)} {SKIN_TYPE_SHORT} {tone_span(cfg.fst_types)} training images (min "
+            f"{cfg.min_images}); labelled train images per {SKIN_TYPE_SHORT}: "
+            f"{subset_counts(manifest)}",
         )
     pretrained = cfg.base_model == TINY and cfg.pretrain_steps > 0
     lora_set = TrainingSet.of(subset)

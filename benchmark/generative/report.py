@@ -9,6 +9,7 @@ import pandas as pd
 
 from benchmark.core.caveats import is_phantom
 from benchmark.core.document import write_sections
+from benchmark.core.groupings import SKIN_TYPE_SHORT
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.generative.section import table2_section
 from benchmark.generative.validate import ValidationResult, load_resized, table2
@@ -53,7 +54,9 @@ def _figure_rows(
         rows[f"synthetic {superclass} (kept)"] = [synthetic_root / p for p in part["image_path"]]
     gone = synthetic[synthetic["image_id"].isin(rejected["image_id"])].head(6)
     rows["synthetic, rejected"] = [synthetic_root / p for p in gone["image_path"]]
-    rows["real FST V-VI (LoRA training)"] = [real_root / p for p in dark["image_path"].head(6)]
+    rows[f"real {SKIN_TYPE_SHORT} V–VI (LoRA training)"] = [
+        real_root / p for p in dark["image_path"].head(6)
+    ]
     return rows
 
 
@@ -75,7 +78,7 @@ def write_outputs(
         dark: The real dark-skin rows the LoRA was trained on (train split): the references,
             listed in ``reference.csv``.
         roots: ``(synthetic_root, real_root)``.
-        dark_types: The FST types of the dark subset.
+        dark_types: The skin types (ITA-estimated) of the dark subset.
         out_dir: Folder to write (replaced atomically).
 
     Returns:

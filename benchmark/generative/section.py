@@ -20,8 +20,9 @@ from benchmark.core.document import (
     warnings,
 )
 from benchmark.core.fitzpatrick import few_dark_warning
+from benchmark.core.groupings import SKIN_TYPE_SHORT
 
-# Paper Table 2's dark (FST V-VI) originals per class (223 + 1,184 = 1,407).
+# Paper Table 2's dark originals (its ITA-derived FST V-VI) per class (223 + 1,184 = 1,407).
 PAPER_DARK = {"melanocytic": 223, "non_melanocytic": 1184, "Total": 1407}
 
 
@@ -41,12 +42,13 @@ def table2_section(
     dark = number(total["original_dark"]) if total else None
     table = Table(
         "table2",
-        "Images per class; synthetic images target FST V–VI only. Ours count the synthetic "
-        "images that passed validation. Δ = our synthetic share − the paper's, in points.",
+        f"Images per class; synthetic images target {SKIN_TYPE_SHORT} V–VI only. Ours count "
+        "the synthetic images that passed validation. Δ = our synthetic share − the paper's, "
+        "in points.",
         (
             "class",
             "original (ours)",
-            "original FST V–VI (ours)",
+            f"original {SKIN_TYPE_SHORT} V–VI (ours)",
             "synthetic (ours)",
             "augmented (ours)",
             "original (paper)",
@@ -67,7 +69,7 @@ def table2_section(
     fig3 = Figure(
         "figure3",
         "synthetic/figure3.png",
-        "Grid of synthetic lesion images beside real FST V–VI images",
+        f"Grid of synthetic lesion images beside real {SKIN_TYPE_SHORT} V–VI images",
         "Figure 3: synthetic samples (ours).",
     )
     place = slot("synthetic")
@@ -113,8 +115,9 @@ def _validation_notes(m: dict[str, Any]) -> tuple[str, ...]:
         )
     if "reference_images" in m:
         notes.append(
-            f"The LoRA trained on the {count(m['reference_images'])} labelled FST V–VI images "
-            "of the train split, which are also validation's references "
-            "(synthetic/reference.csv); the original FST V–VI column counts every split."
+            f"The LoRA trained on the {count(m['reference_images'])} {SKIN_TYPE_SHORT} V–VI "
+            "images of the train split with a class label, which are also validation's "
+            "references (synthetic/reference.csv); the original "
+            f"{SKIN_TYPE_SHORT} V–VI column counts every split."
         )
     return tuple(notes)

@@ -5,7 +5,7 @@ RGB-histogram distance to the mean real histogram, or any of its GLCM texture fe
 outside the Tukey fences (``iqr_factor`` x IQR beyond the quartiles) of the same quantity over
 the real dark-skin images (for the histogram distance only the upper fence: being closer to
 the real colours than usual is no fault); when its SSIM to the nearest LoRA training image reaches
-``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated FST is
+``memorisation_ssim`` (a near-copy); and, with ``reject_off_tone``, when its estimated skin type is
 more than one type from the requested one (images smaller than photographs need a tenth
 of their pixels as skin, not ``skintone.min_skin_pixels``). Every rejection lists all its
 reasons.
@@ -30,6 +30,7 @@ from PIL import Image
 from benchmark.core.config.data import SkintoneConfig
 from benchmark.core.config.generative import ValidateSyntheticConfig
 from benchmark.core.fitzpatrick import FST_LABELS
+from benchmark.core.groupings import SKIN_TYPE
 from benchmark.core.imaging import open_image, to_rgb8
 from benchmark.core.splits import tone_group
 from benchmark.generative.lesions import check_lesions, reference_contrast
@@ -146,7 +147,7 @@ def _reasons(
         for i, distance in enumerate(metrics["tone_distance"]):
             if not distance <= 1:
                 reasons[i].append(
-                    f"estimated FST {metrics['fst_estimated'].iloc[i]} is more "
+                    f"{SKIN_TYPE} {metrics['fst_estimated'].iloc[i]} is more "
                     "than one type from the requested one, or undetermined"
                 )
     return reasons

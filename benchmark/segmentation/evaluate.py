@@ -155,7 +155,7 @@ def evaluate_folders(
         truth_dir: Folder of reference masks.
         pred_dir: Folder of predicted masks.
         manifest: Optional table with ``image_id`` and ``group_col``; adds ``by_group``.
-        group_col: Manifest column to group by (Fitzpatrick type by default).
+        group_col: Manifest column to group by (the ITA-estimated skin type by default).
 
     Returns:
         JSON-able dict (NaN kept as float NaN): ``per_image`` (``image_id`` and every

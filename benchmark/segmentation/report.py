@@ -1,4 +1,4 @@
-"""The segment stage's outputs: paper Table 3 beside ours, per-FST results, figures."""
+"""The segment stage's outputs: paper Table 3 beside ours, per-skin-type results, figures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 from benchmark.core.caveats import PHANTOM_WARNING, is_phantom
 from benchmark.core.document import write_sections
 from benchmark.core.fitzpatrick import dark_count, few_dark_warning
+from benchmark.core.groupings import PROTOCOL, SKIN_TYPE, SKIN_TYPE_SHORT, describe
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun
@@ -132,9 +133,9 @@ def _markdown(table: pd.DataFrame, fst: pd.DataFrame, lines: list[str]) -> str:
         "",
         *[f"- {line}" for line in lines],
         "",
-        "## By Fitzpatrick type (estimated)",
+        f"## By {describe(PROTOCOL)}",
         "",
-        fst.to_markdown(index=False, floatfmt=".3f"),
+        fst.rename(columns={"fst": SKIN_TYPE_SHORT}).to_markdown(index=False, floatfmt=".3f"),
     ]
     return "\n".join(parts) + "\n"
 
@@ -172,7 +173,9 @@ def overlay_figure(outcomes: list[Outcome], test: CachedSplit, path: Path, count
             ax.contour(o.predictions[i] > 127, levels=[0.5], colors=colours[o.name], linewidths=1.2)
             ax.set_title(f"{LABELS[o.name]}: Dice {o.per_image[i]['dice']:.2f}", fontsize=8)
             ax.set_axis_off()
-        axes[r][0].text(-8, 10, f"{ids[i]}\nFST {fst[ids[i]]}", fontsize=7, ha="right", va="top")
+        axes[r][0].text(
+            -8, 10, f"{ids[i]}\n{SKIN_TYPE_SHORT} {fst[ids[i]]}", fontsize=7, ha="right", va="top"
+        )
     fig.suptitle("white: ground truth; colour: prediction", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -193,6 +196,7 @@ def fst_figure(fst: pd.DataFrame, path: Path) -> None:
     ax.set_xticks(
         np.arange(len(groups)) + 0.4 - width / 2, [f"{g}\n(n={n})" for g, n in support.items()]
     )
+    ax.set_xlabel(f"{SKIN_TYPE} (I–VI)")
     ax.set_ylabel("mean Dice")
     ax.set_ylim(0, 1.15)  # headroom so the legend covers no bar
     ax.legend(fontsize=8, ncol=3, loc="upper center")

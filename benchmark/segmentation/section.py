@@ -1,4 +1,4 @@
-"""The segment stage's part of the report: paper Table 3 beside ours, per FST, the figures."""
+"""The segment stage's part of the report: paper Table 3 beside ours, per skin type, figures."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from benchmark.core.document import (
 )
 from benchmark.core.document import Figure as Fig
 from benchmark.core.fitzpatrick import DARK_TYPES, few_dark_warning
+from benchmark.core.groupings import PROTOCOL, SKIN_TYPE, SKIN_TYPE_SHORT, describe
 
 LABELS = {"maxflow": "Max-Flow", "baseline": "Baseline CNN", "augmented": "Augmented CNN"}
 ROWS = {
@@ -45,8 +46,8 @@ FIGURES = (
     Fig(
         "figure-seg-by-fst",
         "segment/by_fst.png",
-        "Segmentation metrics per Fitzpatrick type and model",
-        "Segmentation per FST (ours).",
+        f"Segmentation metrics per {SKIN_TYPE} and model",
+        f"Segmentation per {describe(PROTOCOL)} (ours).",
     ),
     Fig(
         "figure-seg-overlays",
@@ -74,13 +75,13 @@ def _row(t3: dict[str, Any], key: str, label: str, models: list[str]) -> tuple[s
 
 
 def table3_section(t3: dict[str, Any], phantom: bool, test_dark: int) -> SectionFile:
-    """Paper Table 3 beside ours (Δ = ours − paper), per-FST results and the figures.
+    """Paper Table 3 beside ours (Δ = ours − paper), per-skin-type results and the figures.
 
     Args:
         t3: What ``table3.json`` holds (``models``, ``paper``, ``notes``, ``by_fst``,
             ``not_run``).
         phantom: The test images are phantoms.
-        test_dark: FST V–VI images in the real test split.
+        test_dark: ITA type V–VI images in the real test split.
     """
     models = ordered(t3["models"], tuple(LABELS))
     columns = ["metric"]
@@ -116,8 +117,8 @@ def _by_fst(rows: list[dict[str, Any]], models: list[str], phantom: bool, test_d
     n_dark = max(dark.values(), default=0) if rows else test_dark
     return Table(
         "table3-fst",
-        "Segmentation by Fitzpatrick type (estimated), real test images.",
-        ("model", "FST", "images", *(ROWS[c] for c in FST_COLUMNS)),
+        f"Segmentation by {describe(PROTOCOL)}, real test images.",
+        ("model", SKIN_TYPE_SHORT, "images", *(ROWS[c] for c in FST_COLUMNS)),
         tuple(
             (
                 LABELS.get(r["model"], r["model"]),

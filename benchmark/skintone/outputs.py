@@ -1,4 +1,4 @@
-"""The skintone stage's outputs: Table 1, Figure 4, lesion effect and FST agreement."""
+"""The skintone stage's outputs: Table 1, Figure 4, lesion effect and ITA agreement."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 
 from benchmark.core.caveats import is_phantom
 from benchmark.core.document import write_sections
-from benchmark.core.groupings import PAPER, ROBUST
+from benchmark.core.groupings import PAPER, PROTOCOL, ROBUST, SKIN_TYPE, SKIN_TYPE_SHORT
 from benchmark.core.io import atomic_path, write_json_atomic
 from benchmark.metrics.agreement import fst_agreement
 from benchmark.skintone import tables
@@ -26,9 +26,10 @@ def _notes(
         "robust": "too little skin outside the lesion",
     }[primary]
     notes = [
-        f"FST from the {primary} ITA estimate; FST I-III {head['share_I_III']:.1%} "
-        f"(paper {head['paper_share_I_III']:.1%}), V-VI {head['share_V_VI']:.1%} "
-        f"(paper {head['paper_share_V_VI']:.1%}); {head['uncertain']} uncertain ({why}).",
+        f"{SKIN_TYPE} from the {primary} ITA estimate (column {PROTOCOL}); {SKIN_TYPE_SHORT} "
+        f"I-III {head['share_I_III']:.1%} (paper {head['paper_share_I_III']:.1%}), "
+        f"V-VI {head['share_V_VI']:.1%} (paper {head['paper_share_V_VI']:.1%}); "
+        f"{head['uncertain']} uncertain ({why}).",
     ]
     if sources := tables.mask_sources(manifest):
         fell_back = int(manifest["ita_note"].notna().sum()) if "ita_note" in manifest else 0
@@ -62,7 +63,7 @@ def _notes(
     if "dataset" in manifest and bool((manifest["dataset"] == "phantoms").all()):
         notes.append(
             "Images are phantoms (synthetic skin of known colour), not patients: "
-            "no openly licensed FST V-VI dermoscopic image was available."
+            f"no openly licensed {SKIN_TYPE_SHORT} V–VI dermoscopic image was available."
         )
     if (note := tables.dark_note(table)) is not None:
         notes.append(note)
@@ -102,7 +103,9 @@ def write_outputs(manifest: pd.DataFrame, out_dir: Path, primary: str) -> dict[s
         if both is not None:
             both.write(tmp / "crosstab.json")
         (tmp / "table1.md").write_text(tables.table1_markdown(table, notes), encoding="utf-8")
-        tables.figure4(table, tmp / "figure4.png", f"FST distribution ({len(manifest)} images)")
+        tables.figure4(
+            table, tmp / "figure4.png", f"{SKIN_TYPE} distribution ({len(manifest)} images)"
+        )
         effect.to_csv(tmp / "lesion_effect.csv", index_label="fst_paper")
         write_json_atomic(tmp / "agreement.json", agreement)
     metrics: dict[str, Any] = tables.summary(table)

@@ -22,12 +22,12 @@ from benchmark.core.document import (
     warnings,
 )
 from benchmark.core.fitzpatrick import DARK_TYPES, GROUP_ORDER, few_dark_warning
-from benchmark.core.groupings import PAPER, ROBUST, SKIN_TYPE, describe
+from benchmark.core.groupings import PAPER, PROTOCOL, ROBUST, SKIN_TYPE, SKIN_TYPE_SHORT, describe
 from benchmark.skintone.tables import CrossTab
 
 ESTIMATES = {"paper": describe(PAPER), "robust": describe(ROBUST)}
 COLUMNS: tuple[str, ...] = (
-    "FST",
+    SKIN_TYPE_SHORT,
     "melanocytic (ours)",
     "non-melanocytic (ours)",
     "total (ours)",
@@ -38,8 +38,9 @@ COLUMNS += ("Δ share (ours − paper)",)
 FIGURE4 = Figure(
     "figure4",
     "skintone/figure4.png",
-    "Bar chart of image counts per Fitzpatrick type and superclass, log scale",
-    "Figure 4: FST distribution of our images (the paper's Figure 4 shows ISIC).",
+    f"Bar chart of image counts per {SKIN_TYPE} and superclass, log scale",
+    f"Figure 4: our images by {describe(PROTOCOL)} (the paper's Figure 4 shows ISIC by its "
+    "ITA-derived FST).",
 )
 
 
@@ -50,7 +51,7 @@ def table1_section(
     phantom: bool,
     both: CrossTab | None = None,
 ) -> SectionFile:
-    """Paper Table 1 (FST distribution) beside ours, Figure 4 and the ITA agreement.
+    """Paper Table 1 (skin-type distribution) beside ours, Figure 4 and the ITA agreement.
 
     Args:
         rows: ``table1.json`` rows (``fst``, our counts and share, the paper's counts).
@@ -62,8 +63,9 @@ def table1_section(
     dark = sum(int(r["total"]) for r in rows if r["fst"] in DARK_TYPES)
     table = Table(
         "table1",
-        "FST (ITA-estimated) × superclass: ours beside the paper's (ISIC, 17,728 images); "
-        "Δ = our share − the paper's share, in percentage points.",
+        f"{describe(PROTOCOL)} × superclass: ours beside the paper's (ISIC, 17,728 images, "
+        "by the paper's ITA-derived FST); Δ = our share − the paper's share, in percentage "
+        "points.",
         COLUMNS,
         tuple(_table1_rows(rows)),
         warnings(few_dark_warning(dark, "image"), phantom_warning(phantom)),
@@ -97,10 +99,11 @@ def _table1_rows(rows: Sequence[Mapping[Any, Any]]) -> list[tuple[str, ...]]:
 
 
 def agreement_section(agreement: dict[str, Any]) -> Section:
-    """ITA-estimated FST against labelled FST, where the metadata has labels."""
-    sid, title = "sec-agreement", "Agreement of ITA-estimated FST with labelled FST"
+    """Each ITA estimate against labelled Fitzpatrick type, where the metadata has labels."""
+    sid, title = "sec-agreement", f"Agreement of the {SKIN_TYPE} with labelled Fitzpatrick type"
     if not agreement:
-        return Section(sid, title, (Para("No image has a labelled FST: agreement not computed."),))
+        none = "No image has a labelled Fitzpatrick type: agreement not computed."
+        return Section(sid, title, (Para(none),))
     body = []
     for name, result in agreement.items():
         reason = result.get("reason") or "not computed"

@@ -21,7 +21,7 @@ from benchmark.core.fitzpatrick import (
     few_dark_warning,
     ordered_groups,
 )
-from benchmark.core.groupings import PAPER, ROBUST
+from benchmark.core.groupings import PAPER, ROBUST, SKIN_TYPE, SKIN_TYPE_SHORT
 from benchmark.core.records import Record
 
 ROWS = (*FST_LABELS, UNCERTAIN)
@@ -38,7 +38,7 @@ PAPER_TABLE1 = {
 
 
 def table1(manifest: pd.DataFrame, fst_col: str = "fst") -> pd.DataFrame:
-    """FST x superclass counts with totals, ours beside the paper's.
+    """Skin-type x superclass counts with totals, ours beside the paper's.
 
     Args:
         manifest: Rows with ``superclass`` (may be missing) and ``fst_col``.
@@ -183,13 +183,13 @@ def literal_moves(manifest: pd.DataFrame) -> dict[str, int]:
 
 
 def dark_note(table: pd.DataFrame) -> str | None:
-    """A plain warning when the FST V-VI count is too small to support per-group numbers."""
+    """A plain warning when the ITA type V-VI count is too small to support per-group numbers."""
     counts = _column(table, "total")
     return few_dark_warning(sum(counts[g] for g in DARK_TYPES), "image")
 
 
 def figure4(table: pd.DataFrame, path: Path, title: str) -> None:
-    """Counts per FST and superclass, log scale, FST V-VI shaded, written as PNG."""
+    """Counts per skin type and superclass, log scale, types V-VI shaded, written as PNG."""
     rows = table.drop(index="Total")
     columns = [c for c in ("melanocytic", "non_melanocytic", "unlabelled") if c in rows]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
@@ -200,10 +200,10 @@ def figure4(table: pd.DataFrame, path: Path, title: str) -> None:
         heights = rows[column].astype(float).where(rows[column] > 0)
         bars = ax.bar(x, heights, width, label=column.replace("_", "-"))
         ax.bar_label(bars, labels=[f"{int(v)}" if v > 0 else "" for v in rows[column]], fontsize=7)
-    ax.axvspan(3.5, 5.5, color="0.85", zorder=0, label="FST V-VI")
+    ax.axvspan(3.5, 5.5, color="0.85", zorder=0, label=f"{SKIN_TYPE_SHORT} V–VI")
     ax.set_yscale("log")
     ax.set_xticks(range(len(rows)), list(rows.index))
-    ax.set_xlabel("Fitzpatrick skin type (ITA-estimated)")
+    ax.set_xlabel(f"{SKIN_TYPE} (I–VI)")
     ax.set_ylabel("images (log scale)")
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
@@ -217,7 +217,7 @@ def table1_markdown(table: pd.DataFrame, notes: list[str]) -> str:
     ours = [c for c in ("melanocytic", "non_melanocytic", "unlabelled") if c in table]
     header = [*ours, "total", "share", "paper melanoma", "paper non-mel.", "paper total"]
     lines = [
-        "| FST | " + " | ".join(h.replace("_", "-") for h in header) + " |",
+        f"| {SKIN_TYPE_SHORT} | " + " | ".join(h.replace("_", "-") for h in header) + " |",
         "|---|" + "---:|" * len(header),
     ]
     for label in table.index:
@@ -233,7 +233,7 @@ def _column(table: pd.DataFrame, name: str) -> dict[str, int]:
 
 
 def summary(table: pd.DataFrame) -> dict[str, Any]:
-    """Headline numbers: shares of FST I-III and V-VI, ours and the paper's."""
+    """Headline numbers: shares of types I-III and V-VI, ours and the paper's."""
     ours, paper = _column(table, "total"), _column(table, "paper_total")
 
     def share(counts: dict[str, int], labels: tuple[str, ...]) -> float:

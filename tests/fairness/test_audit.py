@@ -185,7 +185,7 @@ def test_markdown_warns_about_few_dark_images_and_states_what_it_is(tmp_path: Pa
                          options=AuditOptions(n_bootstrap=20, calibration_draws=20))  # fmt: skip
     text = _text(result)
     assert text.startswith("# Audit of the baseline\n")
-    assert "Only 13 test images in this audit are FST V–VI: numbers about dark skin are not" in text
+    assert "Only 13 test images in this audit are ITA type V–VI: numbers about dark skin" in text
     assert "Group V has 10 images (fewer than 30)" in text
     assert "Group VI has 3 images (fewer than 30)" in text
     assert "Group II has" not in text

@@ -180,7 +180,7 @@ def test_too_few_dark_train_images_is_recorded_not_raised(tmp_path: Path) -> Non
     record = FinetuneRecord.read(out / "finetune.json")
     assert record == result.record
     assert record.not_run is not None
-    assert record.reason.startswith("2 FST V–VI training images (min 3)")
+    assert record.reason.startswith("2 ITA type V–VI training images (min 3)")
     assert "{'I': 2, 'III': 1, 'V': 1, 'VI': 1}" in record.reason
     assert result.metrics() == {"status": "not run", "reason": record.reason}
     assert sorted(p.name for p in out.iterdir()) == ["finetune.json"]

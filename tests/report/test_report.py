@@ -80,7 +80,7 @@ def _skintone(root: Path, dark: int, phantom: bool) -> None:
         for f, n in counts.items()
     ]
     rows.append(_row(T1_KEYS, ("Total", 0, total, total, 1.0, 0, 17728, 17728)))
-    notes = ["FST from the robust ITA estimate."]
+    notes = ["ITA-estimated skin type from the robust ITA estimate (column fst)."]
     confusion = {g: {h: counts[g] * (g == h) for h in counts} for g in list(counts)[:6]}
     reason = "kappa is undefined when a single type occurs"
     result = dict(confusion=confusion, exact=1.0, within_one=1.0, kappa_quadratic=None)
@@ -261,9 +261,9 @@ def test_differences_are_ours_minus_paper(tmp_path: Path) -> None:
     assert "(a) Δ left out: not comparable: ours scores the kept weights" in page
     assert page.count("ours scores the kept weights") == 1
     assert accuracy[8] == "85.00"  # the real test column, no paper value
-    # Table 1: FST II share 40/121 against the paper's 4888/17728, in points.
+    # Table 1: ITA type II share 40/121 against the paper's 4888/17728, in points.
     share = 100 * (40 / 121 - 4888 / 17728)
-    assert rows(page, "table1")["FST"][-1] == "Δ share (ours − paper)"
+    assert rows(page, "table1")["ITA type"][-1] == "Δ share (ours − paper)"
     assert rows(page, "table1")["II"][-1] == f"{share:+.2f} pp"
     # Table 4: 2.5 ms (ours, from table3.csv) - 130 ms.
     assert rows(page, "table4")["Segmentation (Augmented CNN), inference"][2] == "-127.50 ms/image"
@@ -315,7 +315,7 @@ def test_dark_skin_warning_sits_next_to_every_affected_table_below_fifty(
         before_table = block(page, table_id).split("<table", 1)[0]
         assert (DARK_TEXT in before_table) == (dark < 50), table_id
         if dark == 1:
-            assert f"Only 1 {noun} FST V–VI: {DARK_TEXT} (fewer than 50)." in before_table
+            assert f"Only 1 {noun} ITA type V–VI: {DARK_TEXT} (fewer than 50)." in before_table
     for table_id in ("table3", "table4", "seeds", "run-info"):  # not resting on dark skin
         assert DARK_TEXT not in block(page, table_id)
     assert (DARK_TEXT in render_markdown(data, {})) == (dark < 50)
@@ -473,7 +473,7 @@ def test_write_report_writes_both_files_atomically_and_summarises(tmp_path: Path
     assert "classify=&lt;a1&gt;" in page
     markdown = (out / "t.md").read_text(encoding="utf-8")
     assert "*table3: " in markdown
-    assert "> **Warning:** Only 1 test image is FST V–VI" in markdown
+    assert "> **Warning:** Only 1 test image is ITA type V–VI" in markdown
     assert "| MLflow run ids | classify=<a1> |" in markdown
 
 
@@ -499,7 +499,7 @@ def test_real_pipeline_reports(tmp_path: Path) -> None:
 
 def test_what_did_not_run_shows_its_recorded_reason_and_no_number(tmp_path: Path) -> None:
     reports, metrics = make_tree(tmp_path)
-    no_dark = "0 FST V–VI training images (min 20)"
+    no_dark = "0 ITA type V–VI training images (min 20)"
     _json(metrics / "finetune_lora.json", {"status": "not run", "reason": no_dark})
     _json(metrics / "generate.json", {"status": "not run", "reason": f"finetune_lora: {no_dark}"})
     shutil.rmtree(reports / "segment")

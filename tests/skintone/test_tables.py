@@ -72,7 +72,7 @@ def test_outputs_written(tmp_path: Path) -> None:
     markdown = (tmp_path / "out" / "table1.md").read_text()
     assert "| VI | 1 | 0 | 0 | 1 |" in markdown
     assert "phantoms" in markdown
-    assert "Only 2 images are FST V–VI: numbers about dark skin are not reliable" in markdown
+    assert "Only 2 images are ITA type V–VI: numbers about dark skin are not reliable" in markdown
     assert metrics["agreement_robust"]["support"] == 5  # i4 has no label
     assert metrics["agreement_robust"]["exact"] == 0.8  # i2: III estimated II
     assert metrics["agreement_paper"]["exact"] == 0.6  # i0 I as II, i5 V as VI

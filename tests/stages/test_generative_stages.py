@@ -124,7 +124,7 @@ def test_no_dark_skin_training_images_records_not_run(
     _split_phantoms(tmp_path, params)
     _run(finetune_lora.main, FINETUNE)
     reason = json.loads(Path("metrics/finetune.json").read_text())["reason"]
-    assert "FST V–VI training images (min 500)" in reason
+    assert "ITA type V–VI training images (min 500)" in reason
     _run(generate.main, GENERATE)
     generated = json.loads(Path("metrics/generate.json").read_text())
     assert generated == {

@@ -60,7 +60,7 @@ def test_preprocess_then_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert metrics["baseline"]["test_images"] == metrics["maxflow"]["test_images"] > 0
     notes = Path("reports/segment/table3.md").read_text()
     assert "these numbers test the pipeline, not the methods" in notes
-    assert "FST V–VI" in notes
+    assert "ITA type V–VI" in notes
     runtimes = json.loads(Path("metrics/runtime/segment.json").read_text())
     assert runtimes["unit"] == "ms/image"
     assert set(runtimes["values"]) == {"maxflow", "baseline", "augmented"}
