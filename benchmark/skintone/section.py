@@ -22,7 +22,15 @@ from benchmark.core.document import (
     warnings,
 )
 from benchmark.core.fitzpatrick import DARK_TYPES, GROUP_ORDER, few_dark_warning
-from benchmark.core.groupings import PAPER, PROTOCOL, ROBUST, SKIN_TYPE, SKIN_TYPE_SHORT, describe
+from benchmark.core.groupings import (
+    NAMES,
+    PAPER,
+    PROTOCOL,
+    ROBUST,
+    SKIN_TYPE,
+    SKIN_TYPE_SHORT,
+    describe,
+)
 from benchmark.skintone.tables import CrossTab
 
 ESTIMATES = {"paper": describe(PAPER), "robust": describe(ROBUST)}
@@ -167,8 +175,8 @@ def crosstab_blocks(both: CrossTab) -> list[Block]:
     return [
         Table(
             "crosstab",
-            f"{SKIN_TYPE}: rows by the {describe(PAPER)}, columns by the "
-            f"{describe(ROBUST)}; the margins are each grouping's Table 1 totals.",
+            f"{SKIN_TYPE} by both estimates: rows the {NAMES[PAPER]} ({PAPER}), columns the "
+            f"{NAMES[ROBUST]} ({ROBUST}); the margins are each grouping's Table 1 totals.",
             ("paper \\ robust", *labels, "Total"),
             rows,
             notes=(said,),
