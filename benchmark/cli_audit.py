@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from benchmark.core.defaults import (
     DEFAULT_PERMUTATIONS,
@@ -116,6 +117,7 @@ def audit_cmd(predictions: tuple[str, ...], **options: Any) -> None:
     compare = options["compare"]
     if bool(paths) == bool(compare):
         raise click.UsageError("give PREDICTIONS (one or more files) or --compare A.csv B.csv")
+    _check_before_work(paths or [a for a, _ in compare], options)
     try:
         audit_options = _audit_options(options)
         columns = Columns(
@@ -170,6 +172,34 @@ def audit_cmd(predictions: tuple[str, ...], **options: Any) -> None:
         click.echo(markdown_text(audit_blocks(result, "audit"), title), nl=False)
 
 
+def _check_before_work(paths: list[Path], options: dict[str, Any]) -> None:
+    """Refuse what would fail late: an output path under a file, a named column absent.
+
+    ``--patient-col`` given on the command line must exist: without it the audit would
+    resample images as if independent, which only the default may do (and says so).
+    """
+    from benchmark.core.outputs import OutputPathError, check_output_paths
+    from benchmark.fairness.files import read_header
+
+    try:
+        check_output_paths(options[k] for k in ("json_out", "md_out", "png_out", "html_out"))
+    except OutputPathError as exc:
+        raise click.UsageError(str(exc)) from exc
+    source = click.get_current_context().get_parameter_source("patient_col")
+    if source is not ParameterSource.COMMANDLINE:
+        return
+    for path in paths:
+        try:
+            header = read_header(path)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if options["patient_col"] not in header:
+            raise click.UsageError(
+                f"{path}: no column '{options['patient_col']}' (--patient-col); its columns are "
+                f"{', '.join(map(str, header))}"
+            )
+
+
 def _expand(patterns: tuple[str, ...]) -> list[Path]:
     """Files and globs, in the order given (a glob's matches sorted)."""
     out = []
@@ -178,10 +208,25 @@ def _expand(patterns: tuple[str, ...]) -> list[Path]:
         if not matches:
             raise click.BadParameter(f"{pattern!r} matches no file", param_hint="PREDICTIONS")
         for match in matches:
-            if not Path(match).is_file():
+            path = Path(match)
+            if path.is_dir() or not path.exists():
                 raise click.BadParameter(f"{match!r} is not a file", param_hint="PREDICTIONS")
-            out.append(Path(match))
+            out.append(path if path.is_file() else _read_once(path))
     return out
+
+
+def _read_once(stream: Path) -> Path:
+    """A pipe or process substitution (``<(cat f.csv)``) copied once into a temporary file.
+
+    The audit reads its input more than once (header, then rows); a pipe can be read once.
+    The copy lives until the command ends.
+    """
+    import tempfile
+
+    folder = click.get_current_context().with_resource(tempfile.TemporaryDirectory())
+    copy = Path(folder) / f"{stream.name or 'stdin'}.csv"
+    copy.write_bytes(stream.read_bytes())
+    return copy
 
 
 def _audit_options(options: dict[str, Any]) -> Any:
@@ -225,8 +270,7 @@ def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> An
 
 def _multiclass(paths: list[Path], options: dict[str, Any], audit_options: Any) -> bool:
     """Run the multi-class audit when classes are given or detected; whether it ran."""
-    import pandas as pd
-
+    from benchmark.fairness.files import read_header
     from benchmark.fairness.multiclass import (
         detect_classes,
         is_multiclass,
@@ -234,7 +278,7 @@ def _multiclass(paths: list[Path], options: dict[str, Any], audit_options: Any) 
     )
     from benchmark.fairness.render import markdown_text, multiclass_blocks, write_multiclass
 
-    header = list(pd.read_csv(paths[0], nrows=0).columns)
+    header = read_header(paths[0])
     if options["classes"] is None and not is_multiclass(header, options["score_col"]):
         return False
     if len(paths) > 1:

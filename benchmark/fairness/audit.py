@@ -25,6 +25,7 @@ from benchmark.fairness.files import (
     patient_column,
     read_predictions,
     resolve_threshold,
+    unique_ids,
 )
 from benchmark.fairness.groups import MIN_CELL, audit_groups, estimated_column
 from benchmark.fairness.inputs import AuditOptions, GroupContext, RunInput
@@ -97,6 +98,8 @@ def read_runs(
     frames = [read_predictions(p, need + ([ID_COL] if len(paths) > 1 else [])) for p in paths]
     if len(frames) > 1:
         frames = align_runs(frames, paths, [columns.label, *group_cols, columns.patient])
+    else:
+        unique_ids(frames[0], paths[0])
     note = estimated_column(frames[0], columns.group[0], estimate, paths[0])
     grouping = audit_groups(frames[0], list(columns.group), paths[0], min_cell)
     for frame, path in zip(frames, paths, strict=True):

@@ -7,6 +7,8 @@ chosen on the file being audited.
 
 from __future__ import annotations
 
+import codecs
+import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -26,21 +28,64 @@ class PredictionsError(FileContentError):
     """A predictions file is unusable; the message names file, row and column."""
 
 
-def read_predictions(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """Read a predictions CSV as strings, checking that ``columns`` are present.
+def csv_format(path: Path) -> tuple[str, str]:
+    """The encoding (from a byte-order mark; UTF-8 otherwise) and separator of a CSV file.
 
-    Empty cells and pandas' NA spellings (``NaN``, ``None``, ``NA``...) become missing.
+    The separator is the first of ``,``, ``;`` and tab found in the header line: a
+    spreadsheet saved with semicolons or tabs reads as it was meant.
+    """
+    head = Path(path).read_bytes()[:65536]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    first = head.decode(encoding, errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
+    return encoding, next((sep for sep in (",", ";", "\t") if sep in first), ",")
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names of a CSV file (the format of :func:`csv_format`).
 
     Raises:
-        PredictionsError: File missing or unreadable, no rows, or a column missing.
+        PredictionsError: The file is missing, not text in its encoding, or names a column
+            twice.
+    """
+    return list(read_predictions(path, [], rows=0).columns)
+
+
+def read_predictions(path: Path, columns: Sequence[str], rows: int | None = None) -> pd.DataFrame:
+    """Read a predictions CSV as strings, checking that ``columns`` are present.
+
+    Empty cells and pandas' NA spellings (``NaN``, ``None``, ``NA``...) become missing. The
+    encoding and separator are found by :func:`csv_format`.
+
+    Raises:
+        PredictionsError: File missing or unreadable (not text in its encoding, named), a
+            column named twice, no rows, or a column missing.
     """
     path = Path(path)
     if not path.is_file():
         raise PredictionsError(path, "predictions file not found")
+    encoding, sep = csv_format(path)
     try:
-        frame = pd.read_csv(path, dtype=str)
+        with path.open(encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=sep), [])
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise PredictionsError(path, f"names column(s) {twice} more than once", column=twice[0])
+        frame = pd.read_csv(path, dtype=str, encoding=encoding, sep=sep, nrows=rows)
+    except UnicodeDecodeError as exc:
+        raise PredictionsError(
+            path, f"is not {encoding} text (byte {exc.start}: {exc.reason}); save it as UTF-8 CSV"
+        ) from exc
+    except PredictionsError:
+        raise
     except Exception as exc:  # pandas raises many types for a malformed file
         raise PredictionsError(path, f"cannot read predictions CSV: {exc}") from exc
+    if rows == 0:
+        return frame
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise PredictionsError(
@@ -92,6 +137,30 @@ def resolve_threshold(
     return chosen, f"validation:{path.name}"
 
 
+def unique_ids(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a file whose :data:`ID_COL` has an empty or repeated id (lines named).
+
+    A repeated row would count one image twice: more images, narrower intervals and fewer
+    small-group warnings than the data holds. A file without the column is not checked.
+
+    Raises:
+        PredictionsError: The first offending id and the lines that hold it.
+    """
+    if ID_COL not in frame.columns:
+        return
+    ids = frame[ID_COL]
+    bad = ids.isna() | ids.duplicated(keep=False)
+    if bad.any():
+        first = ids[bad].iloc[0]
+        same = ids.isna() if pd.isna(first) else ids == first
+        lines = [int(i) + 2 for i in np.flatnonzero(same.to_numpy())[:5]]
+        what = "an empty image id" if pd.isna(first) else f"image id {first!r} more than once"
+        raise PredictionsError(
+            path, f"has {what} (lines {lines}; {int(bad.sum())} row(s) in all): every image "
+            "must appear once", column=ID_COL,
+        )  # fmt: skip
+
+
 def align_runs(
     frames: Sequence[pd.DataFrame], paths: Sequence[Path], same: Sequence[str]
 ) -> list[pd.DataFrame]:
@@ -107,10 +176,7 @@ def align_runs(
             others; the count named), or a column that disagrees (image named).
     """
     for frame, path in zip(frames, paths, strict=True):
-        ids = frame[ID_COL]
-        if ids.isna().any() or ids.duplicated().any():
-            bad = ids[ids.isna() | ids.duplicated()].iloc[0]
-            raise PredictionsError(path, f"image id {bad!r} is missing or repeated", column=ID_COL)
+        unique_ids(frame, path)
     first = frames[0].set_index(ID_COL, drop=False)
     out = [frames[0]]
     for frame, path in zip(frames[1:], paths[1:], strict=True):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from benchmark.core.fitzpatrick import MISSING, UNCERTAIN
 from benchmark.core.io import FileContentError
-from benchmark.fairness.label_sources import SOURCES, read_groups
+from benchmark.fairness.label_sources import SOURCES, is_skin_type_column, read_groups, read_own
 
 CROSS = " × "
 MIN_CELL = 10  # images: a smaller intersection cell is flagged and not compared
@@ -64,12 +64,18 @@ def audit_groups(
     parts, notes = [], []
     for column in columns:
         source = source_of(column)
+        if source is None and is_skin_type_column(column):
+            frame[column], respelled = read_own(frame[column], path)
+            notes += [respelled] if respelled else []
         parts.append(read_groups(frame[column], source, path).astype(str))
         if source is not None:
             notes.append(f"'{column}': {source.note}")
     if len(parts) == 1:
         # The suite's own column keeps its rule: an empty group cell is an error (row named).
-        single = parts[0] if notes else frame[columns[0]]
+        own = source_of(columns[0]) is None
+        single = frame[columns[0]] if own and is_skin_type_column(columns[0]) else parts[0]
+        if own and not is_skin_type_column(columns[0]):
+            single = single.where(frame[columns[0]].notna(), frame[columns[0]])
         return Groups(single, tuple(columns), tuple(notes))
     labels = pd.concat(parts, axis=1).agg(CROSS.join, axis=1)
     unknown = {UNCERTAIN, MISSING}

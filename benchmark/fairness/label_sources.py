@@ -19,6 +19,7 @@ question for the data's owner, not a guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,71 @@ SOURCES: dict[str, LabelSource] = {
                     "whether 0 is the lightest or the darkest, so no class is called dark."),
     )
 }  # fmt: skip
+
+
+# Spellings of the suite's own labels a hand-made file may use: case, stray spaces, digits,
+# "type VI" / "FST VI", an en dash in tone groups; unknown tokens are missing.
+_PREFIX = re.compile(r"^(?:fitzpatrick(?:\s+skin)?(?:\s+type)?|skin\s+type|fst|type)\s*", re.I)
+_UNKNOWN = {"unknown": MISSING, "missing": MISSING, "uncertain": UNCERTAIN, "n/a": MISSING}
+
+
+def is_skin_type_column(column: str) -> bool:
+    """Whether a column holds the suite's skin types (``fst``, ``fst_*``, ``tone_group``)."""
+    return column in ("fst", "tone_group") or column.startswith("fst_")
+
+
+def own_label(text: str) -> str | None:
+    """The suite's label a cell spells (``" vi"``, ``"6"``, ``"type VI"`` -> ``VI``), or None."""
+    cell = text.strip()
+    if cell.lower() in _UNKNOWN:
+        return _UNKNOWN[cell.lower()]
+    bare = _PREFIX.sub("", cell).strip()
+    if (upper := bare.upper()) in FST_LABELS:
+        return upper
+    if (digit := ROMAN.get(_integer(bare))) is not None:
+        return digit
+    group = upper.replace("–", "-").replace(" ", "")
+    return group if group in TONE_GROUPS.values() else None
+
+
+def read_own(values: pd.Series, path: Path | str) -> tuple[pd.Series, str | None]:
+    """A skin-type column of the suite's vocabulary, respelled; empty cells stay empty.
+
+    Returns:
+        The labels, and a note counting the cells respelled (None when none was).
+
+    Raises:
+        FileContentError: Cells that spell no skin type, with the values and first rows named.
+    """
+    text = values.astype(object)
+    read = [None if pd.isna(v) else own_label(str(v)) for v in text]
+    bad = [
+        (i, v)
+        for i, (v, r) in enumerate(zip(text, read, strict=True))
+        if r is None and not pd.isna(v)
+    ]
+    if bad:
+        values_named = sorted({str(v) for _, v in bad})[:8]
+        rows = [i + 2 for i, _ in bad[:5]]  # file line numbers: the header is line 1
+        raise FileContentError(
+            path,
+            f"value(s) {values_named} are not skin types (I-VI, 1-6, a tone group I-II/III-IV/"
+            f"V-VI, uncertain or missing); first at line(s) {rows}",
+            column=str(values.name),
+        )
+    changed = [
+        (str(v), r) for v, r in zip(text, read, strict=True) if not pd.isna(v) and str(v) != r
+    ]
+    out = pd.Series([r if r is not None else None for r in read], index=values.index,
+                    name=values.name, dtype=object)  # fmt: skip
+    out = out.where(values.notna(), values)
+    if not changed:
+        return out, None
+    examples = ", ".join(f"{a!r} -> {b}" for a, b in sorted(set(changed))[:4])
+    return (
+        out,
+        f"'{values.name}': {len(changed)} cell(s) respelled as the suite's labels ({examples})",
+    )
 
 
 def detect_source(columns: Iterable[str]) -> LabelSource | None:
