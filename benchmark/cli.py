@@ -23,21 +23,24 @@ from benchmark.core.config.data import (
 )
 from benchmark.core.groupings import SKIN_TYPE, SKIN_TYPE_SHORT
 from benchmark.core.imaging import MASK_THRESHOLD
-from benchmark.core.io import write_json_atomic, write_text_atomic
+from benchmark.core.io import nan_to_none, write_json_atomic, write_text_atomic
+from benchmark.core.outputs import OutputPathError, check_output_paths, spreadsheet_safe
 from benchmark.core.provenance import TRACKING_DB, TRACKING_URI_ENV, tracking_uri
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.ingest.tables import IngestError
 from benchmark.phantoms.generate import generate_phantoms
-from benchmark.skintone.run import find_images, ita_table
+from benchmark.skintone.run import find_images, ita_summary, ita_table
 
 _SOURCES: tuple[str, ...] = get_args(SourceName)
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _ITA_HELP = f"""ITA and {SKIN_TYPE} (I-VI) of images (files or folders).
 
-Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst (--robust adds
-mask_source and note). The default is the paper's rule as printed: mean L*, b* of all
-skin-coloured pixels, lesion included, ITA = atan((L* - 50) / b*) with no guard.
+Prints CSV with columns image_id,ita,l_star,b_star,skin_pixels,fst,note (--robust adds
+mask_source); note says why an image is uncertain or unreadable. The default is the
+paper's rule as printed: mean L*, b* of all skin-coloured pixels, lesion included,
+ITA = atan((L* - 50) / b*) with no guard. Ids are file stems (paths where two files share
+one). A summary goes to stderr; --strict exits 1 when an image is unreadable.
 """
 
 
@@ -169,6 +172,7 @@ def ingest_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the CSV here instead of standard output.",
 )
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any image is unreadable.")
 def ita_cmd(
     paths: tuple[Path, ...],
     masks: Path | None,
@@ -179,10 +183,15 @@ def ita_cmd(
     rule: str,
     max_side: int,
     csv_out: Path | None,
+    strict: bool,
 ) -> None:
     """ITA and estimated skin type of images: the help text is ``_ITA_HELP``."""
     if exclude_lesion and masks is None:
         raise click.UsageError("--exclude-lesion needs --masks")
+    try:
+        check_output_paths([csv_out])
+    except OutputPathError as exc:
+        raise click.UsageError(str(exc)) from exc
     if sum((robust, literal, guarded, exclude_lesion)) > 1:
         raise click.UsageError("choose one of --robust, --literal, --guarded and --exclude-lesion")
     cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
@@ -196,12 +205,16 @@ def ita_cmd(
         raise click.ClickException(str(exc)) from exc
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
-    text = table.to_csv(index=False, float_format="%.4f")
+    text = spreadsheet_safe(table).to_csv(index=False, float_format="%.4f")
     if csv_out is None:
         click.echo(text, nl=False)
     else:
         write_text_atomic(csv_out, text)
         click.echo(f"wrote {len(table)} rows to {csv_out}", err=True)
+    unreadable = int(table["note"].fillna("").str.startswith("unreadable").sum())
+    click.echo(ita_summary(table, unreadable), err=True)
+    if strict and unreadable:
+        raise SystemExit(1)
 
 
 @main.command("maxflow")
@@ -252,6 +265,7 @@ def seg_eval_cmd(
     from benchmark.segmentation.evaluate import evaluate_folders, read_groups
 
     try:
+        check_output_paths([json_out])
         groups = None if manifest is None else read_groups(manifest, group_col)
         result = evaluate_folders(truth, pred, groups, group_col)
     except (ValueError, FileNotFoundError) as exc:
@@ -259,10 +273,14 @@ def seg_eval_cmd(
     mean = {k: round(v, 4) for k, v in result["mean"].items()}
     keys = ("n_images", "empty_cases", "missing_predictions")
     extra = {"equity_scaled_dice": result["equity_scaled"]["dice"]} if groups is not None else {}
-    click.echo(json.dumps({"mean": mean, **{k: result[k] for k in keys}, **extra}, indent=1))
+    summary = {"mean": mean, **{k: result[k] for k in keys}, **extra}
+    # Undefined is null, as in the JSON file: bare NaN is not JSON.
+    click.echo(json.dumps(nan_to_none(summary), indent=1, allow_nan=False))
     if json_out is not None:
         write_json_atomic(json_out, result)
         click.echo(f"wrote {json_out}", err=True)
+    if not result["n_images"]:
+        raise click.ClickException(f"no prediction in {pred} matches a reference mask in {truth}")
 
 
 def ui_command(store: str, host: str, port: int) -> list[str]:

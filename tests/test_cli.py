@@ -77,9 +77,10 @@ def test_ita_on_a_folder_prints_the_documented_csv(tmp_path: Path) -> None:
     runner.invoke(main, ["phantoms", "--out", str(tmp_path / "p"), "--n", "3", "--size", "64"])
     result = runner.invoke(main, ["ita", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
-    assert lines[0] == "image_id,ita,l_star,b_star,skin_pixels,fst"
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "image_id,ita,l_star,b_star,skin_pixels,fst,note"
     assert [line.split(",")[0] for line in lines[1:]] == ["PH_000001", "PH_000002", "PH_000003"]
+    assert result.stderr.strip() == "3 image(s): 0 uncertain, 0 unreadable"
 
 
 def test_ita_with_masks_and_csv_file(tmp_path: Path) -> None:
@@ -99,7 +100,7 @@ def test_ita_with_masks_and_csv_file(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[0] == "image_id,ita,l_star,b_star,skin_pixels,fst"
+    assert out.read_text().splitlines()[0] == "image_id,ita,l_star,b_star,skin_pixels,fst,note"
     assert len(out.read_text().splitlines()) == 3
 
 

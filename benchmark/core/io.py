@@ -104,19 +104,20 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
     NaN is written as ``null`` so that strict JSON readers accept the file.
     """
-    text = json.dumps(_nan_to_none(data), indent=2, sort_keys=True, allow_nan=False)
+    text = json.dumps(nan_to_none(data), indent=2, sort_keys=True, allow_nan=False)
     write_text_atomic(path, text + "\n")
 
 
-def _nan_to_none(value: Any) -> Any:
+def nan_to_none(value: Any) -> Any:
+    """``value`` with every NaN (nested in dicts, lists, numpy scalars) as None: JSON null."""
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, dict):
-        return {str(k): _nan_to_none(v) for k, v in value.items()}
+        return {str(k): nan_to_none(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_nan_to_none(v) for v in value]
+        return [nan_to_none(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _nan_to_none(value.item())
+        return nan_to_none(value.item())
     return value
 
 

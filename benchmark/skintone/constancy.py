@@ -165,6 +165,21 @@ def apply_cast(rgb: NDArray[np.uint8], gains: Gains) -> NDArray[np.uint8]:
     return np.asarray(cv2.LUT(np.ascontiguousarray(rgb), table), dtype=np.uint8)
 
 
+def chroma_levels(rgb: NDArray[np.uint8], mask: NDArray[np.uint8] | None = None) -> float:
+    """The largest difference between channels (R-G, G-B; 8-bit levels) over the pixels.
+
+    At most :data:`GREY_LEVELS` is a grey image: it has no colour, hence no skin tone.
+
+    Args:
+        rgb: uint8 image (H, W, 3).
+        mask: uint8 (H, W) mask of the pixels to look at (None: all).
+    """
+    r, g, b = cv2.split(np.ascontiguousarray(rgb))
+    return float(
+        max(cv2.minMaxLoc(cv2.absdiff(r, g), mask)[1], cv2.minMaxLoc(cv2.absdiff(g, b), mask)[1])
+    )
+
+
 def _refusal(
     rgb: NDArray[np.uint8], hist: NDArray[np.float64], mask: NDArray[np.uint8] | None
 ) -> str:
@@ -179,10 +194,7 @@ def _refusal(
             f"near-black image (mean L* {lightness:.1f}): "
             "colour constancy cannot estimate the illuminant"
         )
-    r, g, b = cv2.split(np.ascontiguousarray(rgb))
-    chroma = max(
-        cv2.minMaxLoc(cv2.absdiff(r, g), mask)[1], cv2.minMaxLoc(cv2.absdiff(g, b), mask)[1]
-    )
+    chroma = chroma_levels(rgb, mask)
     if chroma <= GREY_LEVELS:
         return (
             f"grey image (channels differ by at most {chroma:.0f} levels): "

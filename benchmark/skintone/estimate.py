@@ -27,7 +27,7 @@ from benchmark.core.fitzpatrick import fst_from_ita, ita_angle, ita_degrees, ita
 from benchmark.core.manifest import ItaMaskSource
 from benchmark.core.maxflow import field_of_view
 from benchmark.skintone import robust as rb
-from benchmark.skintone.constancy import correct
+from benchmark.skintone.constancy import GREY_LEVELS, chroma_levels, correct
 
 SKIN_RULES = {"paper": ((77, 173), (133, 255)), "classic": ((77, 127), (133, 173))}
 _MIN_PATCH_PIXELS = 50
@@ -136,14 +136,15 @@ def _paper(
     # Counted in original-resolution pixels, so the 500-pixel rule means what the paper meant.
     n = round(where.size * image.area)
     if n < cfg.min_skin_pixels:
-        return _uncertain(n)
+        return _uncertain(n, note=f"{n} skin pixels (minimum {cfg.min_skin_pixels})")
     l_star = float(image.light[where].mean(dtype=np.float64))
     b_star = float(image.yellow[where].mean(dtype=np.float64))
     value = float(ita(l_star, b_star))
     sd = math.nan
     if spread:
         sd = _spread(image.light, image.yellow, where, image.shape, cfg.patch_grid, ita)
-    return ItaEstimate(value, l_star, b_star, n, fst_from_ita(value), sd)
+    note = "" if math.isfinite(value) else f"ITA undefined (b* {b_star:.2f} <= 0 under the guard)"
+    return ItaEstimate(value, l_star, b_star, n, fst_from_ita(value), sd, note=note)
 
 
 def _robust(image: _Image, lesion: rb.Lesion, cfg: SkintoneConfig, spread: bool) -> ItaEstimate:
@@ -215,7 +216,8 @@ def estimate(
 
     Returns:
         ``{"paper", "paper_guarded", "robust"}`` and, for a ground-truth ``lesion``,
-        ``"lesion_excluded"`` (the printed rule without the lesion pixels).
+        ``"lesion_excluded"`` (the printed rule without the lesion pixels). A grey image
+        (no colour) makes every estimate ``uncertain`` with the reason.
 
     Raises:
         ValueError: ``lesion`` is not of the image's size (both sizes named).
@@ -226,6 +228,13 @@ def estimate(
         raise ValueError(
             f"{what} is {lesion.shape[1]}x{lesion.shape[0]} but the image is {shape[1]}x{shape[0]}"
         )
+    if (chroma := chroma_levels(rgb)) <= GREY_LEVELS:
+        note = f"grey image (channels differ by at most {chroma:.0f} levels): no skin colour"
+        names: tuple[str, ...] = ("paper", "paper_guarded", "robust")
+        names += (
+            ("lesion_excluded",) if lesion is not None and lesion_source == "ground_truth" else ()
+        )
+        return {name: _uncertain(0, "none", note) for name in names}
     flat = np.ascontiguousarray(rgb).reshape(-1, 3)
     light, yellow = lightness_and_b(flat)
     image = _Image(flat, light, yellow, shape, area)

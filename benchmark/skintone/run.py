@@ -204,8 +204,25 @@ def add_skintone(
     return pd.concat([out, columns], axis=1)
 
 
-CSV_COLUMNS = ("image_id", "ita", "l_star", "b_star", "skin_pixels", "fst")
-ROBUST_COLUMNS = ("mask_source", "note")  # which lesion mask the robust estimate left out
+CSV_COLUMNS = ("image_id", "ita", "l_star", "b_star", "skin_pixels", "fst", "note")
+ROBUST_COLUMNS = ("mask_source",)  # which lesion mask the robust estimate left out
+
+
+def image_ids(images: list[Path]) -> list[str]:
+    """One id per image: its stem, or its path from the common folder where stems collide.
+
+    Two files share a stem as ``x.jpg`` beside ``x.png``, or ``a/x.jpg`` beside ``b/x.jpg``:
+    both are then named by their relative path (extension kept), never twice by ``x``.
+    """
+    stems = [image.stem for image in images]
+    shared = {stem for stem in stems if stems.count(stem) > 1}
+    if not shared:
+        return stems
+    root = Path(os.path.commonpath([str(image.parent.resolve()) for image in images]))
+    return [
+        image.resolve().relative_to(root).as_posix() if image.stem in shared else image.stem
+        for image in images
+    ]
 
 
 def find_images(paths: list[Path]) -> list[Path]:
@@ -232,7 +249,8 @@ def ita_table(
 ) -> tuple[pd.DataFrame, list[str]]:
     """ITA of loose image files, one row per image with :data:`CSV_COLUMNS`.
 
-    The robust estimate adds :data:`ROBUST_COLUMNS`.
+    The robust estimate adds :data:`ROBUST_COLUMNS`. Ids are stems, unique by
+    :func:`image_ids`; ``note`` says why an estimate is uncertain or an image unreadable.
 
     Args:
         images: Image files.
@@ -264,15 +282,17 @@ def ita_table(
         if masks is not None and mask is None
     ]
     rows = []
-    for (image, _), result in zip(jobs, estimate_many(jobs, cfg, progress), strict=True):
+    results = estimate_many(jobs, cfg, progress)
+    for image_id, result in zip(image_ids(images), results, strict=True):
         if isinstance(result, str):
             problems.append(result)
-            rows.append({"image_id": image.stem, "skin_pixels": 0, "fst": "uncertain"})
+            rows.append({"image_id": image_id, "skin_pixels": 0, "fst": "uncertain",
+                         "note": f"unreadable: {result}"})  # fmt: skip
             continue
         est = result.get(estimate_name) or result["paper"]
         rows.append(
             {
-                "image_id": image.stem,
+                "image_id": image_id,
                 "ita": est.ita,
                 "l_star": est.l_star,
                 "b_star": est.b_star,
@@ -284,3 +304,21 @@ def ita_table(
         )
     columns = [*CSV_COLUMNS, *(ROBUST_COLUMNS if estimate_name == "robust" else ())]
     return pd.DataFrame(rows).reindex(columns=columns), problems
+
+
+def ita_summary(table: pd.DataFrame, unreadable: int) -> str:
+    """One line for stderr: images, uncertain ones by reason, unreadable ones."""
+    uncertain = table[(table["fst"] == "uncertain") & ~table["note"].fillna("").str.startswith(
+        "unreadable")]  # fmt: skip
+    # A reason's first words name it ("grey image", "12 skin pixels left ..."): counted by them.
+    reasons = (
+        uncertain["note"]
+        .fillna("")
+        .map(lambda n: n.split("(")[0].split(":")[0].strip() or "too few skin pixels")
+    )
+    counted = ", ".join(f"{reason} {n}" for reason, n in reasons.value_counts().items())
+    return (
+        f"{len(table)} image(s): {len(uncertain)} uncertain"
+        + (f" ({counted})" if counted else "")
+        + f", {unreadable} unreadable"
+    )
