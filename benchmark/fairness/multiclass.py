@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from benchmark.core.caveats import is_phantom
 from benchmark.core.fitzpatrick import side_label
 from benchmark.fairness.calibration import CalibrationInput, calibration_by_group
-from benchmark.fairness.files import located, patient_column, read_predictions
+from benchmark.fairness.files import located, patient_column, read_predictions, unique_ids
 from benchmark.fairness.groups import MIN_CELL, Groups, audit_groups
 from benchmark.fairness.inputs import AuditOptions, settings_of
 from benchmark.fairness.result import (
@@ -123,6 +123,7 @@ def multiclass_audit_file(
     columns = [group_col] if isinstance(group_col, str) else list(group_col)
     extra = [pred_col] if pred_col else []
     frame = read_predictions(pred_csv, [label_col, *classes, *columns, *extra])
+    unique_ids(frame, pred_csv)
     grouping = audit_groups(frame, columns, pred_csv, min_cell)
     data = located(pred_csv, _names(label_col, classes, pred_col), lambda: _data(
         frame, label_col, classes, pred_col, renormalize, grouping.labels, cluster_col, options

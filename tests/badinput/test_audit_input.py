@@ -193,3 +193,28 @@ def test_a_pipe_is_read_once_and_audited(tmp_path: Path) -> None:
     writer.join(timeout=10)
     assert result.exit_code == 0, result.output
     assert "Fairness audit of fifo.csv" in result.output
+
+
+def test_markup_in_a_group_name_is_escaped_in_html_and_markdown(tmp_path: Path) -> None:
+    frame = _frame()
+    frame["site"] = np.repeat(["<script>x</script>", "two\nlines", "d"], [40, 40, 40])
+    html, md = tmp_path / "a.html", tmp_path / "a.md"
+    code, output, _ = _audit(tmp_path, frame, "--group-col", "site", "--html", str(html),
+                             "--md", str(md))  # fmt: skip
+    assert code == 0, output
+    assert "<script>x" not in html.read_text()
+    assert "&lt;script&gt;x" in html.read_text()
+    assert "two lines" in md.read_text()  # one table row, not two
+
+
+def test_a_multiclass_file_with_a_repeated_id_is_an_error(tmp_path: Path) -> None:
+    frame = _frame().drop(columns=["y_true", "y_score"])
+    rng = np.random.default_rng(0)
+    scores = rng.dirichlet([1, 1, 1], N)
+    for k, name in enumerate(("MEL", "NV", "BKL")):
+        frame[name] = scores[:, k]
+    frame["y_true"] = np.tile(["MEL", "NV", "BKL"], N // 3)
+    frame.loc[1, "image_id"] = "i0"
+    code, output, _ = _audit(tmp_path, frame, "--classes", "MEL,NV,BKL")
+    assert code != 0
+    assert "image id 'i0' more than once (lines [2, 3]" in output
