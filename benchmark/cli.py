@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import get_args
 
@@ -13,6 +10,7 @@ import click
 
 from benchmark import __version__
 from benchmark.cli_audit import audit_cmd
+from benchmark.cli_config import config, default_help
 from benchmark.core.config.data import (
     IngestConfig,
     LinkMode,
@@ -22,10 +20,8 @@ from benchmark.core.config.data import (
     SourceName,
 )
 from benchmark.core.groupings import SKIN_TYPE, SKIN_TYPE_SHORT
-from benchmark.core.imaging import MASK_THRESHOLD
 from benchmark.core.io import nan_to_none, write_json_atomic, write_text_atomic
 from benchmark.core.outputs import OutputPathError, check_output_paths, spreadsheet_safe
-from benchmark.core.provenance import TRACKING_DB, TRACKING_URI_ENV, tracking_uri
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.ingest.tables import IngestError
 from benchmark.phantoms.generate import generate_phantoms
@@ -46,8 +42,18 @@ one). A summary goes to stderr; --strict exits 1 when an image is unreadable.
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="skinbench")
-def main() -> None:
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Params file the commands take their defaults from [default: the project's "
+    "params.yaml, the pipeline's].",
+)
+@click.pass_context
+def main(ctx: click.Context, params_file: Path | None) -> None:
     """skintone-bench: skin-tone fairness benchmark for dermoscopic skin-cancer AI."""
+    if params_file is not None and ctx.obj is not None:
+        ctx.obj = ctx.obj.at(params_file)
 
 
 main.add_command(audit_cmd)
@@ -61,15 +67,16 @@ main.add_command(audit_cmd)
     type=click.Path(path_type=Path),
     help="Folder to write images/, masks/ and manifest.parquet into (replaced).",
 )
-@click.option("--n", default=PhantomConfig.n, show_default=True, help="Number of images.")
-@click.option("--seed", default=PhantomConfig.seed, show_default=True, help="Base seed.")
-@click.option("--size", default=PhantomConfig.size, show_default=True, help="Image side (px).")
-def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
+@click.option("--n", type=int, help=default_help("Number of images.", "ingest.phantoms.n"))
+@click.option("--seed", type=int, help=default_help("Base seed.", "ingest.phantoms.seed"))
+@click.option("--size", type=int, help=default_help("Image side (px).", "ingest.phantoms.size"))
+def phantoms(out_dir: Path, n: int | None, seed: int | None, size: int | None) -> None:
     """Write a phantom data set with exact skin-tone ground truth.
 
-    Same seed, same files, byte for byte.
+    Every setting is the params file's ``ingest.phantoms``, so without options this writes
+    the pipeline's phantoms. Same seed, same files, byte for byte.
     """
-    manifest = generate_phantoms(PhantomConfig(n=n, seed=seed, size=size), out_dir)
+    manifest = generate_phantoms(config(PhantomConfig, n=n, seed=seed, size=size), out_dir)
     counts = manifest["fst_label"].value_counts().sort_index().to_dict()
     click.echo(f"wrote {len(manifest)} phantoms to {out_dir}; {SKIN_TYPE_SHORT} counts {counts}")
 
@@ -95,18 +102,16 @@ def phantoms(out_dir: Path, n: int, seed: int, size: int) -> None:
 @click.option(
     "--link",
     type=click.Choice(get_args(LinkMode)),
-    default=IngestConfig.link,
-    show_default=True,
-    help="How unchanged images enter the output.",
+    help=default_help("How unchanged images enter the output.", "ingest.link"),
 )
 @click.option(
     "--mask-threshold",
-    default=MASK_THRESHOLD,
     type=click.IntRange(0, 254),
-    show_default=True,
-    help="Non-binary masks become value > threshold.",
+    help=default_help("Non-binary masks become value > threshold.", "ingest.mask_threshold"),
 )
-@click.option("--workers", default=0, show_default=True, help="Processes (0: one per core).")
+@click.option(
+    "--workers", type=int, help=default_help("Processes (0: one per core).", "ingest.workers")
+)
 def ingest_cmd(
     source: str,
     images: Path,
@@ -114,14 +119,15 @@ def ingest_cmd(
     masks: Path | None,
     extra_metadata: Path | None,
     out_dir: Path,
-    link: str,
-    mask_threshold: int,
-    workers: int,
+    link: str | None,
+    mask_threshold: int | None,
+    workers: int | None,
 ) -> None:
     """Ingest a source into a validated manifest; list every excluded image with its reason."""
     inputs = IngestInputs(source, images, metadata, masks, extra_metadata)
+    cfg = config(IngestConfig, link=link, mask_threshold=mask_threshold, workers=workers)
     try:
-        result = ingest(inputs, out_dir, link, mask_threshold, workers)
+        result = ingest(inputs, out_dir, cfg.link, cfg.mask_threshold, cfg.workers)
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     s = result.summary
@@ -156,15 +162,14 @@ def ingest_cmd(
 @click.option(
     "--rule",
     type=click.Choice(get_args(SkinRule)),
-    default=SkintoneConfig.rule,
-    show_default=True,
-    help="YCbCr skin rule.",
+    help=default_help("YCbCr skin rule.", "skintone.rule"),
 )
 @click.option(
     "--max-side",
-    default=SkintoneConfig.max_side,
-    show_default=True,
-    help="Analyse at no less than this longer side (0: full resolution).",
+    type=int,
+    help=default_help(
+        "Analyse at no less than this longer side (0: full resolution).", "skintone.max_side"
+    ),
 )
 @click.option(
     "--csv",
@@ -180,8 +185,8 @@ def ita_cmd(
     robust: bool,
     literal: bool,
     guarded: bool,
-    rule: str,
-    max_side: int,
+    rule: str | None,
+    max_side: int | None,
     csv_out: Path | None,
     strict: bool,
 ) -> None:
@@ -194,7 +199,7 @@ def ita_cmd(
         raise click.UsageError(str(exc)) from exc
     if sum((robust, literal, guarded, exclude_lesion)) > 1:
         raise click.UsageError("choose one of --robust, --literal, --guarded and --exclude-lesion")
-    cfg = SkintoneConfig(rule=rule, max_side=max_side)  # type: ignore[arg-type]
+    cfg = config(SkintoneConfig, rule=rule, max_side=max_side)
     chosen = [n for n, on in (("robust", robust), ("paper_guarded", guarded)) if on]
     name = (chosen or ["lesion_excluded" if exclude_lesion else "paper"])[0]
     try:
@@ -281,42 +286,6 @@ def seg_eval_cmd(
         click.echo(f"wrote {json_out}", err=True)
     if not result["n_images"]:
         raise click.ClickException(f"no prediction in {pred} matches a reference mask in {truth}")
-
-
-def ui_command(store: str, host: str, port: int) -> list[str]:
-    """The ``mlflow ui`` command line over a tracking store."""
-    return [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "ui",
-        "--backend-store-uri",
-        store,
-        "--host",
-        host,
-        "--port",
-        str(port),
-    ]
-
-
-@main.command("ui")
-@click.option(
-    "--store",
-    help=f"Tracking store URI [default: ${TRACKING_URI_ENV}, else "
-    f"sqlite:///<current folder>/{TRACKING_DB}, the project's store].",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=5000, show_default=True, help="Port.")
-@click.option("--print-only", is_flag=True, help="Print the command instead of running it.")
-def ui_cmd(store: str | None, host: str, port: int, print_only: bool) -> None:
-    """Open the MLflow UI over the project's runs (local only unless --host says otherwise)."""
-    uri = store or tracking_uri()
-    command = ui_command(uri, host, port)
-    if print_only:
-        click.echo(shlex.join(command))
-        return
-    click.echo(f"MLflow UI on http://{host}:{port} over {uri} (Ctrl-C stops it)", err=True)
-    raise SystemExit(subprocess.call(command))
 
 
 @main.command("report")

@@ -12,14 +12,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from benchmark.core.defaults import (
-    DEFAULT_PERMUTATIONS,
-    DEFAULT_RESAMPLES,
-    INTERVAL_METHODS,
-    MIN_NEGATIVES,
-    MIN_POSITIVES,
-    PATIENT_RULES,
-)
+from benchmark.cli_config import config, default_help
+from benchmark.core.config.downstream import FairnessConfig
+from benchmark.core.defaults import INTERVAL_METHODS, PATIENT_RULES
 from benchmark.core.fitzpatrick import ContrastSpec
 from benchmark.fairness.groups import MIN_CELL
 
@@ -62,21 +57,21 @@ def _options(f: Any) -> Any:
         click.option("--threshold-from", type=_FILE, multiple=True,
                      help="Validation predictions to choose each run's threshold on (one per "
                      "predictions file, in order; with --compare: A's, then B's)."),
-        click.option("--contrast", default="V-VI:I-II", show_default=True,
-                     help="Pre-specified contrast HIGH:LOW of skin types (the headline)."),
-        click.option("--bootstrap", default=DEFAULT_RESAMPLES, show_default=True,
-                     help="Bootstrap replicates (runs, then patients within groups)."),
-        click.option("--permutations", default=DEFAULT_PERMUTATIONS, show_default=True,
-                     help="Permutations of every test (patients moved between groups; 0: no "
-                     "test)."),
-        click.option("--interval", type=click.Choice(INTERVAL_METHODS),
-                     default="clopper-pearson", show_default=True,
-                     help="Binomial interval of the exact columns."),
-        click.option("--seed", default=0, show_default=True, help="Resampling seed."),
-        click.option("--min-positives", default=MIN_POSITIVES, show_default=True,
-                     help="Compared-groups rule: patients with a positive image."),
-        click.option("--min-negatives", default=MIN_NEGATIVES, show_default=True,
-                     help="Compared-groups rule: patients with a negative image."),
+        click.option("--contrast", help=default_help("Pre-specified contrast HIGH:LOW of skin "
+                     "types, e.g. V-VI:I-II (the headline).", "fairness.contrast")),
+        click.option("--bootstrap", type=int, help=default_help("Bootstrap replicates (runs, "
+                     "then patients within groups).", "fairness.bootstrap")),
+        click.option("--permutations", type=int, help=default_help("Permutations of every "
+                     "test (patients moved between groups; 0: no test).",
+                     "fairness.permutations")),
+        click.option("--interval", type=click.Choice(INTERVAL_METHODS), help=default_help(
+                     "Binomial interval of the exact columns.", "fairness.interval")),
+        click.option("--seed", type=int, help=default_help("Resampling seed.",
+                     "fairness.seed")),
+        click.option("--min-positives", type=int, help=default_help("Compared-groups rule: "
+                     "patients with a positive image.", "fairness.min_positives")),
+        click.option("--min-negatives", type=int, help=default_help("Compared-groups rule: "
+                     "patients with a negative image.", "fairness.min_negatives")),
         click.option("--json", "json_out", type=_OUT),
         click.option("--md", "md_out", type=_OUT),
         click.option("--png", "png_out", type=_OUT),
@@ -232,12 +227,18 @@ def _read_once(stream: Path) -> Path:
 def _audit_options(options: dict[str, Any]) -> Any:
     from benchmark.fairness.inputs import AuditOptions
 
-    return AuditOptions(
-        n_bootstrap=options["bootstrap"], n_permutations=options["permutations"],
+    contrast = options["contrast"]
+    # The statistics the pipeline's fairness stage uses, unless an option says otherwise.
+    cfg = config(
+        FairnessConfig, bootstrap=options["bootstrap"], permutations=options["permutations"],
         seed=options["seed"], min_positives=options["min_positives"],
-        min_negatives=options["min_negatives"],
-        contrast=ContrastSpec.parse(options["contrast"]), interval=options["interval"],
-        patient_rule=options["patient_groups"],
+        min_negatives=options["min_negatives"], interval=options["interval"],
+        contrast=None if contrast is None else ContrastSpec.parse(contrast),
+    )  # fmt: skip
+    return AuditOptions(
+        n_bootstrap=cfg.bootstrap, n_permutations=cfg.permutations, seed=cfg.seed,
+        min_positives=cfg.min_positives, min_negatives=cfg.min_negatives,
+        contrast=cfg.contrast, interval=cfg.interval, patient_rule=options["patient_groups"],
     )  # fmt: skip
 
 
@@ -258,9 +259,10 @@ def _estimator(predictions: Path, images: Path | None, masks: Path | None) -> An
         return None
 
     def estimate(frame: Any) -> tuple[Any, str]:
+        from benchmark.core.config.data import SkintoneConfig
         from benchmark.skintone.audit_groups import estimate_groups
 
-        found = estimate_groups(frame, images, masks, predictions)
+        found = estimate_groups(frame, images, masks, predictions, config(SkintoneConfig))
         for problem in found.problems:
             click.echo(f"warning: {problem}", err=True)
         return found.fst, found.note

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tests.support.config import default, paper, params_with
+
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
 
@@ -136,7 +138,9 @@ def make_split_data(
     from benchmark.ingest.run import ingest_from_config
 
     data = root / "data"
-    cfg = IngestConfig(phantoms=PhantomConfig(n=n, size=size), workers=1, link="copy")
+    cfg = default(
+        IngestConfig, phantoms=paper(PhantomConfig, n=n, size=size), workers=1, link="copy"
+    )
     ingest_from_config(cfg, root, data / "ingested", progress=False)
     real = read_manifest(data / "ingested" / "manifest.parquet")
     real["fst"] = real["fst_label"]  # as if the skintone stage had estimated it exactly
@@ -156,7 +160,7 @@ def make_split_data(
             (data / "ingested" / old).read_bytes()
         )
     fake["image_path"] = [f"images/{i}.png" for i in fake.image_id]
-    cfg = SplitConfig(seed=3)
+    cfg = paper(SplitConfig, seed=3)
     real_split = make_splits(rebase(real, data / "ingested", data), cfg)
     split = merge_synthetic(real_split, rebase(fake, data / "synthetic", data), cfg)
     out = data / "split" / "manifest.parquet"
@@ -189,7 +193,7 @@ def preprocessed_split(
     from stages import preprocess as preprocess_stage
 
     make_split_data(root, n=n, size=size, synthetic=synthetic, edit=edit)
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    (root / "params.yaml").write_text(yaml.safe_dump(params_with(params)))
     invoke_ok(
         preprocess_stage.main,
         [

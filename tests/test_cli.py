@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark import __version__
-from benchmark.cli import main
+from stages.support.cli import main
 
 
 def test_help_lists_every_subcommand() -> None:
@@ -122,21 +122,3 @@ def test_ui_binds_localhost_over_the_project_store(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9/")
     result = CliRunner().invoke(main, ["ui", "--print-only", "--port", "5055"])
     assert "--backend-store-uri http://127.0.0.1:9/ --host 127.0.0.1 --port 5055" in result.output
-
-
-def test_ingest_and_ita_defaults_come_from_the_config() -> None:
-    from typing import get_args
-
-    import click
-
-    from benchmark.core.config.data import IngestConfig, LinkMode, SkinRule, SkintoneConfig
-
-    def option(command: str, name: str) -> click.Parameter:
-        return next(p for p in main.commands[command].params if p.name == name)
-
-    link, rule = option("ingest", "link"), option("ita", "rule")
-    assert isinstance(link.type, click.Choice)
-    assert isinstance(rule.type, click.Choice)
-    assert (tuple(link.type.choices), link.default) == (get_args(LinkMode), IngestConfig.link)
-    assert (tuple(rule.type.choices), rule.default) == (get_args(SkinRule), SkintoneConfig.rule)
-    assert option("ingest", "mask_threshold").default == IngestConfig().mask_threshold

@@ -17,7 +17,7 @@ from benchmark.core.config.downstream import (
     SegmentConfig,
 )
 from benchmark.core.config.generative import FinetuneConfig, GenerateConfig, ValidateSyntheticConfig
-from stages.support.params import load_section, profile, read_params
+from stages.support.params import apply_overlay, load_section, profile, read_params
 from tests.conftest import REPO
 
 SECTIONS = {
@@ -34,15 +34,27 @@ SECTIONS = {
 }
 
 
-@pytest.mark.parametrize("name", ["params.yaml", "params-paper.yaml"])
-def test_profile_loads_into_every_stage_config(name: str) -> None:
-    path = REPO / name
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """params.yaml with the paper overlay over it (what ``skinbench profile paper`` writes)."""
+    path = tmp_path_factory.mktemp("paper") / "params.yaml"
+    path.write_text(apply_overlay(REPO / "params.yaml", REPO / "params-paper.yaml"))
+    return path
+
+
+@pytest.fixture(params=["embedded", "paper"])
+def profile_file(request: pytest.FixtureRequest, paper: Path) -> Path:
+    return REPO / "params.yaml" if request.param == "embedded" else paper
+
+
+def test_profile_loads_into_every_stage_config(profile_file: Path) -> None:
+    path = profile_file
     for section, cls in SECTIONS.items():
         assert isinstance(load_section(path, section, cls), cls)
 
 
-def test_paper_profile_holds_the_papers_protocol() -> None:
-    path = Path(REPO / "params-paper.yaml")
+def test_paper_profile_holds_the_papers_protocol(paper: Path) -> None:
+    path = paper
     assert profile(path) == "paper"
     classify = load_section(path, "classify", ClassifyConfig)
     assert (classify.weights, classify.max_epochs, classify.freeze_epochs) == ("imagenet", 25, 3)
@@ -55,25 +67,26 @@ def test_paper_profile_holds_the_papers_protocol() -> None:
     skintone = load_section(path, "skintone", SkintoneConfig)
     # The paper's ITA formula exactly as printed, at full resolution.
     assert (skintone.primary, skintone.rule, skintone.max_side) == ("paper", "paper", 0)
+    # The paper's split: test is 15% of every stratum, no tone-balanced test set.
+    assert load_section(path, "split", SplitConfig).test_per_tone == 0
 
 
-@pytest.mark.parametrize("name", ["params.yaml", "params-paper.yaml"])
 def test_both_profiles_group_the_study_by_the_robust_estimate_and_repeat_it_by_the_papers(
-    name: str,
+    profile_file: Path,
 ) -> None:
     from benchmark.core.groupings import PAPER, ROBUST
 
-    fairness = load_section(REPO / name, "fairness", FairnessConfig)
+    fairness = load_section(profile_file, "fairness", FairnessConfig)
     assert (fairness.group_col, fairness.also_group_by) == (ROBUST, (PAPER,))
 
 
-def test_paper_profile_literal_rule_types_a_bluish_background_vi() -> None:
+def test_paper_profile_literal_rule_types_a_bluish_background_vi(paper: Path) -> None:
     import numpy as np
 
     from benchmark.core.color import srgb_to_lab
     from benchmark.skintone.estimate import estimate
 
-    cfg = load_section(REPO / "params-paper.yaml", "skintone", SkintoneConfig)
+    cfg = load_section(paper, "skintone", SkintoneConfig)
     purple = np.full((40, 40, 3), (200, 150, 210), np.uint8)  # L* 67, b* < 0, inside the rule
     assert srgb_to_lab(purple[0, 0])[2] < 0
     assert estimate(purple, None, cfg)[cfg.primary].fst == "VI"
@@ -83,11 +96,18 @@ def test_params_rewritten_by_dvc_exp_run_still_load(tmp_path: Path) -> None:
     """`dvc exp run -S` drops quotes: `no` must stay the string "no" (YAML 1.2), not False."""
     from benchmark.core.config.generative import FinetuneConfig
 
+    text = (REPO / "params.yaml").read_text()
+    head, _, tail = text.partition("finetune_lora:")
+    assert 'mixed_precision: "no"' in tail
+    assert "learning_rate: 0.003" in tail
+    tail = tail.replace('mixed_precision: "no"', "mixed_precision: no", 1)
     path = tmp_path / "params.yaml"
-    path.write_text("profile: x\nfinetune_lora:\n  mixed_precision: no\n  learning_rate: 1e-4\n")
+    path.write_text(
+        head + "finetune_lora:" + tail.replace("learning_rate: 0.003", "learning_rate: 3e-3", 1)
+    )
     cfg = load_section(path, "finetune_lora", FinetuneConfig)
     assert cfg.mixed_precision == "no"
-    assert cfg.learning_rate == 1e-4
+    assert cfg.learning_rate == 3e-3
 
 
 def _offered(comment: str) -> set[str]:

@@ -151,12 +151,12 @@ class ContrastSpec:
     """A signed contrast ``high - low`` between two sets of skin types.
 
     Attributes:
-        high: The first set (default the dark types, V and VI).
-        low: The set subtracted (default I and II).
+        high: The first set (the pre-specified one, in params.yaml ``fairness.contrast``: V, VI).
+        low: The set subtracted (there: I, II).
     """
 
-    high: tuple[str, ...] = DARK_TYPES
-    low: tuple[str, ...] = LIGHT_TYPES
+    high: tuple[str, ...]
+    low: tuple[str, ...]
 
     def __post_init__(self) -> None:
         if not self.high or not self.low or set(self.high) & set(self.low):

@@ -21,7 +21,7 @@ from benchmark.core.defaults import (
     IntervalMethod,
     PatientRule,
 )
-from benchmark.core.fitzpatrick import ContrastSpec
+from benchmark.core.fitzpatrick import DARK_TYPES, LIGHT_TYPES, ContrastSpec
 from benchmark.fairness.result import Counts, Provenance, RunInfo, Settings
 from benchmark.metrics.calibration import DEFAULT_BINS
 from benchmark.metrics.estimates import Estimate
@@ -64,7 +64,7 @@ class AuditOptions:
     seed: int = 0
     min_positives: int = MIN_POSITIVES
     min_negatives: int = MIN_NEGATIVES
-    contrast: ContrastSpec = field(default_factory=ContrastSpec)
+    contrast: ContrastSpec = field(default_factory=lambda: ContrastSpec(DARK_TYPES, LIGHT_TYPES))
     interval: IntervalMethod = "clopper-pearson"
     patient_rule: PatientRule = "error"
     calibration_draws: int = CALIBRATION_DRAWS

@@ -172,7 +172,7 @@ def validate(
     real: pd.DataFrame,
     real_root: Path,
     cfg: ValidateSyntheticConfig,
-    tone: SkintoneConfig | None = None,
+    tone: SkintoneConfig,
 ) -> ValidationResult:
     """Score every synthetic image against the real dark-skin (LoRA training) images.
 
@@ -184,7 +184,7 @@ def validate(
         real_root: Root of their paths.
         cfg: Sizes, bins and the outlier rule.
         tone: The skintone stage's settings; its ``primary`` estimate types each synthetic
-            image, as it typed the real ones (default: the library's defaults).
+            image, as it typed the real ones.
 
     Returns:
         Metrics per synthetic image, the validated rows and the rejected rows with reasons.
@@ -209,9 +209,7 @@ def validate(
     metrics = pd.concat(
         [
             metrics,
-            _tone(
-                synth_paths, synthetic["fst_label"].reset_index(drop=True), tone or SkintoneConfig()
-            ),
+            _tone(synth_paths, synthetic["fst_label"].reset_index(drop=True), tone),
             _lesions(synth_paths, real, real_root),
         ],
         axis=1,

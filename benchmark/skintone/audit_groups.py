@@ -43,6 +43,7 @@ def estimate_groups(
     images: Path,
     masks: Path | None,
     path: Path | str,
+    cfg: SkintoneConfig,
     id_col: str = "image_id",
     progress: bool = False,
 ) -> ImageGroups:
@@ -54,6 +55,7 @@ def estimate_groups(
         masks: Folder of lesion masks matched by stem; without it Max-Flow estimates the
             lesion to leave out.
         path: The predictions file, for messages.
+        cfg: The robust estimate's settings (the skintone stage's).
         id_col: Image-id column.
         progress: Show a progress bar.
 
@@ -62,7 +64,7 @@ def estimate_groups(
     """
     if id_col not in frame.columns:
         raise FileContentError(path, f"--images needs an '{id_col}' column to match images")
-    table, problems = ita_table(find_images([images]), masks, ESTIMATE, SkintoneConfig(), progress)
+    table, problems = ita_table(find_images([images]), masks, ESTIMATE, cfg, progress)
     by_id = dict(zip(table["image_id"].astype(str), table["fst"].astype(str), strict=True))
     fst = frame[id_col].astype(str).map(by_id)
     unmatched = int(fst.isna().sum())

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from benchmark.cli import main
 from benchmark.fairness.result import AuditResult
+from stages.support.cli import main
 
 N = 120
 

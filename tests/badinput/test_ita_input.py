@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from benchmark.cli import main
 from benchmark.core.config.data import SkintoneConfig
 from benchmark.skintone.estimate import estimate
+from stages.support.cli import main
+from tests.support.config import default
 
 
 @pytest.mark.parametrize("level", [40, 128, 220])
@@ -21,7 +22,7 @@ def test_a_grey_image_is_uncertain_in_every_estimate_with_the_reason(level: int)
     lesion = np.zeros((64, 64), bool)
     lesion[20:40, 20:40] = True
     for mask in (None, lesion):
-        got = estimate(grey, mask, SkintoneConfig(min_skin_pixels=1))
+        got = estimate(grey, mask, default(SkintoneConfig, min_skin_pixels=1))
         assert {e.fst for e in got.values()} == {"uncertain"}
         assert all(e.note.startswith("grey image") for e in got.values())
 

@@ -9,7 +9,7 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from benchmark.cli import main
+from stages.support.cli import main
 
 
 def _mask(path: Path, on: bool) -> None:

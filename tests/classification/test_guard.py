@@ -10,6 +10,7 @@ import pytest
 from benchmark.classification.guard import check_run
 from benchmark.core.config.base import ConfigError
 from benchmark.core.config.downstream import ClassifyConfig
+from tests.support.config import default
 
 VAL_Y = np.array([0, 0, 1, 1])
 VAL_GOOD = np.array([0.1, 0.6, 0.7, 0.9])  # AUC 1; Youden's J is 1 at 0.7 only
@@ -54,4 +55,4 @@ def test_several_reasons_are_all_named() -> None:
 @pytest.mark.parametrize("value", [0.49, 1.01])
 def test_min_val_auc_outside_half_to_one_is_refused_naming_the_key(value: float) -> None:
     with pytest.raises(ConfigError, match=r"classify\.min_val_auc"):
-        ClassifyConfig(min_val_auc=value)
+        default(ClassifyConfig, min_val_auc=value)

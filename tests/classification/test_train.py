@@ -14,6 +14,7 @@ from benchmark.classification.train import train_classifier
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.training import NonFiniteLossError
 from benchmark.metrics.classification import auc
+from tests.support.config import default
 
 
 def tiny_data(n: int = 16, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -24,7 +25,12 @@ def tiny_data(n: int = 16, size: int = 32, seed: int = 0) -> tuple[np.ndarray, n
     return images, labels.astype(np.int64)
 
 
-CFG = ClassifyConfig(
+# The paper's recipe (plateau schedule on validation AUC, its augmentations, EfficientNet-B0).
+CFG = default(
+    ClassifyConfig,
+    architecture="efficientnet_b0",
+    schedule="plateau",
+    augmentation="paper",
     max_epochs=6,
     freeze_epochs=3,
     batch_size=8,
@@ -86,7 +92,7 @@ def test_scheduler_follows_validation_auc_not_loss(scripted: Script) -> None:
 
 def test_early_stopping_and_best_auc_checkpoint(scripted: Script) -> None:
     scripted.aucs += [0.6, 0.8, 0.7, 0.75, 0.9, 0.95]
-    cfg = ClassifyConfig(**{**CFG.__dict__, "early_stopping": 2})
+    cfg = default(ClassifyConfig, **{**CFG.__dict__, "early_stopping": 2})
     fit = train_classifier(tiny_data(), tiny_data(8, seed=1), cfg, seed=0, desc="t")
     assert len(fit.history) == 4
     assert fit.stopped_early
@@ -98,7 +104,7 @@ def test_early_stopping_and_best_auc_checkpoint(scripted: Script) -> None:
 
 
 def test_same_seed_and_threads_give_identical_predictions() -> None:
-    cfg = ClassifyConfig(**{**CFG.__dict__, "max_epochs": 2, "freeze_epochs": 1})
+    cfg = default(ClassifyConfig, **{**CFG.__dict__, "max_epochs": 2, "freeze_epochs": 1})
     images, _ = tiny_data(8, seed=3)
     runs = [
         train_classifier(tiny_data(), tiny_data(8, seed=1), cfg, seed=7, desc="t") for _ in "ab"

@@ -7,6 +7,7 @@ from PIL import Image
 
 from benchmark.core.config.data import IngestConfig
 from benchmark.core.imaging import MASK_THRESHOLD, ImageProblemError, to_mask
+from tests.support.config import default
 
 
 def test_image_problem_survives_pickling_out_of_a_worker() -> None:
@@ -18,7 +19,7 @@ def test_image_problem_survives_pickling_out_of_a_worker() -> None:
 
 
 def test_mask_threshold_has_one_owner() -> None:
-    assert IngestConfig().mask_threshold == MASK_THRESHOLD == 127
+    assert default(IngestConfig).mask_threshold == MASK_THRESHOLD == 127
     grey = Image.fromarray(np.array([[0, 127, 128, 255]], np.uint8), "L")
     mask, thresholded = to_mask(grey, MASK_THRESHOLD)
     assert mask.tolist() == [[0, 0, 255, 255]]

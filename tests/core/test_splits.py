@@ -16,6 +16,7 @@ from benchmark.core.splits import (
     split_groups,
     tone_group,
 )
+from tests.support.config import paper
 
 
 def test_isic2020_patient_split(realdata: Path) -> None:
@@ -31,7 +32,7 @@ def test_isic2020_patient_split(realdata: Path) -> None:
             "fst": None,
         }
     )
-    frame = make_splits(manifest, SplitConfig())  # the stage's defaults
+    frame = make_splits(manifest, paper(SplitConfig))  # the stage's defaults
     assert frame.groupby("patient_id")["split"].nunique().max() == 1
     share = frame["split"].value_counts(normalize=True)
     for name, target in (("train", 0.70), ("val", 0.15), ("test", 0.15)):
@@ -40,16 +41,16 @@ def test_isic2020_patient_split(realdata: Path) -> None:
     assert round(melanoma.mean(), 4) == 0.0176
     for _, part in frame.groupby("split"):
         assert abs((part["diagnosis_code"] == "mel").mean() - melanoma.mean()) <= 0.005
-    again = make_splits(manifest.sample(frac=1.0, random_state=3), SplitConfig())
+    again = make_splits(manifest.sample(frac=1.0, random_state=3), paper(SplitConfig))
     pd.testing.assert_series_equal(frame["split"], again["split"].sort_index())
-    other = make_splits(manifest, SplitConfig(seed=7))
+    other = make_splits(manifest, paper(SplitConfig, seed=7))
     assert not other["split"].equals(frame["split"])
 
 
 def test_missing_strata_values_form_their_own_stratum() -> None:
     frame = _manifest()
     frame.loc[frame.index[:5], ["diagnosis_code", "fst"]] = None
-    split = make_splits(frame, SplitConfig())
+    split = make_splits(frame, paper(SplitConfig))
     assert split["split"].notna().all()
 
 
@@ -91,8 +92,8 @@ def _synthetic(n: int) -> pd.DataFrame:
 
 
 def test_synthetic_rows_go_to_train_only() -> None:
-    real = make_splits(_manifest(), SplitConfig())
-    frame = merge_synthetic(real, _synthetic(40), SplitConfig())
+    real = make_splits(_manifest(), paper(SplitConfig))
+    frame = merge_synthetic(real, _synthetic(40), paper(SplitConfig))
     assert set(frame.loc[frame.source == "synthetic", "split"]) == {"train"}
     assert (frame.loc[frame.split == "test", "source"] == "real").all()
     assert set(frame["tone_group"]) <= {"I-II", "III-IV", "V-VI"}
@@ -101,21 +102,21 @@ def test_synthetic_rows_go_to_train_only() -> None:
 
 
 def test_paper_mode_lets_synthetic_into_val_not_test() -> None:
-    real = make_splits(_manifest(), SplitConfig(paper_mode=True))
-    frame = merge_synthetic(real, _synthetic(40), SplitConfig(paper_mode=True))
+    real = make_splits(_manifest(), paper(SplitConfig, paper_mode=True))
+    frame = merge_synthetic(real, _synthetic(40), paper(SplitConfig, paper_mode=True))
     synthetic = frame.loc[frame.source == "synthetic", "split"].value_counts()
     assert set(synthetic.index) == {"train", "val"}
     assert synthetic["val"] == pytest.approx(40 * 0.15 / 0.85, abs=1.5)
 
 
 def test_merging_nothing_leaves_the_split() -> None:
-    real = make_splits(_manifest(), SplitConfig())
-    pd.testing.assert_frame_equal(merge_synthetic(real, _synthetic(0), SplitConfig()), real)
+    real = make_splits(_manifest(), paper(SplitConfig))
+    pd.testing.assert_frame_equal(merge_synthetic(real, _synthetic(0), paper(SplitConfig)), real)
 
 
 def test_the_split_refuses_synthetic_rows() -> None:
     with pytest.raises(SplitError, match="real rows are split first"):
-        make_splits(pd.concat([_manifest(), _synthetic(2)], ignore_index=True), SplitConfig())
+        make_splits(pd.concat([_manifest(), _synthetic(2)], ignore_index=True), paper(SplitConfig))
 
 
 def test_patients_joined_through_a_shared_lesion_form_one_group() -> None:
@@ -141,7 +142,9 @@ def test_images_sharing_a_lesion_land_in_the_same_split() -> None:
         image_id="X", patient_id="L-shared", patient_id_source="lesion_id"
     )
     for seed in range(10):
-        split = make_splits(pd.concat([frame, lone], ignore_index=True), SplitConfig(seed=seed))
+        split = make_splits(
+            pd.concat([frame, lone], ignore_index=True), paper(SplitConfig, seed=seed)
+        )
         assert split.loc[split.image_id == "X", "split"].item() == split.loc[0, "split"]
 
 
@@ -179,21 +182,21 @@ def test_tone_groups_and_composition() -> None:
         "uncertain",
         "unknown",
     ]
-    frame = make_splits(_manifest(), SplitConfig())
+    frame = make_splits(_manifest(), paper(SplitConfig))
     table = composition(frame)
     assert table["images"].sum() == len(frame)
     assert list(table.columns) == ["split", "superclass", "fst", "source", "images"]
 
 
 def test_images_without_patient_ids_are_noted() -> None:
-    frame = make_splits(_manifest(), SplitConfig())
+    frame = make_splits(_manifest(), paper(SplitConfig))
     frame.loc[frame.index[:3], "patient_id_source"] = "image_id"
     assert "3 image(s) have no patient id; the image id stands in" in composition_markdown(frame)
 
 
 def test_a_balanced_test_split_holds_each_tone_cell_and_keeps_patients_whole() -> None:
     frame = _manifest(n_patients=300, seed=3)
-    cfg = SplitConfig(test_per_tone=20, test_melanocytic_share=0.4)
+    cfg = paper(SplitConfig, test_per_tone=20, test_melanocytic_share=0.4)
     split = make_splits(frame, cfg)
     test = split[split["split"] == "test"]
     cells = test.groupby(["tone_group", "superclass"]).size()
@@ -207,13 +210,15 @@ def test_a_balanced_test_split_holds_each_tone_cell_and_keeps_patients_whole() -
     assert abs((rest["split"] == "train").mean() - 0.7 / 0.85) < 0.05
     # The same seed gives the same split; another seed another test split.
     assert make_splits(frame, cfg)["split"].equals(split["split"])
-    other = make_splits(frame, SplitConfig(test_per_tone=20, test_melanocytic_share=0.4, seed=1))
+    other = make_splits(
+        frame, paper(SplitConfig, test_per_tone=20, test_melanocytic_share=0.4, seed=1)
+    )
     assert not other["split"].equals(split["split"])
 
 
 def test_a_balanced_test_split_that_cannot_be_filled_says_what_it_holds() -> None:
     frame = _manifest(n_patients=40, seed=3)
     with pytest.raises(SplitError, match=r"V-VI melanocytic: \d+ of 50 images"):
-        make_splits(frame, SplitConfig(test_per_tone=100))
+        make_splits(frame, paper(SplitConfig, test_per_tone=100, test_melanocytic_share=0.5))
     with pytest.raises(SplitError, match="unknown tone group"):
-        make_splits(frame, SplitConfig(test_per_tone=5, test_tones=("dark",)))
+        make_splits(frame, paper(SplitConfig, test_per_tone=5, test_tones=("dark",)))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
-from benchmark.cli import main
 from benchmark.fairness.paired import PairedResult
 from benchmark.fairness.result import AuditResult
+from stages.support.cli import main
 
 
 def _predictions(path: Path, seed: int, patients: bool = False) -> Path:

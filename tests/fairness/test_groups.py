@@ -54,7 +54,7 @@ def test_audit_of_an_intersection_in_fitzpatrick17k_spelling(tmp_path: Path) -> 
 
 
 def test_cli_takes_repeated_group_columns(tmp_path: Path) -> None:
-    from benchmark.cli import main
+    from stages.support.cli import main
 
     path = _file(tmp_path / "pred.csv")
     args = ["audit", str(path), "--group-col", "fitzpatrick_scale", "--group-col", "sex"]

@@ -89,7 +89,7 @@ def test_scores_off_one_are_refused_naming_the_row(tmp_path: Path) -> None:
 
 
 def test_cli_detects_the_isic_header_and_writes_html_and_typed_json(tmp_path: Path) -> None:
-    from benchmark.cli import main
+    from stages.support.cli import main
 
     _file(tmp_path / "pred.csv")
     page, out_json = tmp_path / "audit.html", tmp_path / "audit.json"

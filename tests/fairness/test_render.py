@@ -65,7 +65,7 @@ def test_html_audit_opens_in_headless_chromium(tmp_path: Path) -> None:
     import pandas as pd
     from click.testing import CliRunner
 
-    from benchmark.cli import main
+    from stages.support.cli import main
     from tests.support.browser import loaded_dom
 
     rng = np.random.default_rng(0)

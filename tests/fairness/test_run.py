@@ -11,8 +11,9 @@ import pytest
 from benchmark.core.config.downstream import FairnessConfig
 from benchmark.core.run_checks import RunCheck, RunChecks
 from benchmark.fairness.run import NoRunError, audit_runs, passing_runs
+from tests.support.config import default
 
-CFG = FairnessConfig(bootstrap=50, permutations=20, compare=(("baseline", "reweight"),))
+CFG = default(FairnessConfig, bootstrap=50, permutations=20, compare=(("baseline", "reweight"),))
 
 
 def _predictions(folder: Path, runs: list[str], failed: dict[str, str]) -> Path:

@@ -24,6 +24,7 @@ from benchmark.generative.train import (
     save_lora,
     train_unet,
 )
+from tests.support.config import default
 
 PROMPT = prompt_for("melanocytic", "VI")
 
@@ -123,7 +124,7 @@ def test_nan_loss_stops_with_step_and_keeps_checkpoint(
 def test_interrupted_generation_completes_identically(
     tiny: Path, lora: Path, tmp_path: Path
 ) -> None:
-    cfg = GenerateConfig(melanocytic=3, non_melanocytic=3, steps=3, batch_size=2)
+    cfg = default(GenerateConfig, melanocytic=3, non_melanocytic=3, steps=3, batch_size=2)
     pipe = load_generation_pipeline(str(tiny), lora, "float32")
     full = generate(pipe, cfg, tmp_path / "full", "tiny", "x", progress=False)
     assert full.generated == 6
@@ -142,10 +143,12 @@ def test_interrupted_generation_completes_identically(
 
 
 def test_plan_counts_and_class_balance() -> None:
-    rows = plan(GenerateConfig(melanocytic=144, non_melanocytic=664))
+    rows = plan(default(GenerateConfig, melanocytic=144, non_melanocytic=664))
     assert rows.superclass.value_counts().to_dict() == {"non_melanocytic": 664, "melanocytic": 144}
     assert set(rows.generator) == {"Generator-1", "Generator-2"}
-    balanced = plan(GenerateConfig(melanocytic=144, non_melanocytic=664, class_balanced=True))
+    balanced = plan(
+        default(GenerateConfig, melanocytic=144, non_melanocytic=664, class_balanced=True)
+    )
     assert balanced.superclass.value_counts().to_dict() == {
         "melanocytic": 404,
         "non_melanocytic": 404,
@@ -176,7 +179,7 @@ def test_generator_subsets_hold_labelled_train_rows_only() -> None:
 def test_too_few_dark_train_images_is_recorded_not_raised(tmp_path: Path) -> None:
     out = tmp_path / "finetune"
     (out / "lora").mkdir(parents=True)  # an earlier run's LoRA must not survive
-    result = finetune(_split_manifest(), tmp_path, FinetuneConfig(min_images=3), out)
+    result = finetune(_split_manifest(), tmp_path, default(FinetuneConfig, min_images=3), out)
     record = FinetuneRecord.read(out / "finetune.json")
     assert record == result.record
     assert record.not_run is not None

@@ -9,16 +9,24 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from benchmark.core.config.data import PhantomConfig
+from benchmark.core.config.data import PhantomConfig, SkintoneConfig
 from benchmark.core.config.generative import ValidateSyntheticConfig
 from benchmark.core.fitzpatrick import DARK_TYPES
 from benchmark.generative.validate import table2, validate
 from benchmark.phantoms.generate import generate_phantoms
+from tests.support.config import default
 
 
 def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
     real = generate_phantoms(
-        PhantomConfig(n=16, size=64, seed=4, fst_mix=(0, 0, 0, 0, 0.5, 0.5), hair_probability=0.0),
+        default(
+            PhantomConfig,
+            n=16,
+            size=64,
+            seed=4,
+            fst_mix=(0, 0, 0, 0, 0.5, 0.5),
+            hair_probability=0.0,
+        ),
         tmp_path / "real",
         progress=False,
     )
@@ -34,7 +42,14 @@ def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
     shifted = np.clip(shifted[..., ::-1] + np.array([-80, 120, -60]), 0, 255).astype(np.uint8)
     Image.fromarray(shifted).save(synth_root / "images" / "shifted.png")
     fresh = generate_phantoms(
-        PhantomConfig(n=1, size=64, seed=99, fst_mix=(0, 0, 0, 0, 0.5, 0.5), hair_probability=0.0),
+        default(
+            PhantomConfig,
+            n=1,
+            size=64,
+            seed=99,
+            fst_mix=(0, 0, 0, 0, 0.5, 0.5),
+            hair_probability=0.0,
+        ),
         tmp_path / "fresh",
         progress=False,
     )
@@ -48,7 +63,12 @@ def test_copies_and_shifted_histograms_are_rejected(tmp_path: Path) -> None:
         }
     )
     result = validate(
-        synthetic, synth_root, real, tmp_path / "real", ValidateSyntheticConfig(size=64)
+        synthetic,
+        synth_root,
+        real,
+        tmp_path / "real",
+        default(ValidateSyntheticConfig, size=64),
+        default(SkintoneConfig),
     )
     reasons = result.rejected.set_index("image_id")["reasons"].to_dict()
     assert "near-copy of training image PH_000001 (SSIM 1.000)" in reasons["copy"]

@@ -14,6 +14,7 @@ from benchmark.ingest.run import IngestInputs, ingest, ingest_from_config
 from benchmark.ingest.tables import IngestError
 from benchmark.phantoms.generate import generate_phantoms
 from tests.conftest import write_mask, write_rgb
+from tests.support.config import default, paper
 
 
 def _run(inputs: IngestInputs, out: Path, **kw: object):
@@ -146,7 +147,7 @@ def test_missing_column_writes_nothing(tmp_path: Path) -> None:
 
 def test_phantom_manifest_with_parent_path_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "ph"
-    generate_phantoms(PhantomConfig(n=3, size=48), folder, progress=False)
+    generate_phantoms(paper(PhantomConfig, n=3, size=48), folder, progress=False)
     frame = pd.read_parquet(folder / "manifest.parquet")
     frame.loc[1, "image_path"] = "../../secret.png"
     frame.to_parquet(folder / "manifest.parquet")
@@ -155,10 +156,15 @@ def test_phantom_manifest_with_parent_path_is_refused(tmp_path: Path) -> None:
 
 
 def test_phantoms_from_config_keep_truth_and_parallel_matches_serial(tmp_path: Path) -> None:
-    cfg = IngestConfig(phantoms=PhantomConfig(n=70, size=48), workers=2, link="copy")
+    cfg = default(
+        IngestConfig, phantoms=paper(PhantomConfig, n=70, size=48), workers=2, link="copy"
+    )
     parallel = ingest_from_config(cfg, tmp_path, tmp_path / "a", progress=False)
     serial = ingest_from_config(
-        IngestConfig(phantoms=cfg.phantoms, workers=1), tmp_path, tmp_path / "b", progress=False
+        default(IngestConfig, phantoms=cfg.phantoms, workers=1),
+        tmp_path,
+        tmp_path / "b",
+        progress=False,
     )
     pd.testing.assert_frame_equal(parallel.manifest, serial.manifest)
     manifest = read_manifest(tmp_path / "a" / "manifest.parquet", check_files=True)
@@ -171,7 +177,7 @@ def test_failure_midway_leaves_no_output(tmp_path: Path, monkeypatch: pytest.Mon
     import benchmark.ingest.run as run_module
 
     folder = tmp_path / "ph"
-    generate_phantoms(PhantomConfig(n=5, size=40), folder, progress=False)
+    generate_phantoms(paper(PhantomConfig, n=5, size=40), folder, progress=False)
     calls = {"n": 0}
     real_place = run_module.place
 

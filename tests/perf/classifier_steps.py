@@ -23,6 +23,7 @@ from benchmark.core.batches import CacheRows
 from benchmark.core.config.downstream import ClassifyConfig
 from benchmark.core.devices import Runner, choose_device
 from benchmark.preprocess.cache import load_split
+from tests.support.config import default
 
 
 @click.command()
@@ -34,7 +35,7 @@ def main(cache_dir: Path, steps: int, out: Path) -> None:
     split = load_split(cache_dir, "train")
     rows = labelled_rows(split, synthetic=False)
     train = (CacheRows(split.images, rows), labels(split.index, rows))
-    cfg = ClassifyConfig(device="auto", augment_rng="per_image", freeze_epochs=0)
+    cfg = default(ClassifyConfig, device="auto", augment_rng="per_image", freeze_epochs=0)
     runner = Runner(choose_device(cfg.device, cfg.mixed_precision, param="classify"))
     model = runner.place(build_model("none").to(memory_format=torch.channels_last)).train()
     _, parts = loop._setup(model, cfg, runner, train[0].shape[1])

@@ -5,7 +5,7 @@ are rendered with ground truth; each is given every planted cast of :data:`CASTS
 white-balance shift, R and B gains in linear RGB with G fixed, "warm" and "cool"; an
 illumination gain on all channels; and no cast), then optionally colour-corrected with each
 method of :mod:`benchmark.skintone.constancy`, then estimated (``estimate(...)["robust"]``,
-ground-truth lesion mask, ``SkintoneConfig()`` defaults). Prints per method and cast family:
+ground-truth lesion mask, ``default(SkintoneConfig)`` defaults). Prints per method and cast family:
 
 - ``ita_mae``: mean absolute ITA error (degrees) against ``true_ita``, over certain estimates;
 - ``type_changed``: share of images whose type differs from the uncast, uncorrected estimate;
@@ -42,6 +42,7 @@ from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.constancy import METHODS, Method, apply_cast, correct
 from benchmark.skintone.estimate import estimate
 from benchmark.skintone.run import load_for_ita
+from tests.support.config import default, paper
 
 UNIFORM_MIX = (1 / 6,) * 6
 
@@ -83,12 +84,12 @@ def cast_estimates(
         samples: ``(image_id, rgb, lesion)``: uint8 (H, W, 3) and a bool (H, W) mask or None.
         methods: Colour-constancy methods, applied to the cast image before the estimate.
         casts: Planted casts; the first should be the no-cast case.
-        cfg: Estimate settings (``SkintoneConfig()`` if None).
+        cfg: Estimate settings (``default(SkintoneConfig)`` if None).
 
     Returns:
         Columns ``image_id, cast, family, method, ita, b_star, fst, note``.
     """
-    cfg = cfg or SkintoneConfig()
+    cfg = cfg or default(SkintoneConfig)
     rows = []
     for image_id, rgb, lesion in samples:
         for cast in casts:
@@ -209,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     casts = "; ".join(f"{c.name} = gains {tuple(round(g, 3) for g in c.gains)}" for c in CASTS)
     print(f"Casts (linear R, G, B gains): {casts}\n")
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = PhantomConfig(n=args.n, size=args.size, seed=args.seed, fst_mix=UNIFORM_MIX)
+        cfg = paper(PhantomConfig, n=args.n, size=args.size, seed=args.seed, fst_mix=UNIFORM_MIX)
         manifest = generate_phantoms(cfg, Path(tmp) / "phantoms", progress=False, workers=0)
         manifest = read_manifest(Path(tmp) / "phantoms" / "manifest.parquet")
         table = cast_errors(manifest, Path(tmp) / "phantoms")
@@ -217,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"median true b* {manifest.true_b_star.median():.1f}\n")  # fmt: skip
     print(_markdown(table))
     if args.realdata is not None:
-        rows = cast_estimates(real_samples(args.realdata, SkintoneConfig().max_side))
+        rows = cast_estimates(real_samples(args.realdata, default(SkintoneConfig).max_side))
         print(f"\nReal images ({rows.image_id.nunique()}, light skin), counts over casts\n")
         print(_markdown(summarise(rows)))
 

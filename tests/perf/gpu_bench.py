@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import yaml
 
+from tests.support.config import default
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"classifier epoch s": 60.0, "generation s/image": 0.5}
 
@@ -195,7 +197,8 @@ def bench_classifier(scale: Scale, device: str, precision: str, folder: Path) ->
     labels = (np.arange(scale.cls_images) % 2).astype(np.int64)
     n_val = min(64, scale.cls_images)
     val = (images[np.arange(n_val)], labels[:n_val])
-    cfg = ClassifyConfig(
+    cfg = default(
+        ClassifyConfig,
         max_epochs=1,
         freeze_epochs=0,
         device=device,  # type: ignore[arg-type]
@@ -220,7 +223,8 @@ def bench_fcn(scale: Scale, device: str, precision: str, folder: Path) -> dict[s
     n = scale.fcn_images
     images = CacheRows(_cache(folder / "fcn", n, scale.cache))
     masks = CacheRows(_cache(folder / "fcnm", n, scale.cache, masks=True))
-    cfg = SegmentConfig(
+    cfg = default(
+        SegmentConfig,
         epochs=1,
         flips=True,
         device=device,  # type: ignore[arg-type]
@@ -238,7 +242,9 @@ def bench_fcn(scale: Scale, device: str, precision: str, folder: Path) -> dict[s
 
 def predicted_hours(rows: dict[str, dict[str, Any]], scale: Scale) -> dict[str, float]:
     """The paper profile's GPU time from the measured rates and ``params-paper.yaml``."""
-    paper = yaml.safe_load((ROOT / "params-paper.yaml").read_text())
+    from stages.support.params import apply_overlay
+
+    paper = yaml.safe_load(apply_overlay(ROOT / "params.yaml", ROOT / "params-paper.yaml"))
     lora_steps = paper["finetune_lora"]["steps"] * paper["finetune_lora"]["batch_size"] / 8
     images = paper["generate"]["melanocytic"] + paper["generate"]["non_melanocytic"]
     cls = paper["classify"]

@@ -56,7 +56,7 @@ def _commands(work: Path, params: Path) -> dict[str, list[str]]:
             "-c",
             "from pathlib import Path; from benchmark.core.config.data import PhantomConfig; "
             "from benchmark.phantoms.generate import generate_phantoms; "
-            f"generate_phantoms(PhantomConfig(n={cfg['n']}, size={cfg['size']}, "
+            f"generate_phantoms(paper(PhantomConfig, n={cfg['n']}, size={cfg['size']}, "
             f"seed={cfg['seed']}), Path({str(d / 'phantoms')!r}), workers=0)",
         ],
         "ingest": [

@@ -56,8 +56,9 @@ print((time.perf_counter() - t) / 5)
 import numpy as np
 from benchmark.core.config.downstream import PreprocessConfig
 from benchmark.preprocess.steps import preprocess
+from tests.support.config import paper
 rgb = np.random.default_rng(0).integers(0, 255, (448, 448, 3), dtype=np.uint8)
-cfg = PreprocessConfig(size=224)
+cfg = paper(PreprocessConfig, size=224)
 preprocess(rgb, cfg)
 t = time.perf_counter()
 for _ in range(5): preprocess(rgb, cfg)

@@ -15,6 +15,7 @@ import pytest
 from benchmark.core.config.data import PhantomConfig
 from benchmark.ingest.run import IngestInputs, ingest
 from benchmark.phantoms.generate import generate_phantoms
+from tests.support.config import paper
 
 N = 400
 
@@ -23,7 +24,7 @@ N = 400
 def test_parallel_ingest_speedup(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     start = time.perf_counter()
-    generate_phantoms(PhantomConfig(n=N, size=384), raw, progress=False)
+    generate_phantoms(paper(PhantomConfig, n=N, size=384), raw, progress=False)
     generate_s = time.perf_counter() - start
     timings: dict[int, float] = {}
     manifests = []

@@ -33,6 +33,7 @@ from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.estimate import skin_mask
 from benchmark.skintone.run import estimate_path, worker_start
 from tests.conftest import REALDATA
+from tests.support.config import default, paper
 
 MIN_RATIO = 0.5  # every estimate together against decoding alone (issue 29)
 
@@ -52,16 +53,16 @@ def skimage_reference(path: Path) -> float:
 
 
 def every_estimate(path: Path) -> float:
-    cfg = SkintoneConfig(colour_constancy="shades_of_gray")
+    cfg = default(SkintoneConfig, colour_constancy="shades_of_gray")
     return estimate_path(path, None, cfg)["robust"].ita
 
 
 def default_estimates(path: Path) -> float:
-    return estimate_path(path, None, SkintoneConfig())["robust"].ita
+    return estimate_path(path, None, default(SkintoneConfig))["robust"].ita
 
 
 def without_lesion_step(path: Path) -> float:
-    return estimate_path(path, None, SkintoneConfig(lesion_estimate="none"))["robust"].ita
+    return estimate_path(path, None, default(SkintoneConfig, lesion_estimate="none"))["robust"].ita
 
 
 PATHS: dict[str, Callable[[Path], object]] = {
@@ -77,7 +78,7 @@ def _jpegs(folder: Path) -> list[Path]:
     real = sorted(REALDATA.glob("*/*.jpg")) + sorted(REALDATA.glob("*/*/*.jpg"))
     if real:
         return real * 3
-    generate_phantoms(PhantomConfig(n=30, size=1024), folder / "ph", progress=False)
+    generate_phantoms(paper(PhantomConfig, n=30, size=1024), folder / "ph", progress=False)
     out = []
     for png in sorted((folder / "ph" / "images").glob("*.png")):
         out.append(folder / f"{png.stem}.jpg")

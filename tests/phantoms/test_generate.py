@@ -15,6 +15,7 @@ from benchmark.core.fitzpatrick import FST_LOWER_BOUNDS
 from benchmark.core.manifest import read_manifest
 from benchmark.phantoms.generate import generate_phantoms, plan_phantoms
 from benchmark.phantoms.render import lesion_contrast
+from tests.support.config import default, paper
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -26,10 +27,10 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
-    cfg = PhantomConfig(n=12, seed=3, size=64)
+    cfg = paper(PhantomConfig, n=12, seed=3, size=64)
     generate_phantoms(cfg, tmp_path / "a", progress=False)
     generate_phantoms(cfg, tmp_path / "b", progress=False)
-    generate_phantoms(PhantomConfig(n=12, seed=4, size=64), tmp_path / "c", progress=False)
+    generate_phantoms(paper(PhantomConfig, n=12, seed=4, size=64), tmp_path / "c", progress=False)
     a, b, c = (_hashes(tmp_path / x) for x in "abc")
     assert len(a) == 12 * 2 + 1
     assert a == b
@@ -37,7 +38,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
 
 
 def test_manifest_is_valid_with_ground_truth(tmp_path: Path) -> None:
-    generate_phantoms(PhantomConfig(n=10, size=64), tmp_path, progress=False)
+    generate_phantoms(paper(PhantomConfig, n=10, size=64), tmp_path, progress=False)
     manifest = read_manifest(tmp_path / "manifest.parquet", check_files=True)
     assert manifest[["true_l_star", "true_b_star", "true_ita", "fst_label"]].notna().all().all()
     expected = np.degrees(np.arctan((manifest.true_l_star - 50) / manifest.true_b_star))
@@ -46,7 +47,7 @@ def test_manifest_is_valid_with_ground_truth(tmp_path: Path) -> None:
 
 
 def test_true_colour_is_the_measured_background(tmp_path: Path) -> None:
-    cfg = PhantomConfig(n=8, size=128, hair_probability=0.0, vignette_probability=0.0)
+    cfg = paper(PhantomConfig, n=8, size=128, hair_probability=0.0, vignette_probability=0.0)
     manifest = generate_phantoms(cfg, tmp_path, progress=False)
     for row in manifest.itertuples():
         image = np.asarray(Image.open(tmp_path / row.image_path))
@@ -58,7 +59,7 @@ def test_true_colour_is_the_measured_background(tmp_path: Path) -> None:
 
 
 def test_mix_is_as_skewed_as_paper_table_1() -> None:
-    plan = plan_phantoms(PhantomConfig(n=500, seed=11))
+    plan = plan_phantoms(paper(PhantomConfig, n=500, seed=11))
     manifest_like = generate_truth(plan)
     share = manifest_like.value_counts(normalize=True)
     light = share.reindex(["I", "II", "III"]).sum()
@@ -79,7 +80,7 @@ def generate_truth(plan: pd.DataFrame) -> pd.Series:
 
 
 def test_patients_classes_and_boundaries() -> None:
-    plan = plan_phantoms(PhantomConfig(n=500, seed=5))
+    plan = plan_phantoms(paper(PhantomConfig, n=500, seed=5))
     per_patient = plan.groupby("patient_id").size()
     assert per_patient.between(1, 4).all()
     assert (per_patient > 1).any()
@@ -98,7 +99,8 @@ def test_lesion_contrast_is_lower_on_darker_skin(dark: float, light: float) -> N
 
 
 def test_rendered_contrast_depends_on_skin(tmp_path: Path) -> None:
-    cfg = PhantomConfig(
+    cfg = default(
+        PhantomConfig,
         n=60,
         size=96,
         seed=2,
@@ -138,4 +140,4 @@ def test_texture_outside_its_range_is_refused() -> None:
     from benchmark.core.config.base import ConfigError
 
     with pytest.raises(ConfigError, match=r"phantoms\.texture"):
-        PhantomConfig(texture=-1.0)
+        paper(PhantomConfig, texture=-1.0)

@@ -13,8 +13,9 @@ from benchmark.core.splits import SplitError
 from benchmark.preprocess.cache import CacheError, load_split
 from benchmark.preprocess.run import build_cache
 from tests.conftest import make_split_data
+from tests.support.config import paper
 
-CFG = PreprocessConfig(size=32, workers=1)
+CFG = paper(PreprocessConfig, size=32, workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_size_mismatch_and_missing_cache_are_clear(
 
 def test_persistent_artefacts_are_excluded_with_reason(tmp_path: Path) -> None:
     manifest = read_manifest(make_split_data(tmp_path, n=12, size=48, synthetic=0))
-    strict = PreprocessConfig(size=32, workers=1, max_artefact_fraction=1e-6)
+    strict = paper(PreprocessConfig, size=32, workers=1, max_artefact_fraction=1e-6)
     summary = build_cache(manifest, tmp_path / "data", tmp_path / "cache", strict)
     gone = pd.read_csv(tmp_path / "cache" / "exclusions.csv")
     assert summary["excluded"].get("persistent_artefact", 0) == len(gone) > 0

@@ -14,6 +14,7 @@ from benchmark.preprocess.steps import (
     resize,
     resize_mask,
 )
+from tests.support.config import paper
 
 
 def skin(size: int = 64, value: tuple[int, int, int] = (200, 160, 140)) -> np.ndarray:
@@ -55,7 +56,7 @@ def test_clahe_changes_lightness_not_hue() -> None:
 
 
 def test_hair_is_found_and_inpainted_but_a_lesion_blob_is_not() -> None:
-    cfg = PreprocessConfig(hair_kernel=9, hair_threshold=12)
+    cfg = paper(PreprocessConfig, hair_kernel=9, hair_threshold=12)
     rgb = skin(64)
     rgb[:, 30:32] = (40, 30, 25)  # a 2-px dark hair across the image
     yy, xx = np.mgrid[:64, :64]
@@ -72,15 +73,15 @@ def test_hair_is_found_and_inpainted_but_a_lesion_blob_is_not() -> None:
 
 
 def test_preprocess_shape_and_bad_input() -> None:
-    done = preprocess(skin(50), PreprocessConfig(size=32))
+    done = preprocess(skin(50), paper(PreprocessConfig, size=32))
     assert done.image.shape == (32, 32, 3)
     assert done.image.dtype == np.uint8
     with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
-        preprocess(np.zeros((8, 8), np.uint8), PreprocessConfig(size=32))
+        preprocess(np.zeros((8, 8), np.uint8), paper(PreprocessConfig, size=32))
 
 
 def test_config_refuses_bad_values() -> None:
     with pytest.raises(ConfigError, match="multiple of 8"):
-        PreprocessConfig(size=100)
+        paper(PreprocessConfig, size=100)
     with pytest.raises(ConfigError, match="odd"):
-        PreprocessConfig(hair_kernel=8)
+        paper(PreprocessConfig, hair_kernel=8)

@@ -11,7 +11,7 @@ import pandas as pd
 from click.testing import CliRunner
 from PIL import Image
 
-from benchmark.cli import main
+from stages.support.cli import main
 
 
 def _run(args: list[str]) -> str:

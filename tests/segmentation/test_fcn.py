@@ -11,6 +11,7 @@ from benchmark.core.training import NonFiniteLossError
 from benchmark.segmentation import train as train_module
 from benchmark.segmentation.fcn import PaperFCN, load_fcn, predict, save_fcn, to_input
 from benchmark.segmentation.train import train_fcn
+from tests.support.config import default
 
 
 def squares(n: int, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +49,7 @@ def test_input_is_imagenet_normalised() -> None:
 def test_training_learns_squares_and_repeats_exactly() -> None:
     torch.set_num_threads(1)
     images, masks = squares(48)
-    cfg = SegmentConfig(epochs=25, batch_size=8, learning_rate=3e-3, seed=5)
+    cfg = default(SegmentConfig, epochs=25, batch_size=8, learning_rate=3e-3, seed=5)
     fit = train_fcn((images[:40], masks[:40]), (images[40:], masks[40:]), cfg, desc="t")
     assert len(fit.history) == 25
     assert fit.history[-1]["train_loss"] < fit.history[0]["train_loss"] / 3
@@ -92,7 +93,7 @@ def test_nan_loss_stops_training_naming_epoch_and_batch(monkeypatch: pytest.Monk
         return loss * float("nan") if calls["n"] == 2 else loss
 
     monkeypatch.setattr(train_module.F, "binary_cross_entropy_with_logits", flaky)
-    cfg = SegmentConfig(epochs=2, batch_size=4)
+    cfg = default(SegmentConfig, epochs=2, batch_size=4)
     with pytest.raises(NonFiniteLossError, match=r"in epoch 1, batch 2"):
         train_fcn((images, masks), (images[:2], masks[:2]), cfg)
 
@@ -100,12 +101,12 @@ def test_nan_loss_stops_training_naming_epoch_and_batch(monkeypatch: pytest.Monk
 def test_no_training_images_is_an_error() -> None:
     empty = (np.zeros((0, 8, 8, 3), np.uint8), np.zeros((0, 8, 8), np.uint8))
     with pytest.raises(ValueError, match="no training images"):
-        train_fcn(empty, empty, SegmentConfig(epochs=1))
+        train_fcn(empty, empty, default(SegmentConfig, epochs=1))
 
 
 def test_training_without_validation_masks_reports_nan() -> None:
     images, masks = squares(8)
     empty = (np.zeros((0, 32, 32, 3), np.uint8), np.zeros((0, 32, 32), np.uint8))
-    fit = train_fcn((images, masks), empty, SegmentConfig(epochs=1, batch_size=4))
+    fit = train_fcn((images, masks), empty, default(SegmentConfig, epochs=1, batch_size=4))
     assert np.isnan(fit.history[0]["val_loss"])
     assert np.isnan(fit.history[0]["val_dice"])

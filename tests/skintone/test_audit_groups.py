@@ -11,8 +11,8 @@ import pandas as pd
 from click.testing import CliRunner
 from PIL import Image
 
-from benchmark.cli import main
 from benchmark.phantoms.render import PhantomSpec, render
+from stages.support.cli import main
 
 SKINS = {"light": (80.0, 8.0, 16.0), "mid": (58.0, 12.0, 20.0), "dark": (30.0, 9.0, 14.0)}
 

@@ -11,6 +11,7 @@ from benchmark.core.config.data import PhantomConfig
 from benchmark.phantoms.generate import generate_phantoms
 from benchmark.skintone.constancy import METHODS, Method, apply_cast, correct, illuminant
 from tests.perf.colour_cast import CASTS, UNIFORM_MIX, cast_errors
+from tests.support.config import paper
 
 SKIN = (180, 120, 90)
 
@@ -118,7 +119,7 @@ def test_gray_world_undoes_a_cast_on_a_grey_world_scene() -> None:
 
 
 def test_colour_casts_move_ita_and_gray_world_removes_the_skin_colour(tmp_path: Path) -> None:
-    cfg = PhantomConfig(n=12, size=64, seed=3, fst_mix=UNIFORM_MIX)
+    cfg = paper(PhantomConfig, n=12, size=64, seed=3, fst_mix=UNIFORM_MIX)
     manifest = generate_phantoms(cfg, tmp_path, progress=False, workers=1)
     casts = [c for c in CASTS if c.name in ("none", "warm 1.25", "cool 1.25")]
     table = cast_errors(manifest, tmp_path, ("none", "gray_world"), casts)

@@ -12,9 +12,10 @@ from benchmark.core.config.data import SkintoneConfig
 from benchmark.core.fitzpatrick import ita_degrees
 from benchmark.skintone.estimate import estimate, skin_mask
 from benchmark.skintone.robust import mode_centre
+from tests.support.config import default
 
 SKIN = (200, 150, 120)  # Cb 102, Cr 159: skin under both rules
-CFG = SkintoneConfig(max_side=0)
+CFG = default(SkintoneConfig, max_side=0)
 
 
 def _flat(color: tuple[int, int, int], size: int = 64) -> np.ndarray:
@@ -60,7 +61,9 @@ def test_too_few_skin_pixels_is_uncertain(image: np.ndarray) -> None:
 
 
 def test_min_skin_pixels_is_a_parameter() -> None:
-    got = estimate(_flat(SKIN, size=22), None, SkintoneConfig(min_skin_pixels=100))["paper"]
+    got = estimate(_flat(SKIN, size=22), None, default(SkintoneConfig, min_skin_pixels=100))[
+        "paper"
+    ]
     assert got.fst != "uncertain"
     assert got.skin_pixels == 484
 
@@ -118,7 +121,7 @@ def test_robust_ignores_vignette_corners() -> None:
 def test_spread_grows_with_uneven_skin() -> None:
     image = _flat(SKIN, 128)
     image[:, 64:] = (180, 120, 90)
-    got = estimate(image, None, SkintoneConfig(max_side=0, primary="paper"))["paper"]
+    got = estimate(image, None, default(SkintoneConfig, max_side=0, primary="paper"))["paper"]
     halves = [_ita(SKIN), _ita((180, 120, 90))]
     # 8x8 patches: 32 of each colour, so the sample std is |a - b| / 2 * sqrt(64 / 63).
     assert got.spread == pytest.approx(
@@ -181,7 +184,7 @@ def test_no_lesion_found_excludes_nothing_and_says_so() -> None:
 
 def test_lesion_exclusion_off_is_recorded() -> None:
     image, lesion = _with_lesion()
-    off = SkintoneConfig(max_side=0, exclude_lesion=False, center="mean")
+    off = default(SkintoneConfig, max_side=0, exclude_lesion=False, center="mean")
     got = estimate(image, lesion, off)["robust"]
     assert got.mask_source == "none"
     assert got.ita < _ita(SKIN) - 1  # the lesion is in (a mean, unlike the mode, shows it)
@@ -192,7 +195,7 @@ def test_a_lesion_filling_the_view_leaves_skin_only_at_the_rim() -> None:
     yy, xx = np.mgrid[0:100, 0:100]
     lesion = (yy - 49.5) ** 2 + (xx - 49.5) ** 2 <= 47**2
     image[lesion] = (120, 70, 50)
-    got = estimate(image, lesion, SkintoneConfig(max_side=0, lesion_margin=0.0))["robust"]
+    got = estimate(image, lesion, default(SkintoneConfig, max_side=0, lesion_margin=0.0))["robust"]
     assert got.ita == pytest.approx(_ita(SKIN), abs=1e-3)  # measured in the corners
 
 
@@ -212,7 +215,7 @@ def test_mode_ignores_a_minority_of_far_colours() -> None:
 def test_colour_constancy_on_a_grey_or_near_black_image_is_uncertain_with_the_reason(
     rgb: tuple[int, int, int], reason: str
 ) -> None:
-    cfg = SkintoneConfig(colour_constancy="shades_of_gray", min_skin_pixels=1)
+    cfg = default(SkintoneConfig, colour_constancy="shades_of_gray", min_skin_pixels=1)
     got = estimate(_flat(rgb), None, cfg)
     assert got["robust"].fst == "uncertain"
     assert got["robust"].note.startswith(reason)
@@ -223,7 +226,9 @@ def test_colour_constancy_on_a_grey_or_near_black_image_is_uncertain_with_the_re
 def test_colour_constancy_takes_uniform_skin_for_the_illuminant() -> None:
     """Why it is off by default: on skin alone, the skin's own colour is the 'cast'."""
     plain = estimate(_flat(SKIN), None, CFG)["robust"]
-    grey = estimate(_flat(SKIN), None, SkintoneConfig(colour_constancy="gray_world"))["robust"]
+    grey = estimate(_flat(SKIN), None, default(SkintoneConfig, colour_constancy="gray_world"))[
+        "robust"
+    ]
     assert plain.b_star > 10
     assert abs(grey.b_star) < 0.5  # the skin's yellow removed
     assert grey.l_star == pytest.approx(plain.l_star, abs=3)  # brightness kept

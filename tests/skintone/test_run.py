@@ -25,16 +25,17 @@ from benchmark.skintone.run import (
     load_for_ita,
 )
 from benchmark.skintone.tables import lesion_effect
+from tests.support.config import default, paper
 
 
 @pytest.fixture(scope="module", params=["ground truth", "estimated"])
 def phantom_ita(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """300 phantoms with ITA, lesion left out by its true mask or by an estimated one."""
     root = tmp_path_factory.mktemp("ph")
-    manifest = generate_phantoms(PhantomConfig(n=300, seed=21), root, progress=False)
+    manifest = generate_phantoms(paper(PhantomConfig, n=300, seed=21), root, progress=False)
     if request.param == "estimated":
         manifest = manifest.assign(mask_path=None)
-    return add_skintone(manifest, root, SkintoneConfig(workers=1), progress=False)
+    return add_skintone(manifest, root, default(SkintoneConfig, workers=1), progress=False)
 
 
 def test_phantom_ita_within_one_degree_with_lesion_excluded(phantom_ita) -> None:
@@ -64,7 +65,7 @@ def _real_pairs(realdata: Path) -> list[tuple[Path, Path]]:
 
 
 def test_robust_without_masks_agrees_with_ground_truth_masks(realdata: Path) -> None:
-    cfg = SkintoneConfig(workers=1)
+    cfg = default(SkintoneConfig, workers=1)
     truth = [estimate_path(image, mask, cfg)["robust"] for image, mask in _real_pairs(realdata)]
     guess = [estimate_path(image, None, cfg)["robust"] for image, _ in _real_pairs(realdata)]
     assert {e.mask_source for e in truth} == {"ground_truth"}
@@ -81,11 +82,11 @@ def test_robust_without_masks_calls_no_light_skin_image_dark(realdata: Path) -> 
     # Every real image here is FST I-II (README of the sample); the paper rule calls some VI.
     images = find_images([realdata])
     assert len(images) == 30
-    table, problems = ita_table(images, None, "robust", SkintoneConfig(workers=1), False)
+    table, problems = ita_table(images, None, "robust", default(SkintoneConfig, workers=1), False)
     assert problems == []
     assert not table["fst"].isin(["V", "VI"]).any()
     assert (table["fst"] == "uncertain").mean() <= 0.05
-    paper, _ = ita_table(images, None, "paper", SkintoneConfig(workers=1), False)
+    paper, _ = ita_table(images, None, "paper", default(SkintoneConfig, workers=1), False)
     assert paper["fst"].isin(["V", "VI"]).sum() >= 3
 
 
@@ -126,7 +127,7 @@ def test_real_pairs_are_reported_both_ways(realdata: Path, tmp_path: Path) -> No
             add_skintone(
                 read_manifest(out / "manifest.parquet"),
                 out,
-                SkintoneConfig(workers=1),
+                default(SkintoneConfig, workers=1),
                 progress=False,
             )
         )
@@ -181,7 +182,7 @@ def test_unreadable_and_all_black_images_in_a_table(tmp_path: Path) -> None:
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     Image.fromarray(np.zeros((60, 60, 3), np.uint8)).save(tmp_path / "black.png")
     table, problems = ita_table(
-        find_images([tmp_path]), None, "paper", SkintoneConfig(workers=1), progress=False
+        find_images([tmp_path]), None, "paper", default(SkintoneConfig, workers=1), progress=False
     )
     assert list(table.image_id) == ["black", "broken"]
     assert list(table.fst) == ["uncertain", "uncertain"]
@@ -209,8 +210,10 @@ def test_skin_pixels_count_original_pixels(tmp_path: Path) -> None:
     image = np.zeros((1536, 2048, 3), np.uint8)
     image[:30, :40] = (200, 150, 120)
     Image.fromarray(image).save(tmp_path / "a.png")
-    reduced = estimate_path(tmp_path / "a.png", None, SkintoneConfig(max_side=512))["paper"]
-    full = estimate_path(tmp_path / "a.png", None, SkintoneConfig(max_side=0))["paper"]
+    reduced = estimate_path(tmp_path / "a.png", None, default(SkintoneConfig, max_side=512))[
+        "paper"
+    ]
+    full = estimate_path(tmp_path / "a.png", None, default(SkintoneConfig, max_side=0))["paper"]
     assert full.skin_pixels == 1200
     assert reduced.skin_pixels == pytest.approx(1200, rel=0.1)  # edge blocks at 1/4 scale
     assert reduced.fst == full.fst != "uncertain"
@@ -218,7 +221,7 @@ def test_skin_pixels_count_original_pixels(tmp_path: Path) -> None:
 
 def test_masks_in_the_image_folder_are_not_the_images(realdata: Path) -> None:
     folder = realdata / "isic2016_seg"
-    cfg = SkintoneConfig(workers=1)
+    cfg = default(SkintoneConfig, workers=1)
     table, problems = ita_table(
         find_images([folder]), folder, "lesion_excluded", cfg, progress=False
     )

@@ -21,6 +21,7 @@ PARAMS = {
     "preprocess": {"size": 32, "workers": 1},
     "classify": {
         "architecture": "phantom_cnn",
+        "variants": ["baseline", "augmented"],
         "schedule": "one_cycle",
         "augmentation": "geometric",
         "max_epochs": 10,
@@ -30,7 +31,7 @@ PARAMS = {
         "learning_rate": 0.003,
         "threads": 1,
     },
-    "fairness": {"bootstrap": 20, "permutations": 50},
+    "fairness": {"bootstrap": 20, "permutations": 50, "compare": [["baseline", "augmented"]]},
 }
 
 
@@ -188,8 +189,16 @@ def test_runs_that_did_not_learn_are_failed_named_and_the_pipeline_goes_on(
 ) -> None:
     """EfficientNet-B0 from random weights, 2 epochs on 48 phantoms: constant scores."""
     monkeypatch.chdir(tmp_path)
-    params = {**PARAMS, "classify": {"max_epochs": 2, "freeze_epochs": 1, "batch_size": 8,
-                                     "seeds": [1], "threads": 1}}  # fmt: skip
+    paper = {
+        "architecture": "efficientnet_b0",
+        "schedule": "plateau",
+        "augmentation": "paper",
+        "learning_rate": 1e-4,
+        "early_stopping": 7,
+        "variants": ["baseline", "augmented"],
+    }
+    params = {**PARAMS, "classify": {**paper, "max_epochs": 2, "freeze_epochs": 1,
+                                     "batch_size": 8, "seeds": [1], "threads": 1}}  # fmt: skip
     preprocessed_split(tmp_path, params, n=48, size=40)
     outputs = ["--models-dir", "models/classify", "--predictions-dir", "data/predictions",
                "--out-dir", "reports/classify", "--metrics", "metrics/classify.json",

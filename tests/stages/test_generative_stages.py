@@ -17,6 +17,7 @@ from benchmark.generative.record import FinetuneRecord
 from benchmark.ingest.run import ingest_from_config
 from benchmark.skintone.run import add_skintone
 from stages import finetune_lora, generate, validate_synthetic
+from tests.support.config import default, paper, params_with
 
 PARAMS = {
     "profile": "tiny",
@@ -51,8 +52,9 @@ def _run(command, args: list[str], code: int = 0) -> str:  # type: ignore[no-unt
 
 
 def _split_phantoms(root: Path, params: dict[str, object]) -> pd.DataFrame:
-    cfg = IngestConfig(
-        phantoms=PhantomConfig(n=30, size=48, fst_mix=(0.3, 0.2, 0.2, 0.1, 0.1, 0.1)),
+    cfg = default(
+        IngestConfig,
+        phantoms=paper(PhantomConfig, n=30, size=48, fst_mix=(0.3, 0.2, 0.2, 0.1, 0.1, 0.1)),
         workers=1,
         link="copy",
     )
@@ -60,12 +62,12 @@ def _split_phantoms(root: Path, params: dict[str, object]) -> pd.DataFrame:
     manifest = add_skintone(
         read_manifest(Path("data/ingested/manifest.parquet")),
         Path("data/ingested"),
-        SkintoneConfig(workers=1),
+        default(SkintoneConfig, workers=1),
         progress=False,
     )
-    split = make_splits(manifest, SplitConfig())
+    split = make_splits(manifest, paper(SplitConfig))
     write_manifest(split, Path("data/split.parquet"), Path("data/ingested"))
-    Path("params.yaml").write_text(yaml.safe_dump(params))
+    Path("params.yaml").write_text(yaml.safe_dump(params_with(params)))
     return split
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from benchmark.core.manifest import read_manifest
 from benchmark.core.provenance import flatten_numeric as flatten
 from stages import ingest as stage
+from tests.support.config import params_with
 
 TINY = {
     "profile": "tiny",
@@ -29,7 +30,7 @@ def test_ingest_stage_writes_outputs_metrics_and_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    Path("params.yaml").write_text(yaml.safe_dump(TINY))
+    Path("params.yaml").write_text(yaml.safe_dump(params_with(TINY)))
     result = CliRunner().invoke(
         stage.main,
         ["--raw-dir", "unused", "--out-dir", "data/ingested", "--metrics", "metrics/ingest.json"],
@@ -65,7 +66,7 @@ def test_bad_params_fail_with_the_file_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    Path("params.yaml").write_text(yaml.safe_dump({"ingest": {"source": "nope"}}))
+    Path("params.yaml").write_text(yaml.safe_dump(params_with({"ingest": {"source": "nope"}})))
     result = CliRunner().invoke(
         stage.main, ["--raw-dir", ".", "--out-dir", "o", "--metrics", "m.json"]
     )
@@ -79,7 +80,7 @@ def test_an_unreachable_tracking_server_stops_the_stage_before_any_work(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
-    Path("params.yaml").write_text(yaml.safe_dump(TINY))
+    Path("params.yaml").write_text(yaml.safe_dump(params_with(TINY)))
     result = CliRunner().invoke(
         stage.main,
         ["--raw-dir", "unused", "--out-dir", "data/ingested", "--metrics", "metrics/ingest.json"],

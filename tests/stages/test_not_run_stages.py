@@ -19,10 +19,11 @@ from tests.conftest import invoke_ok, preprocessed_split
 
 PARAMS = {
     "profile": "tiny",
-    "preprocess": {"size": 32, "workers": 1},
+    "preprocess": {"size": 32, "workers": 1, "hair_kernel": 9, "inpaint_radius": 3},
     "segment": {"epochs": 1, "batch_size": 8, "overlays": 1},
     "classify": {
         "architecture": "phantom_cnn",
+        "variants": ["baseline", "augmented"],
         "schedule": "one_cycle",
         "max_epochs": 6,
         "augmentation": "geometric",
@@ -31,7 +32,7 @@ PARAMS = {
         "batch_size": 8,
         "seeds": [1],
     },
-    "fairness": {"bootstrap": 0},
+    "fairness": {"bootstrap": 0, "compare": [["baseline", "augmented"]]},
 }
 SEGMENT = ["--cache-dir", "data/preprocessed", "--data-root", "data"]
 SEGMENT += ["--models-dir", "models/segment", "--out-dir", "reports/segment"]
@@ -97,7 +98,9 @@ def test_without_synthetic_images_the_augmented_variants_are_not_run(
     assert list(table5["ours"]) == ["baseline"]
     assert list(table5["not_run"]) == ["augmented"]
     invoke_ok(fairness_stage.main, FAIRNESS)
-    assert list(_metrics("fairness")) == ["baseline_seed1", "tone_gaps", "tone_gaps_fst_paper"]
+    assert list(_metrics("fairness")) == ["baseline_seed1", "tone_gaps", "tone_gaps_fst_paper"], (
+        _metrics("fairness")
+    )
 
 
 def test_one_class_data_records_classification_and_audit_not_run(

@@ -29,6 +29,7 @@ import yaml
 from benchmark.classification.data import normalise
 from benchmark.classification.model import build_model, save_checkpoint
 from tests.conftest import preprocessed_split
+from tests.support.config import params_with
 
 # One worker at a time: torchrun's rendezvous port is per machine.
 pytestmark = pytest.mark.xdist_group("torchrun")
@@ -40,6 +41,9 @@ LAUNCH = [
     *("--dynamo_backend", "no", "--main_process_port", "29533"),
 ]
 CLASSIFY = {
+    "architecture": "efficientnet_b0",
+    "schedule": "plateau",
+    "augmentation": "paper",
     "max_epochs": 2,
     "freeze_epochs": 2,
     "dropout": 0.0,
@@ -141,7 +145,7 @@ def test_two_process_classify_repeats_one_and_only_rank0_writes(
     weights = _calibrated_weights(tmp_path / "calibrated.safetensors", one / "data/preprocessed")
     for folder in (one, two):
         params["classify"] = {**CLASSIFY, "weights": weights}
-        (folder / "params.yaml").write_text(yaml.safe_dump(params))
+        (folder / "params.yaml").write_text(yaml.safe_dump(params_with(params)))
     argv = [
         *("stages.classify", "--cache-dir", "data/preprocessed", "--models-dir", "models"),
         *("--predictions-dir", "data/predictions", "--out-dir", "reports/classify"),

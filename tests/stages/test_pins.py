@@ -13,6 +13,7 @@ import yaml
 
 from stages.support.pins import PINS, PinError, apply_pins
 from tests.stages.test_ingest_stage import TINY
+from tests.support.config import params_with
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ def test_a_cpu_without_avx2_is_refused_naming_the_pin_and_the_way_out() -> None:
 
 @pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="reads the CPU's flags")
 def test_the_pins_are_in_force_inside_a_stage_process(tmp_path: Path) -> None:
-    Path(tmp_path / "params.yaml").write_text(yaml.safe_dump(TINY))
+    Path(tmp_path / "params.yaml").write_text(yaml.safe_dump(params_with(TINY)))
     env = {k: v for k, v in os.environ.items() if k not in PINS}  # the stage must set them
     env |= {"PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/m.db"}
     env |= {"ONEDNN_VERBOSE": "1", "MKL_VERBOSE": "1"}

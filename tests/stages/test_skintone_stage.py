@@ -13,13 +13,18 @@ from benchmark.core.config.data import IngestConfig, PhantomConfig
 from benchmark.core.manifest import read_manifest
 from benchmark.ingest.run import ingest_from_config
 from stages import skintone as stage
+from tests.support.config import default, paper, params_with
 
 
 def test_skintone_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    cfg = IngestConfig(phantoms=PhantomConfig(n=24, size=96), workers=1, link="copy")
+    cfg = default(
+        IngestConfig, phantoms=paper(PhantomConfig, n=24, size=96), workers=1, link="copy"
+    )
     ingest_from_config(cfg, tmp_path, Path("data/ingested"), progress=False)
-    Path("params.yaml").write_text(yaml.safe_dump({"profile": "tiny", "skintone": {"workers": 1}}))
+    Path("params.yaml").write_text(
+        yaml.safe_dump(params_with({"profile": "tiny", "skintone": {"workers": 1}}))
+    )
     result = CliRunner().invoke(
         stage.main,
         [

@@ -14,6 +14,7 @@ from benchmark.core.config.data import IngestConfig, PhantomConfig
 from benchmark.core.manifest import read_manifest, write_manifest
 from benchmark.ingest.run import ingest_from_config
 from stages import merge, split
+from tests.support.config import default, paper, params_with
 
 
 def _invoke(command, args: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -49,10 +50,14 @@ def test_split_then_merge_keeps_the_real_split_and_test_real(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    cfg = IngestConfig(phantoms=PhantomConfig(n=40, size=48), workers=1, link="copy")
+    cfg = default(
+        IngestConfig, phantoms=paper(PhantomConfig, n=40, size=48), workers=1, link="copy"
+    )
     ingest_from_config(cfg, tmp_path, Path("data/ingested"), progress=False)
     real = read_manifest(Path("data/ingested/manifest.parquet"))
-    Path("params.yaml").write_text(yaml.safe_dump({"profile": "tiny", "split": {"seed": 1}}))
+    Path("params.yaml").write_text(
+        yaml.safe_dump(params_with({"profile": "tiny", "split": {"seed": 1, "test_per_tone": 0}}))
+    )
     _invoke(split.main, SPLIT)
     first = Path("data/split/manifest.parquet").read_bytes()
     splitted = read_manifest(Path("data/split/manifest.parquet"), Path("data/ingested"))

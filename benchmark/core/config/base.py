@@ -31,8 +31,8 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
         The validated instance.
 
     Raises:
-        ConfigError: On unknown keys, wrong types or values outside a ``Literal``; the message
-            names ``where`` and the key.
+        ConfigError: On unknown or missing keys, wrong types or values outside a
+            ``Literal``; the message names ``where`` and the key.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
@@ -43,6 +43,11 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(names)}")
+    # The config classes hold no defaults (params.yaml does): a key left out is an error,
+    # never silently filled.
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in data and f.init]
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {missing}")
     kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
     try:
         return cls(**kwargs)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from benchmark.core.config.base import ConfigError
-from benchmark.core.imaging import MASK_THRESHOLD
 
 SourceName = Literal[
     "phantoms",
@@ -40,22 +39,15 @@ class PhantomConfig:
             the noise against which the weaker lesion cues of dark skin must stand out.
     """
 
-    n: int = 240
-    seed: int = 7
-    size: int = 256
-    fst_mix: tuple[float, float, float, float, float, float] = (
-        0.18,
-        0.27,
-        0.27,
-        0.20,
-        0.04,
-        0.04,
-    )
-    melanocytic_fraction: float = 0.18
-    boundary_fraction: float = 0.15
-    hair_probability: float = 0.4
-    vignette_probability: float = 0.5
-    texture: float = 0.0
+    n: int
+    seed: int
+    size: int
+    fst_mix: tuple[float, float, float, float, float, float]
+    melanocytic_fraction: float
+    boundary_fraction: float
+    hair_probability: float
+    vignette_probability: float
+    texture: float
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -99,15 +91,15 @@ class IngestConfig:
         phantoms: Phantom generator settings, used when ``source`` is ``phantoms``.
     """
 
-    source: SourceName = "phantoms"
-    images: str = "."
-    metadata: str = ""
-    masks: str = ""
-    extra_metadata: str = ""
-    link: LinkMode = "hardlink"
-    mask_threshold: int = MASK_THRESHOLD
-    workers: int = 0
-    phantoms: PhantomConfig = field(default_factory=PhantomConfig)
+    source: SourceName
+    images: str
+    metadata: str
+    masks: str
+    extra_metadata: str
+    link: LinkMode
+    mask_threshold: int
+    workers: int
+    phantoms: PhantomConfig
 
     def __post_init__(self) -> None:
         if not 0 <= self.mask_threshold < 255:
@@ -162,40 +154,41 @@ class SkintoneConfig:
             field of view is used instead.
         robust_rule: Robust estimate's skin pixels: ``fov`` (every pixel in the field of
             view, i.e. not a near-black dermatoscope corner) or a YCbCr rule. Dermoscopic skin
-            is often pale and bluish and fails the YCbCr rule (README, "Skin tone").
+            is often pale and bluish and fails the YCbCr rule (docs/explanation/skin-type.md).
         colour_constancy: Robust estimate: correct the image's colour cast first
             (:mod:`benchmark.skintone.constancy`): ``none``, ``gray_world``,
             ``shades_of_gray`` (Minkowski p = 6) or ``max_rgb``. A grey or near-black image
             is then ``uncertain`` with the reason. Measured on phantoms with planted casts,
-            every method removes the skin's own colour with the cast (README, "Colour
-            constancy"), so the default is ``none``; the paper estimates never use it.
+            every method removes the skin's own colour with the cast
+            (docs/explanation/skin-type.md), so the default is ``none``; the paper estimates
+            never use it.
         center: Robust estimate: ``mode`` (Gaussian mean shift in (L*, b*) from the densest
             colour: residual lesion, hair and vignette pixels far from the skin colour carry no
             weight), ``trimmed`` (mean of the central 80% of values), ``median`` or ``mean``.
         max_side: Decode images at no less than this longer side, using JPEG DCT scaling where
             it applies (0: full resolution). ITA is a mean colour, so a reduced decode changes
-            it little; see the README for the measured difference.
+            it little; docs/explanation/skin-type.md gives the measured difference.
         patch_grid: The spread column is the std of ITA over a ``patch_grid`` x
             ``patch_grid`` grid of patches.
         workers: Processes (0: one per core).
     """
 
-    rule: SkinRule = "paper"
-    min_skin_pixels: int = 500
-    primary: Estimate = "robust"
-    exclude_lesion: bool = True
-    lesion_estimate: Literal["maxflow", "none"] = "maxflow"
-    min_lesion_fraction: float = 0.005
-    max_lesion_fraction: float = 0.9
-    lesion_margin: float = 0.02
-    border: float = 0.1
-    rim_share: float = 0.3
-    robust_rule: RobustRule = "fov"
-    colour_constancy: ColourConstancy = "none"
-    center: Center = "mode"
-    max_side: int = 256
-    patch_grid: int = 8
-    workers: int = 0
+    rule: SkinRule
+    min_skin_pixels: int
+    primary: Estimate
+    exclude_lesion: bool
+    lesion_estimate: Literal["maxflow", "none"]
+    min_lesion_fraction: float
+    max_lesion_fraction: float
+    lesion_margin: float
+    border: float
+    rim_share: float
+    robust_rule: RobustRule
+    colour_constancy: ColourConstancy
+    center: Center
+    max_side: int
+    patch_grid: int
+    workers: int
 
     def __post_init__(self) -> None:
         if self.min_skin_pixels < 1:
@@ -237,13 +230,13 @@ class SplitConfig:
             melanocytic.
     """
 
-    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
-    seed: int = 42
-    strata: tuple[str, ...] = ("diagnosis_code", "tone_group")
-    paper_mode: bool = False
-    test_per_tone: int = 0
-    test_tones: tuple[str, ...] = ("I-II", "III-IV", "V-VI")
-    test_melanocytic_share: float = 0.5
+    fractions: tuple[float, float, float]
+    seed: int
+    strata: tuple[str, ...]
+    paper_mode: bool
+    test_per_tone: int
+    test_tones: tuple[str, ...]
+    test_melanocytic_share: float
 
     def __post_init__(self) -> None:
         if abs(sum(self.fractions) - 1.0) > 1e-6 or min(self.fractions) <= 0:

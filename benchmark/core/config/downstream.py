@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from benchmark.core.config.base import ConfigError, Device, Precision
 from benchmark.core.defaults import (
-    DEFAULT_PERMUTATIONS,
-    DEFAULT_RESAMPLES,
-    MIN_NEGATIVES,
-    MIN_POSITIVES,
     IntervalMethod,
     PatientRule,
 )
 from benchmark.core.fitzpatrick import ContrastSpec
-from benchmark.core.groupings import PAPER, ROBUST
 from benchmark.core.naming import CLASSIFIER_VARIANTS
 
 MaskSource = Literal["maxflow", "none"]
@@ -54,20 +49,20 @@ class PreprocessConfig:
         workers: Processes (0 = one per core).
     """
 
-    size: int = 224
-    denoise: bool = True
-    denoise_strength: float = 5.0
-    gamma: float = 1.0
-    clahe: bool = True
-    clahe_clip: float = 2.0
-    clahe_tiles: int = 8
-    hair_removal: bool = True
-    hair_kernel: int = 9
-    hair_threshold: int = 12
-    inpaint_radius: int = 3
-    max_artefact_fraction: float = 0.25
-    synthetic_masks: MaskSource = "maxflow"
-    workers: int = 0
+    size: int
+    denoise: bool
+    denoise_strength: float
+    gamma: float
+    clahe: bool
+    clahe_clip: float
+    clahe_tiles: int
+    hair_removal: bool
+    hair_kernel: int
+    hair_threshold: int
+    inpaint_radius: int
+    max_artefact_fraction: float
+    synthetic_masks: MaskSource
+    workers: int
 
     def __post_init__(self) -> None:
         if self.size < 16 or self.size % 8:
@@ -112,18 +107,18 @@ class SegmentConfig:
             training process reads them); never changes a result.
     """
 
-    epochs: int = 30
-    batch_size: int = 16
-    learning_rate: float = 1e-4
-    threshold: float = 0.5
-    flips: bool = False
-    seed: int = 42
-    maxflow_input: MaxflowInput = "raw"
-    overlays: int = 4
-    threads: int = 0
-    device: Device = "cpu"
-    mixed_precision: Precision = "no"
-    workers: int = 0
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    threshold: float
+    flips: bool
+    seed: int
+    maxflow_input: MaxflowInput
+    overlays: int
+    threads: int
+    device: Device
+    mixed_precision: Precision
+    workers: int
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -185,31 +180,31 @@ class ClassifyConfig:
             ``accelerate launch`` to repeat one process, and to keep a GPU fed).
     """
 
-    architecture: Architecture = "efficientnet_b0"
-    weights: str = "none"
-    variants: tuple[str, ...] = ("baseline", "augmented")
-    seeds: tuple[int, ...] = (42,)
-    max_epochs: int = 25
-    freeze_epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 1e-4
-    weight_decay: float = 1e-4
-    class_weights: tuple[float, float] = (1.0, 1.0)
-    plateau_factor: float = 0.5
-    plateau_patience: int = 3
-    min_learning_rate: float = 1e-7
-    early_stopping: int = 7
-    grad_clip: float = 1.0
-    dropout: float = 0.3
-    schedule: Schedule = "plateau"
-    augment: bool = True
-    augmentation: Augmentation = "paper"
-    min_val_auc: float = 0.55
-    threads: int = 0
-    device: Device = "cpu"
-    mixed_precision: Precision = "no"
-    workers: int = 0
-    augment_rng: AugmentRng = "stream"
+    architecture: Architecture
+    weights: str
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    max_epochs: int
+    freeze_epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    class_weights: tuple[float, float]
+    plateau_factor: float
+    plateau_patience: int
+    min_learning_rate: float
+    early_stopping: int
+    grad_clip: float
+    dropout: float
+    schedule: Schedule
+    augment: bool
+    augmentation: Augmentation
+    min_val_auc: float
+    threads: int
+    device: Device
+    mixed_precision: Precision
+    workers: int
+    augment_rng: AugmentRng
 
     def __post_init__(self) -> None:
         unknown = set(self.variants) - set(CLASSIFIER_VARIANTS)
@@ -258,18 +253,18 @@ class FairnessConfig:
             not run is skipped.
     """
 
-    group_col: str = ROBUST
-    also_group_by: tuple[str, ...] = (PAPER,)
-    cluster_col: str = "patient_id"
-    patient_groups: PatientRule = "majority"
-    bootstrap: int = DEFAULT_RESAMPLES
-    permutations: int = DEFAULT_PERMUTATIONS
-    seed: int = 0
-    min_positives: int = MIN_POSITIVES
-    min_negatives: int = MIN_NEGATIVES
-    contrast: ContrastSpec = field(default_factory=ContrastSpec)
-    interval: IntervalMethod = "clopper-pearson"
-    compare: tuple[tuple[str, str], ...] = (("baseline", "augmented"),)
+    group_col: str
+    also_group_by: tuple[str, ...]
+    cluster_col: str
+    patient_groups: PatientRule
+    bootstrap: int
+    permutations: int
+    seed: int
+    min_positives: int
+    min_negatives: int
+    contrast: ContrastSpec
+    interval: IntervalMethod
+    compare: tuple[tuple[str, str], ...]
 
     def __post_init__(self) -> None:
         if self.group_col in self.also_group_by:

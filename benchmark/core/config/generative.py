@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from benchmark.core.config.base import ConfigError
-from benchmark.core.fitzpatrick import DARK_TYPES
 
 
 @dataclass(frozen=True)
@@ -41,25 +40,25 @@ class FinetuneConfig:
         seed: Seed of weights (tiny), batches, noise and samples.
     """
 
-    base_model: str = "tiny"
-    fst_types: tuple[str, ...] = DARK_TYPES
-    min_images: int = 20
-    resolution: int = 32
-    rank: int = 4
-    alpha: int = 4
-    learning_rate: float = 1e-3
-    steps: int = 60
-    batch_size: int = 8
-    mixed_precision: Literal["no", "fp16", "bf16"] = "no"
-    gradient_checkpointing: bool = False
-    checkpoint_every: int = 20
-    sample_every: int = 30
-    sample_steps: int = 10
-    pretrain_steps: int = 150
-    pretrain_learning_rate: float = 2e-3
-    pretrain_vae_steps: int = 0
-    noise_offset: float = 0.0
-    seed: int = 0
+    base_model: str
+    fst_types: tuple[str, ...]
+    min_images: int
+    resolution: int
+    rank: int
+    alpha: int
+    learning_rate: float
+    steps: int
+    batch_size: int
+    mixed_precision: Literal["no", "fp16", "bf16"]
+    gradient_checkpointing: bool
+    checkpoint_every: int
+    sample_every: int
+    sample_steps: int
+    pretrain_steps: int
+    pretrain_learning_rate: float
+    pretrain_vae_steps: int
+    noise_offset: float
+    seed: int
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.rank < 1 or self.min_images < 1:
@@ -92,15 +91,15 @@ class GenerateConfig:
         dtype: ``float32``, or ``float16``/``bfloat16`` on a GPU.
     """
 
-    melanocytic: int = 8
-    non_melanocytic: int = 16
-    class_balanced: bool = False
-    tones: tuple[str, ...] = DARK_TYPES
-    steps: int = 30
-    guidance: float = 7.5
-    batch_size: int = 8
-    seed: int = 1000
-    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    melanocytic: int
+    non_melanocytic: int
+    class_balanced: bool
+    tones: tuple[str, ...]
+    steps: int
+    guidance: float
+    batch_size: int
+    seed: int
+    dtype: Literal["float32", "float16", "bfloat16"]
 
 
 @dataclass(frozen=True)
@@ -119,9 +118,9 @@ class ValidateSyntheticConfig:
         inception_weights: Path to Inception-v3 weights for FID/KID ("" to skip).
     """
 
-    size: int = 64
-    bins: int = 32
-    iqr_factor: float = 1.5
-    memorisation_ssim: float = 0.95
-    reject_off_tone: bool = False
-    inception_weights: str = ""
+    size: int
+    bins: int
+    iqr_factor: float
+    memorisation_ssim: float
+    reject_off_tone: bool
+    inception_weights: str
