@@ -217,11 +217,6 @@ class Predictor:
         return torch.softmax(self.logits(x), dim=1)[:, 1]
 
 
-def make_predictor(model: nn.Module, backend: Backend = "fused") -> Predictor:
-    """Shorthand for :class:`Predictor`."""
-    return Predictor(model, backend)
-
-
 def predict_proba(
     model: nn.Module | Predictor,
     images: NDArray[np.uint8] | CacheRows,

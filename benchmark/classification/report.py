@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from benchmark.classification.run import SPLIT_NAMES as SPLITS
 from benchmark.classification.run import RunResult
@@ -24,6 +23,7 @@ from benchmark.core.run_checks import failure_summary
 from benchmark.core.runtime import Runtimes
 from benchmark.core.status import NotRun
 from benchmark.metrics.classification import binary_summary
+from benchmark.metrics.intervals import mean_interval
 
 # Paper Table 5: (train, validation); accuracy in percent. The paper has no test column.
 PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
@@ -49,20 +49,6 @@ PAPER_TABLE5: dict[str, dict[str, tuple[float, float]]] = {
 # The range each Table 5 metric can take: a t-interval over a few seeds ignores it, so its
 # ends are cut there (a proportion's interval stays inside [0, 1]).
 RANGES = {"loss": (0.0, math.inf), "accuracy": (0.0, 100.0)}
-
-
-def mean_interval(
-    values: list[float], bounds: tuple[float, float] = (-math.inf, math.inf)
-) -> tuple[float, float, float]:
-    """Mean and 95% t-interval over seeds, cut to ``bounds``; NaN interval for < 2 values."""
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    if len(x) < 2:
-        return float(x[0]), math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    low, high = max(x.mean() - half, bounds[0]), min(x.mean() + half, bounds[1])
-    return float(x.mean()), float(low), float(high)
 
 
 def seed_metrics(results: list[RunResult], class_weights: tuple[float, float]) -> pd.DataFrame:

@@ -16,7 +16,6 @@ from typing import Any
 import torch
 
 TINY = "tiny"
-PAPER_BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 _SPECIAL = ("<|startoftext|>", "<|endoftext|>")
 
 

@@ -1,4 +1,4 @@
-"""Intervals for a binomial proportion k / n: exact (Clopper-Pearson) and Wilson.
+"""Intervals: a binomial proportion k / n (Clopper-Pearson, Wilson); a mean over seeds (t).
 
 A per-group rate such as sensitivity TP / P rests on P trials. With few trials a percentile
 bootstrap collapses (one positive: every resample gives 0 or 1), while these intervals stay
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import beta, norm
+import numpy as np
+from scipy.stats import beta, norm, t
 
 from benchmark.core.defaults import INTERVAL_METHODS, IntervalMethod
 
@@ -71,3 +72,17 @@ def binomial_interval(
     if method == "wilson":
         return wilson(k, n, level)
     raise ValueError(f"interval method must be one of {INTERVAL_METHODS}, got {method!r}")
+
+
+def mean_interval(
+    values: list[float], bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> tuple[float, float, float]:
+    """Mean and 95% t-interval over seeds, cut to ``bounds``; NaN interval for < 2 values."""
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    if len(x) < 2:
+        return float(x[0]), math.nan, math.nan
+    half = float(t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    low, high = max(x.mean() - half, bounds[0]), min(x.mean() + half, bounds[1])
+    return float(x.mean()), float(low), float(high)

@@ -54,24 +54,3 @@ def log_history(rows: Sequence[Mapping[str, float]], step: str = "epoch") -> Non
 
     for row in rows:
         mlflow.log_metrics({k: float(v) for k, v in row.items() if k != step}, step=int(row[step]))
-
-
-def log_torch_model(model: Any, size: int) -> None:
-    """Log a torch classifier with an input signature.
-
-    Input (B, 3, size, size) float32, normalised; output (B, 2) class probabilities.
-    """
-    if not is_main_process():
-        return
-    import mlflow
-    import numpy as np
-    import torch
-    from mlflow.models import infer_signature
-
-    # Logged with its softmax, so what pyfunc returns is what the signature says.
-    scorer = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval()
-    example = np.zeros((1, 3, size, size), np.float32)
-    with torch.inference_mode():
-        probabilities = scorer(torch.from_numpy(example)).numpy()
-    signature = infer_signature(example, probabilities)
-    mlflow.pytorch.log_model(scorer, name="model", signature=signature, input_example=example)

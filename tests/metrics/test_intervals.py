@@ -7,7 +7,7 @@ import math
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from benchmark.metrics.intervals import binomial_interval, clopper_pearson, wilson
+from benchmark.metrics.intervals import binomial_interval, clopper_pearson, mean_interval, wilson
 
 
 def test_one_trial_without_success_is_zero_to_0975() -> None:
@@ -55,3 +55,22 @@ def test_binomial_interval_dispatches_on_the_method() -> None:
     assert binomial_interval(3, 17, 0.95, "clopper-pearson") == clopper_pearson(3, 17)
     with pytest.raises(ValueError, match="interval method"):
         binomial_interval(3, 17, 0.95, "agresti")  # type: ignore[arg-type]
+
+
+def test_mean_interval_is_a_t_interval() -> None:
+    mean, low, high = mean_interval([0.8, 0.9, 1.0])
+    # sd 0.1, t(0.975, 2) = 4.3027: half-width 4.3027 * 0.1 / sqrt(3)
+    assert mean == pytest.approx(0.9)
+    assert high - mean == pytest.approx(4.302652729 * 0.1 / math.sqrt(3))
+    assert low == pytest.approx(2 * mean - high)
+    single = mean_interval([0.7])
+    assert single[0] == 0.7
+    assert math.isnan(single[1])
+    assert math.isnan(single[2])
+
+
+def test_a_proportions_seed_interval_stays_inside_zero_one() -> None:
+    # Precision 0.75 over two seeds (0.5, 1.0): the plain t-interval is [-2.43, 3.93].
+    mean, low, high = mean_interval([0.5, 1.0], (0.0, 1.0))
+    assert (mean, low, high) == (0.75, 0.0, 1.0)
+    assert mean_interval([0.5, 1.0])[1] < -2.4  # unbounded, as before
