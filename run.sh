@@ -3,7 +3,7 @@
 # suite with exactly the tested versions (requirements.lock), then runs one task:
 #
 #   ./run.sh repro   run the DVC pipeline on params.yaml (offline, CPU, phantom data)
-#   ./run.sh test    ruff (lint + format check), mypy, then the pytest suite
+#   ./run.sh test    ruff (lint + format check), mypy, the docs build, then the pytest suite
 #   ./run.sh env     only create/update the environment
 #   ./run.sh dvc ... any dvc command inside the environment (exp run, plots show, metrics show)
 #
@@ -55,6 +55,8 @@ case "$task" in
     ruff check .
     ruff format --check .
     mypy
+    # The documentation site: broken links, missing pages and generation errors fail here.
+    NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
     pytest "$@" ;;
   *)
     echo "usage: ./run.sh {repro|test|env|dvc} [extra args for dvc repro / pytest / dvc]" >&2

@@ -1,7 +1,7 @@
 """DVC stage ``classify``: EfficientNet-B0, baseline vs augmented, every seed (paper Table 5).
 
 Data-parallel on several GPUs with ``accelerate launch --multi_gpu -m stages.classify ...``
-(README, "Several GPUs"); only the main process writes and tracks.
+(docs/how-to/paper-profile-gpu.md); only the main process writes and tracks.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Two architectures, one head shape, the same protocol:
   quarter of the cost), four ``Conv3x3 - BatchNorm - ReLU - MaxPool`` blocks of 24, 48, 96
   and 96 channels and the same head shape ``Linear(96, 96) - ReLU - Dropout -
   Linear(96, 2)``: sized for phantoms and a few hundred training images, where
-  EfficientNet-B0 from random weights does not learn (README, "Design notes").
+  EfficientNet-B0 from random weights does not learn (docs/explanation/embedded-profile.md).
 
 Class 1 is melanocytic.
 

@@ -10,7 +10,7 @@ segmentation table carry all of them; an audit groups by any (``--group-col``).
 
 They are skin-colour estimates, not Fitzpatrick phototypes: a phototype describes how skin
 reacts to the sun, and ITA estimators disagree with each other and with labelled types
-(README, "Skin tone"). Tables therefore call the groups :data:`SKIN_TYPE`.
+(docs/explanation/skin-type.md). Tables therefore call the groups :data:`SKIN_TYPE`.
 """
 
 from __future__ import annotations

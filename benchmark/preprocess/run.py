@@ -33,7 +33,7 @@ maxflow``): ``raw``, the image resized to the cache size, or ``preprocessed``, t
 
 Fixed here, not read from ``segment.maxflow_input``, which chooses Max-Flow's input on the
 test images only: Max-Flow does its own hair and shading handling, and CLAHE's local contrast
-changes hurt it (README, "Preprocessing and segmentation"), so the pseudo-masks the FCNs train
+changes hurt it (docs/explanation/study-design.md), so the pseudo-masks the FCNs train
 on come from the raw image whichever input the test-time comparison uses.
 """
 

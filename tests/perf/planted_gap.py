@@ -1,7 +1,7 @@
 """Does the phantom world plant a skin-type gap that a classifier that learns can show?
 
-An exploration tool for the phantom world's design (README, "Phantoms"), not a test: the
-phantoms of ``params.yaml`` drawn with each ``--texture`` amplitude (and ``--grain``, the
+An exploration tool for the phantom world's design (docs/explanation/embedded-profile.md),
+not a test: the phantoms of ``params.yaml`` drawn with each ``--texture`` amplitude (and ``--grain``, the
 texture's Gaussian sigma as a share of the side), preprocessed and split as the stages do
 (ground-truth skin types stand in for the skin-tone stage's estimate), then the classify
 stage's own training (``params.yaml``'s ``classify`` section, ``--epochs`` to shorten it)
