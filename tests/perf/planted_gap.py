@@ -1,13 +1,12 @@
 """Does the phantom world plant a skin-type gap that a classifier that learns can show?
 
-An exploration tool for the phantom world's design (docs/explanation/embedded-profile.md),
-not a test: the phantoms of ``params.yaml`` drawn with each ``--texture`` amplitude (and ``--grain``, the
-texture's Gaussian sigma as a share of the side), preprocessed and split as the stages do
-(ground-truth skin types stand in for the skin-tone stage's estimate), then the classify
-stage's own training (``params.yaml``'s ``classify`` section, ``--epochs`` to shorten it)
-for each seed, pinned and under ExactRoots as the stages run. Prints per texture and seed the
-kept validation AUC, the test AUC, the test AUC within I-II, III-IV and V-VI, and the
-contrast V-VI minus I-II.
+An exploration tool for the phantom world's design (docs/explanation/embedded-profile.md), not a
+test: the phantoms of ``params.yaml`` drawn with each ``--texture`` amplitude (and ``--grain``,
+the texture's Gaussian sigma as a share of the side), preprocessed and split as the stages do
+(ground-truth skin types stand in for the skin-tone stage's estimate), then the classify stage's
+own training (``params.yaml``'s ``classify`` section, ``--epochs`` to shorten it) for each seed,
+pinned and under ExactRoots as the stages run. Prints per texture and seed the kept validation
+AUC, the test AUC, the test AUC within I-II, III-IV and V-VI, and the contrast V-VI minus I-II.
 
 Usage (about 25 s per world and 15 s per run on 2 cores)::
 
