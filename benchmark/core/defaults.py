@@ -11,7 +11,6 @@ PATIENT_RULES: tuple[PatientRule, ...] = ("error", "majority")
 IntervalMethod = Literal["clopper-pearson", "wilson"]
 INTERVAL_METHODS: tuple[IntervalMethod, ...] = ("clopper-pearson", "wilson")
 
-DEFAULT_RESAMPLES = 2000  # percentile intervals want thousands of resamples, not hundreds
 DEFAULT_PERMUTATIONS = 1000  # permutations of every between-group test
 # A group with fewer patients holding a positive (or a negative) image is shown but left out
 # of worst group and gaps.

@@ -91,8 +91,3 @@ class Scored:
         wall = np.add.reduceat(ordered, self.starts, axis=-1)
         counts = dict(zip(COUNTS, (n, pos, tp, fp), strict=True))
         return rates(n, pos, tp, fp, weighted_auc(wpos, wall - wpos)) | counts
-
-
-def memberships(codes: NDArray[np.int64], sets: list[NDArray[np.int64]]) -> F64:
-    """(S, n) 0/1 weights: image i is in set s when its group code is in ``sets[s]``."""
-    return np.stack([np.isin(codes, s) for s in sets]).astype(np.float64)

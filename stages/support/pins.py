@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -47,7 +46,6 @@ PINS: dict[str, str] = {
     "MKL_NUM_THREADS": "2",
     "OPENBLAS_NUM_THREADS": "1",
 }
-LOADED_TOO_EARLY = ("numpy", "torch", "cv2")
 
 
 class PinError(RuntimeError):
@@ -103,11 +101,6 @@ def apply_pins(
         )
     env.update(PINS)
     return True
-
-
-def too_late() -> list[str]:
-    """Libraries already loaded in this process: pins set now reach only its children."""
-    return [name for name in LOADED_TOO_EARLY if name in sys.modules]
 
 
 def read_back() -> dict[str, str]:
