@@ -30,6 +30,7 @@ from benchmark.classification.data import normalise
 from benchmark.classification.model import build_model, save_checkpoint
 from tests.conftest import preprocessed_split
 from tests.support.config import params_with
+from tests.support.servers import free_port
 
 # One worker at a time: torchrun's rendezvous port is per machine.
 pytestmark = pytest.mark.xdist_group("torchrun")
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = [
     *(sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch", "--multi_gpu"),
     *("--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no"),
-    *("--dynamo_backend", "no", "--main_process_port", "29533"),
+    *("--dynamo_backend", "no"),
 ]
 CLASSIFY = {
     "architecture": "efficientnet_b0",
@@ -74,7 +75,9 @@ def _run(folder: Path, argv: list[str], processes: int) -> None:
         "OMP_NUM_THREADS": "1",
     }
     env.pop("MLFLOW_RUN_ID", None)
-    command = [*LAUNCH, "-m", *argv] if processes > 1 else [sys.executable, "-m", *argv]
+    # A free rendezvous port per launch: a fixed one was found taken (EADDRINUSE) in CI.
+    launch = [*LAUNCH, "--main_process_port", str(free_port())]
+    command = [*launch, "-m", *argv] if processes > 1 else [sys.executable, "-m", *argv]
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
